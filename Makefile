@@ -1,0 +1,213 @@
+# Makefile - ringalloc: library, replay tool, tests, benchmarks, fuzzers
+#
+#   make                          libringalloc.a, libringalloc.so.0, ringalloc.pc, replay
+#   make check                    build and run every test (unit, stress, CLI, fuzz corpora)
+#   make SANITIZE=address,undefined check   the same under ASan+UBSan (in build/asan-undefined)
+#   make SANITIZE=thread check    the same under TSan (in build/thread)
+#   make bench                    benchmarks against the peers (not a test)
+#   make fuzz / fuzz-run FUZZ_SECONDS=N     libFuzzer targets (clang 14)
+#   make install / uninstall      honours PREFIX and DESTDIR
+#   make format-check / format    clang-format 14
+#   WERROR=1                      warnings are errors (CI)
+#
+# Modules are found by wildcard: ringalloc/*.c form the library, replay/*.c the tool (main.c holds
+# main(), the rest also form build/.../librp.a for tests), tests/test_*.c are cmocka programs,
+# tests/cli/*.sh CLI tests, tests/fuzz/fuzz_*.c fuzz targets, bench/bench_*.c benchmarks.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR    ?=
+
+SANITIZE ?=
+WERROR   ?= 0
+FUZZ_SECONDS ?= 30
+FUZZ_CC  ?= clang-14
+
+comma := ,
+ifeq ($(strip $(SANITIZE)),)
+BUILD := build/release
+else
+BUILD := build/$(subst $(comma),-,$(SANITIZE))
+endif
+
+VERSION_MAJOR := $(shell sed -n 's/^\#define RA_VERSION_MAJOR //p' include/ringalloc/status.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define RA_VERSION_MINOR //p' include/ringalloc/status.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define RA_VERSION_PATCH //p' include/ringalloc/status.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+        -Wformat=2 -Wcast-align
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+ifeq ($(strip $(SANITIZE)),)
+OPT      := -O2 -g
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+HARDLD   := -Wl,-z,relro,-z,now
+else
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+HARDEN   :=
+HARDLD   := -fsanitize=$(SANITIZE)
+endif
+
+CPPFLAGS_ALL := -Iinclude -D_GNU_SOURCE $(CPPFLAGS)
+CFLAGS_ALL   := -std=c11 $(OPT) $(WARN) $(HARDEN) -pthread $(CFLAGS)
+LDFLAGS_ALL  := $(HARDLD) -pthread $(LDFLAGS)
+LIB_LIBS     := -lzstd -lpthread
+TOOL_LIBS    := -lpcap -lzstd -lpthread -lm
+TEST_LIBS    := -lcmocka $(TOOL_LIBS)
+BENCH_LIBS   := -lck $(TOOL_LIBS)
+
+LIB_SRCS   := $(sort $(wildcard ringalloc/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+RP_SRCS    := $(sort $(wildcard replay/*.c))
+RP_LIBSRCS := $(filter-out replay/main.c,$(RP_SRCS))
+RP_OBJS    := $(RP_SRCS:%.c=$(BUILD)/obj/%.o)
+RP_LIBOBJS := $(RP_LIBSRCS:%.c=$(BUILD)/obj/%.o)
+TEST_SRCS  := $(sort $(wildcard tests/test_*.c))
+TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+LIB_A      := $(BUILD)/libringalloc.a
+SONAME     := libringalloc.so.$(VERSION_MAJOR)
+LIB_SO     := $(BUILD)/libringalloc.so.$(VERSION)
+RP_A       := $(BUILD)/librp.a
+REPLAY     := $(if $(RP_SRCS),$(BUILD)/replay)
+PC         := $(BUILD)/ringalloc.pc
+DEPS_STAMP := $(BUILD)/.deps-build
+
+.PHONY: all lib check test bench fuzz fuzz-run install uninstall clean format format-check deps \
+        tests soak
+.DEFAULT_GOAL := all
+
+all: lib $(REPLAY)
+lib: $(LIB_A) $(LIB_SO) $(PC)
+
+# Missing Debian packages are installed once per build directory (one line says which).
+$(DEPS_STAMP): scripts/ensure-deps.sh
+	@mkdir -p $(@D)
+	@sh scripts/ensure-deps.sh build
+	@touch $@
+deps: $(DEPS_STAMP)
+
+$(BUILD)/obj/ringalloc/%.o: ringalloc/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Iringalloc -DRA_BUILDING_LIB $(CFLAGS_ALL) -fPIC -fvisibility=hidden \
+		-MMD -MP -c $< -o $@
+
+$(BUILD)/obj/replay/%.o: replay/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -fPIE -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS_ALL) -o $@ $^ $(LIB_LIBS)
+	ln -sf libringalloc.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libringalloc.so
+
+$(RP_A): $(RP_LIBOBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/replay: $(RP_OBJS) $(LIB_A)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $(RP_OBJS) $(LIB_A) $(TOOL_LIBS)
+
+$(PC): Makefile
+	@mkdir -p $(@D)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: ringalloc' \
+	  'Description: tick ring, pool, slab and arena allocators for market data' \
+	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lringalloc' \
+	  'Libs.private: $(LIB_LIBS)' 'Cflags: -I$${includedir}' > $@
+	@cp $@ ringalloc.pc
+
+# cmocka tests link the static library (internal ra__ symbols reachable) and the replay objects.
+$(BUILD)/tests/%: tests/%.c $(LIB_A) $(if $(RP_LIBOBJS),$(RP_A)) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Iringalloc -Ireplay $(CFLAGS_ALL) -MMD -MP -o $@ $< \
+		$(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TEST_LIBS)
+
+# Each fuzz target also builds with a plain main() that replays its corpus (no libFuzzer).
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/driver.c $(LIB_A) $(if $(RP_LIBOBJS),$(RP_A))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Iringalloc -Ireplay $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ \
+		$< tests/fuzz/driver.c $(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TOOL_LIBS)
+
+tests: $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(REPLAY)
+
+check: all tests
+	@BUILD=$(BUILD) REPLAY=$(abspath $(BUILD))/replay sh tests/run.sh $(TEST_BINS) -- $(FUZZ_REPLAY_BINS)
+test: check
+
+# ---- benchmarks: always optimised, never sanitized -------------------------------------------
+$(BUILD)/bench/%: bench/%.c $(LIB_A) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Iringalloc $(CFLAGS_ALL) -O3 -march=native -o $@ $< $(LIB_A) \
+		$(LDFLAGS_ALL) $(BENCH_LIBS)
+
+bench: all
+	@sh scripts/ensure-deps.sh bench
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	@for s in bench/run-*.sh; do [ -f "$$s" ] || continue; \
+		BUILD=$(BUILD) REPLAY=$(abspath $(BUILD))/replay sh "$$s" || exit 1; done
+
+# ---- fuzzing (clang 14, libFuzzer) -------------------------------------------------------------
+FUZZ_BUILD := build/fuzz
+FUZZ_FLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE -Iinclude -Iringalloc -Ireplay \
+              -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIBSRCS := $(LIB_SRCS) $(RP_LIBSRCS)
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIBSRCS)
+	@sh scripts/ensure-deps.sh fuzz
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBSRCS) $(TOOL_LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-run: fuzz
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+		echo "== $$n ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus/$$n \
+		  tests/fuzz/corpus/$$n || exit 1; done
+
+# ---- install ------------------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ringalloc $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(BINDIR)
+	install -m 644 include/ringalloc/*.h $(DESTDIR)$(INCLUDEDIR)/ringalloc/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libringalloc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libringalloc.so
+	install -m 644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/ringalloc.pc
+	$(if $(REPLAY),install -m 755 $(REPLAY) $(DESTDIR)$(BINDIR)/replay)
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libringalloc.a $(DESTDIR)$(LIBDIR)/libringalloc.so \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libringalloc.so.$(VERSION) \
+		$(DESTDIR)$(PKGCONFIGDIR)/ringalloc.pc $(DESTDIR)$(BINDIR)/replay
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/ringalloc
+
+# ---- formatting ---------------------------------------------------------------------------------
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+CLANG_FORMAT ?= clang-format
+format:
+	$(CLANG_FORMAT) -i $(FORMAT_FILES)
+format-check:
+	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build ringalloc.pc
+
+-include $(shell find $(BUILD) -name "*.d" 2>/dev/null)

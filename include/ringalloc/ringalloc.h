@@ -1,0 +1,8 @@
+/* ringalloc.h - umbrella header: version, status codes, and every module */
+#ifndef RINGALLOC_RINGALLOC_H
+#define RINGALLOC_RINGALLOC_H
+
+#include "ringalloc/status.h"
+#include "ringalloc/ring.h"
+
+#endif /* RINGALLOC_RINGALLOC_H */

@@ -1,0 +1,84 @@
+/* source.h - replay's input layer: open any supported capture or file, iterate its messages */
+#ifndef RP_SOURCE_H
+#define RP_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Input formats, detected by magic bytes (after zstd decompression when the file starts with the
+ * zstd frame magic), unless rp_source_opts.format says otherwise. */
+typedef enum rp_format {
+    RP_FMT_AUTO = 0,
+    RP_FMT_PCAP,   /* classic pcap, us or ns timestamps, either byte order */
+    RP_FMT_PCAPNG, /* pcapng */
+    RP_FMT_ITCH,   /* Nasdaq ITCH 5.0 binary file: u16 big-endian length, then the message */
+    RP_FMT_RTK,    /* native tick file (docs/tickfile.md) */
+} rp_format;
+
+/* How UDP payloads inside a capture are split into messages. */
+typedef enum rp_framing {
+    RP_FRAMING_AUTO = 0, /* decided per stream from its first payloads */
+    RP_FRAMING_UDP,      /* the whole UDP payload is one untyped message */
+    RP_FRAMING_MOLDUDP64,
+    RP_FRAMING_IEXTP,
+} rp_framing;
+
+typedef struct rp_source_opts {
+    rp_format format;   /* RP_FMT_AUTO: by magic bytes */
+    rp_framing framing; /* for captures */
+    const char *filter; /* BPF expression (-F), or NULL */
+} rp_source_opts;
+
+#define RP_TYPE_NONE 0xFFFFu /* rp_message.type of untyped messages (udp framing) */
+
+/* One market-data message. `data` stays valid until the next rp_source_next() call. */
+typedef struct rp_message {
+    const uint8_t *data;
+    uint32_t len;
+    uint16_t type;   /* ITCH/IEX-TP: the type byte; other formats: their record type byte;
+                        RP_TYPE_NONE for untyped payloads */
+    uint32_t stream; /* stream index within this source (0 for files without streams) */
+    uint64_t seq;    /* sequence number within the stream (MoldUDP64/IEX-TP), else running count */
+    uint64_t ts_ns;  /* capture (or file) timestamp, ns since the epoch; 0 if the format has none */
+} rp_message;
+
+/* Counts per source, following DESIGN.md "Counting rules". */
+typedef struct rp_feed_stats {
+    uint64_t packets;       /* capture packets read (records for files) */
+    uint64_t bytes;         /* input bytes consumed (decompressed) */
+    uint64_t decode_errors; /* malformed packets/messages skipped */
+    uint64_t fragments;     /* non-first IPv4 fragments skipped */
+    uint64_t non_udp;       /* packets that were not UDP over IPv4/IPv6 (skipped) */
+    uint64_t messages;      /* messages delivered by rp_source_next() */
+    uint64_t heartbeats;    /* framing packets carrying no message */
+    uint64_t gaps, missing, backward;
+    uint64_t by_type[256]; /* messages by type byte (untyped messages are not counted) */
+    bool type_is_char;     /* by_type keys print as the character (ITCH, IEX-TP) or "0x%02x" */
+    bool truncated;        /* the last record was cut short (a warning, not an error) */
+    uint64_t first_ts_ns, last_ts_ns;
+} rp_feed_stats;
+
+typedef struct rp_source rp_source;
+
+/* rp_source_open() : opens `path` ("-" is stdin), detects compression and format.
+ * @return 0, or -1 with a message naming the file (and byte offset where relevant) in err. */
+int rp_source_open(rp_source **out, const char *path, const rp_source_opts *opts, char *err,
+                   size_t errlen);
+
+/* rp_source_next() : the next message.
+ * @return 1 with *m set; 0 at the end of input (check stats->truncated); -1 on an input error,
+ *         with the message (file, byte offset or packet number) in rp_source_error(). */
+int rp_source_next(rp_source *s, rp_message *m);
+
+const rp_feed_stats *rp_source_stats(const rp_source *s);
+const char *rp_source_error(const rp_source *s);
+const char *rp_source_format_name(const rp_source *s);  /* "pcap", "pcapng", "itch", "rtk" */
+bool rp_source_compressed(const rp_source *s);          /* zstd */
+int rp_source_linktype(const rp_source *s);             /* pcap DLT, or -1 */
+const char *rp_source_framing_name(const rp_source *s); /* framing found: "moldudp64", ... */
+uint64_t rp_source_offset(const rp_source *s);          /* file bytes consumed (for progress) */
+uint64_t rp_source_size(const rp_source *s);            /* file size, 0 when unknown (pipe) */
+void rp_source_close(rp_source *s);
+
+#endif /* RP_SOURCE_H */
