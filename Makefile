@@ -33,9 +33,9 @@ else
 BUILD := build/$(subst $(comma),-,$(SANITIZE))
 endif
 
-VERSION_MAJOR := $(shell sed -n 's/^\#define RA_VERSION_MAJOR //p' include/ringalloc/status.h)
-VERSION_MINOR := $(shell sed -n 's/^\#define RA_VERSION_MINOR //p' include/ringalloc/status.h)
-VERSION_PATCH := $(shell sed -n 's/^\#define RA_VERSION_PATCH //p' include/ringalloc/status.h)
+VERSION_MAJOR := $(shell awk '$$2=="RA_VERSION_MAJOR"{print $$3}' include/ringalloc/status.h)
+VERSION_MINOR := $(shell awk '$$2=="RA_VERSION_MINOR"{print $$3}' include/ringalloc/status.h)
+VERSION_PATCH := $(shell awk '$$2=="RA_VERSION_PATCH"{print $$3}' include/ringalloc/status.h)
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
