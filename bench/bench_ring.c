@@ -1,0 +1,846 @@
+/* bench_ring.c - the tick ring against a memcpy floor, ck_ring+malloc and LMAX Disruptor (issue 3)
+ *
+ * Three measurements, side by side in one run, each repeated (--reps, default 5) with the median
+ * reported, at two ring capacities: 256 KiB (cache resident) and 64 MiB (well beyond L2):
+ *
+ * 1. Publish only (one thread, no reader, overwrite mode in steady state, i.e. every write
+ *    retires old records): ns/msg for payloads of 16, 32, 64 and 256 bytes.
+ *    - floor: what any ring of this layout must at least do: write a 24-byte header (len, type,
+ *      flags, seq, ts) and memcpy the payload into a circular buffer of the same capacity,
+ *      records 8-byte aligned, a padding word at the wrap. The payload length is a run-time
+ *      value (as for the ring), so memcpy is the same libc call the ring makes.
+ *    - ring.write: ra_ring_write(); ring.rsv+cmt: ra_ring_reserve() + memcpy + ra_ring_commit().
+ *    - ck+malloc: a ck_ring (SPSC, used by one thread) of pointers to malloc'd copies (same 24-byte
+ *      header + payload), dropping (dequeue + free) the oldest copy when full. Its slot count is
+ *      the number of records the ring holds (power of two below capacity / record size).
+ * 2. One producer, one reader thread (pinned to distinct CPUs), every message delivered and
+ *    checked: msgs/s for 32-byte payloads.
+ *    - ring: RA_RING_BACKPRESSURE, ra_ring_write() retried on RA_EFULL, the reader
+ * ra_reader_poll().
+ *    - ck+malloc: ck_ring SPSC, malloc + copy in the producer, check + free in the reader.
+ *    - Disruptor: run by bench/run-ring.sh (Java) and passed in with --disruptor SLOTS:MSGS_PER_S
+ *      (or --disruptor-na REASON); slots = the ring's record count, as for ck.
+ * 3. Writer-to-reader latency, 32-byte payloads paced --pace-ns apart (default 1000 ns) so that
+ *    it measures latency, not queueing: the producer stores rdtsc in the payload just before the
+ *    write, the reader (spinning, no pause) takes rdtsc as soon as the message is handed to it.
+ *    p50/p99/p99.9/max over all samples of all repetitions, converted to ns with a TSC
+ *    frequency calibrated against CLOCK_MONOTONIC. Ring in overwrite mode (the default) and in
+ *    backpressure mode; ck_ring+malloc for comparison.
+ *
+ * All memory (floor buffer and ring, via ra_ring_config.mem) comes from the same mmap, touched
+ * before use, so neither side pays page faults or gets different page sizes.
+ *
+ * usage: bench_ring [--reps N] [--msgs N] [--quick] [--only publish|spsc|latency]
+ *                   [--pace-ns N] [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]
+ *        bench_ring --print-slots     (the Disruptor slot counts, one per line)
+ * Exit 0, or 1 when a delivered message failed its check (the ring or a peer is broken).
+ */
+#include <ck_ring.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define HAVE_TSC 1
+#else
+#define HAVE_TSC 0
+#endif
+
+#include "ringalloc/ring.h"
+#include "ringalloc/ringalloc.h"
+
+#define HDR     24u /* header bytes per record, as RA_RING_HDR_SIZE */
+#define NSRC    64u /* distinct payload templates, cycled */
+#define MAXPAY  256u
+#define NCAPS   2
+#define NLENS   4
+#define MAXREPS 31
+
+static const size_t g_caps[NCAPS] = {256u << 10, 64u << 20};
+static const uint32_t g_lens[NLENS] = {16, 32, 64, 256};
+
+static unsigned char g_src[NSRC][MAXPAY] __attribute__((aligned(64)));
+static int g_reps = 5;
+static int g_quick;
+static uint64_t g_spsc_msgs = 10000000;
+static uint64_t g_pace_ns = 1000;
+static int g_cpu[2] = {-1, -1}; /* producer, reader */
+static double g_tsc_per_ns = 1.0;
+static int g_failed;
+
+/* ---- small helpers -------------------------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t ticks(void)
+{
+#if HAVE_TSC
+    return __rdtsc();
+#else
+    return now_ns();
+#endif
+}
+
+/* A timestamp taken only after earlier loads completed (the reader's "now"). */
+static inline uint64_t ticks_after_loads(void)
+{
+#if HAVE_TSC
+    _mm_lfence();
+    return __rdtsc();
+#else
+    return now_ns();
+#endif
+}
+
+static inline void cpu_relax(void)
+{
+#if HAVE_TSC
+    _mm_pause();
+#endif
+}
+
+/* Hides a value from the optimiser so that it cannot specialise code for a constant. */
+#define LAUNDER(x) __asm__ volatile("" : "+r"(x))
+/* Keeps the compiler from merging or dropping stores across loop iterations. */
+#define CLOBBER() __asm__ volatile("" ::: "memory")
+
+static void calibrate_tsc(void)
+{
+#if HAVE_TSC
+    uint64_t t0 = now_ns(), c0 = ticks();
+    struct timespec d = {0, 50 * 1000 * 1000};
+    nanosleep(&d, NULL);
+    uint64_t t1 = now_ns(), c1 = ticks();
+    g_tsc_per_ns = (double)(c1 - c0) / (double)(t1 - t0);
+#endif
+}
+
+static void pin_self(int cpu)
+{
+    if (cpu < 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* The first two CPUs this process may run on; fewer means no pinning for that role. */
+static void pick_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return;
+    int k = 0;
+    for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
+        if (CPU_ISSET(c, &set)) g_cpu[k++] = c;
+}
+
+static void *region_alloc(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("bench_ring: mmap");
+        exit(1);
+    }
+    memset(p, 0, n); /* fault every page in now, not in a timed loop */
+    return p;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return (n & 1) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static uint64_t rec_size(uint32_t len)
+{
+    return (HDR + len + 7u) & ~(uint64_t)7u;
+}
+
+/* Records of `len` bytes the ring of `cap` holds, rounded down to a power of two: the slot count
+ * of the ck_ring and Disruptor peers. */
+static unsigned slots_for(size_t cap, uint32_t len)
+{
+    uint64_t n = cap / rec_size(len), s = 1;
+    while (s * 2 <= n) s *= 2;
+    return (unsigned)s;
+}
+
+static const char *cap_name(size_t cap, char *buf, size_t n)
+{
+    if (cap >= (1u << 20))
+        snprintf(buf, n, "%zuMiB", cap >> 20);
+    else
+        snprintf(buf, n, "%zuKiB", cap >> 10);
+    return buf;
+}
+
+static void fail(const char *what, uint64_t errors)
+{
+    fprintf(stderr, "bench_ring: ERROR: %s: %llu messages failed their check\n", what,
+            (unsigned long long)errors);
+    g_failed = 1;
+}
+
+static void loadavg(char *buf, size_t n)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    buf[0] = '\0';
+    if (!f) return;
+    if (!fgets(buf, (int)n, f)) buf[0] = '\0';
+    fclose(f);
+    char *sp = buf;
+    for (int k = 0; k < 3 && sp; k++) sp = strchr(sp + 1, ' ');
+    if (sp) *sp = '\0';
+}
+
+static ra_ring *ring_make(void *mem, size_t cap, uint32_t flags)
+{
+    ra_ring_config cfg = {
+        .capacity = cap, .flags = flags, .mem = mem, .mem_len = ra_ring_footprint(cap)};
+    ra_ring *r = NULL;
+    int rc = ra_ring_create(&r, &cfg);
+    if (rc != RA_OK) {
+        fprintf(stderr, "bench_ring: ra_ring_create(%zu): %s\n", cap, ra_strerror(rc));
+        exit(1);
+    }
+    return r;
+}
+
+/* ---- 1. publish only ------------------------------------------------------------------------ */
+
+typedef struct floor_hdr {
+    uint32_t len;
+    uint16_t type, flags;
+    uint64_t seq, ts;
+} floor_hdr;
+
+/* Field by field: a header assembled on the stack and copied as one block costs a
+ * store-forwarding stall per record (seen with perf), which no real ring pays. */
+static inline void put_hdr(unsigned char *p, uint32_t len, uint64_t seq)
+{
+    const uint16_t type = 1, flags = 0;
+    memcpy(p + offsetof(floor_hdr, len), &len, sizeof len);
+    memcpy(p + offsetof(floor_hdr, type), &type, sizeof type);
+    memcpy(p + offsetof(floor_hdr, flags), &flags, sizeof flags);
+    memcpy(p + offsetof(floor_hdr, seq), &seq, sizeof seq);
+    memcpy(p + offsetof(floor_hdr, ts), &seq, sizeof seq);
+}
+
+typedef struct floor_state {
+    unsigned char *buf;
+    size_t cap;
+    uint64_t pos, seq;
+} floor_state;
+
+static __attribute__((noinline)) void floor_publish(floor_state *f, uint32_t len, uint64_t msgs)
+{
+    LAUNDER(len);
+    unsigned char *buf = f->buf;
+    const uint64_t cap = f->cap, mask = cap - 1, rec = rec_size(len);
+    uint64_t pos = f->pos, seq = f->seq;
+    for (uint64_t i = 0; i < msgs; i++) {
+        uint64_t off = pos & mask;
+        if (off + rec > cap) { /* no room before the end: a padding word, then wrap */
+            const uint32_t pad = UINT32_MAX;
+            memcpy(buf + off, &pad, sizeof pad);
+            pos += cap - off;
+            off = 0;
+        }
+        put_hdr(buf + off, len, seq);
+        memcpy(buf + off + HDR, g_src[seq & (NSRC - 1)], len);
+        pos += rec;
+        seq++;
+        CLOBBER();
+    }
+    f->pos = pos;
+    f->seq = seq;
+}
+
+static __attribute__((noinline)) void ring_publish_write(ra_ring *r, uint32_t len, uint64_t msgs,
+                                                         uint64_t *seq_io)
+{
+    LAUNDER(len);
+    uint64_t seq = *seq_io;
+    for (uint64_t i = 0; i < msgs; i++, seq++) {
+        if (ra_ring_write(r, 1, seq, g_src[seq & (NSRC - 1)], len) != RA_OK) {
+            fprintf(stderr, "bench_ring: ra_ring_write failed\n");
+            exit(1);
+        }
+    }
+    *seq_io = seq;
+}
+
+static __attribute__((noinline)) void ring_publish_rc(ra_ring *r, uint32_t len, uint64_t msgs,
+                                                      uint64_t *seq_io)
+{
+    LAUNDER(len);
+    uint64_t seq = *seq_io;
+    for (uint64_t i = 0; i < msgs; i++, seq++) {
+        void *p = ra_ring_reserve(r, len);
+        if (!p) {
+            fprintf(stderr, "bench_ring: ra_ring_reserve failed\n");
+            exit(1);
+        }
+        memcpy(p, g_src[seq & (NSRC - 1)], len);
+        ra_ring_commit(r, len, 1, seq);
+    }
+    *seq_io = seq;
+}
+
+typedef struct ck_peer {
+    struct ck_ring ring;
+    struct ck_ring_buffer *buf;
+    unsigned slots;
+} ck_peer;
+
+static void ck_peer_init(ck_peer *c, unsigned slots)
+{
+    c->slots = slots;
+    c->buf = calloc(slots, sizeof *c->buf);
+    if (!c->buf) {
+        perror("bench_ring: calloc");
+        exit(1);
+    }
+    ck_ring_init(&c->ring, slots);
+}
+
+static void ck_peer_fini(ck_peer *c)
+{
+    void *p;
+    while (ck_ring_dequeue_spsc(&c->ring, c->buf, &p)) free(p);
+    free(c->buf);
+    c->buf = NULL;
+}
+
+/* A malloc'd copy: the same 24-byte header the ring and the floor write, then the payload. */
+static inline void *ck_copy(uint32_t len, uint64_t seq, const void *src)
+{
+    unsigned char *m = malloc(HDR + len);
+    if (!m) {
+        perror("bench_ring: malloc");
+        exit(1);
+    }
+    put_hdr(m, len, seq);
+    memcpy(m + HDR, src, len);
+    return m;
+}
+
+static __attribute__((noinline)) void ck_publish(ck_peer *c, uint32_t len, uint64_t msgs,
+                                                 uint64_t *seq_io)
+{
+    LAUNDER(len);
+    uint64_t seq = *seq_io;
+    for (uint64_t i = 0; i < msgs; i++, seq++) {
+        void *m = ck_copy(len, seq, g_src[seq & (NSRC - 1)]);
+        while (!ck_ring_enqueue_spsc(&c->ring, c->buf, m)) { /* full: drop the oldest */
+            void *old;
+            if (ck_ring_dequeue_spsc(&c->ring, c->buf, &old)) free(old);
+        }
+    }
+    *seq_io = seq;
+}
+
+enum { P_FLOOR, P_WRITE, P_RC, P_CK, P_N };
+static double g_pub[NCAPS][NLENS][P_N]; /* ns/msg, medians */
+
+static void bench_publish(void)
+{
+    for (int ci = 0; ci < NCAPS; ci++) {
+        const size_t cap = g_caps[ci];
+        unsigned char *fmem = region_alloc(cap);
+        void *rmem = region_alloc(ra_ring_footprint(cap));
+        ra_ring *r = ring_make(rmem, cap, RA_RING_PREFAULT);
+        floor_state fl = {fmem, cap, 0, 0};
+        uint64_t rseq = 0;
+        for (int li = 0; li < NLENS; li++) {
+            const uint32_t len = g_lens[li];
+            const uint64_t lap = cap / rec_size(len) + 1;
+            uint64_t msgs = 3 * lap;
+            if (msgs < 2000000) msgs = 2000000;
+            if (g_quick) msgs /= 10;
+            ck_peer ck;
+            uint64_t cseq = 0;
+            ck_peer_init(&ck, slots_for(cap, len));
+            /* warm-up: one lap each, so every timed write is in steady state (ring full) */
+            floor_publish(&fl, len, lap);
+            ring_publish_write(r, len, lap, &rseq);
+            ck_publish(&ck, len, lap, &cseq);
+            double v[P_N][MAXREPS];
+            for (int rep = 0; rep < g_reps; rep++) { /* interleaved: noise hits all alike */
+                for (int k = 0; k < P_N; k++) {
+                    uint64_t t0 = now_ns();
+                    switch (k) {
+                    case P_FLOOR:
+                        floor_publish(&fl, len, msgs);
+                        break;
+                    case P_WRITE:
+                        ring_publish_write(r, len, msgs, &rseq);
+                        break;
+                    case P_RC:
+                        ring_publish_rc(r, len, msgs, &rseq);
+                        break;
+                    default:
+                        ck_publish(&ck, len, msgs, &cseq);
+                        break;
+                    }
+                    v[k][rep] = (double)(now_ns() - t0) / (double)msgs;
+                }
+            }
+            for (int k = 0; k < P_N; k++) g_pub[ci][li][k] = median(v[k], g_reps);
+            ck_peer_fini(&ck);
+        }
+        ra_ring_stats st;
+        ra_ring_get_stats(r, &st);
+        if (st.published != rseq || st.overwritten == 0)
+            fprintf(stderr, "bench_ring: note: ring stats published=%llu (expected %llu)\n",
+                    (unsigned long long)st.published, (unsigned long long)rseq);
+        ra_ring_destroy(r);
+        munmap(rmem, ra_ring_footprint(cap));
+        munmap(fmem, cap);
+    }
+}
+
+/* ---- 2 and 3. one producer, one reader --------------------------------------------------------
+ */
+
+enum { K_RING, K_RING_OW, K_CK };
+
+typedef struct pc_ctx {
+    int kind;      /* K_RING (backpressure), K_RING_OW (overwrite; latency only), K_CK */
+    int latency;   /* 0: throughput run; 1: paced latency run */
+    uint32_t len;  /* payload bytes */
+    uint64_t n;    /* messages */
+    uint64_t warm; /* latency: first messages not sampled */
+    uint64_t pace; /* latency: ticks between messages */
+    ra_ring *ring;
+    ra_reader rd;
+    ck_peer ck;
+    atomic_int ready;
+    uint64_t t0, t1; /* ns: producer start, reader end */
+    /* reader side */
+    uint64_t expect, errors;
+    uint64_t *lat; /* latency samples, ticks */
+} pc_ctx;
+
+/* Payload: [0,8) message counter, [8,16) producer rdtsc (latency runs), the rest template. */
+static void start_line(pc_ctx *c)
+{
+    atomic_fetch_add_explicit(&c->ready, 1, memory_order_acq_rel);
+    while (atomic_load_explicit(&c->ready, memory_order_acquire) < 2) cpu_relax();
+}
+
+static void *producer_main(void *arg)
+{
+    pc_ctx *c = arg;
+    pin_self(g_cpu[0]);
+    unsigned char msg[MAXPAY];
+    uint32_t len = c->len;
+    LAUNDER(len);
+    memcpy(msg, g_src[3], len);
+    start_line(c);
+    c->t0 = now_ns();
+    uint64_t next = ticks();
+    for (uint64_t i = 0; i < c->n; i++) {
+        if (c->latency) {
+            while (ticks() < next) {}
+        }
+        uint64_t stamp = ticks();
+        memcpy(msg, &i, 8);
+        memcpy(msg + 8, &stamp, 8);
+        if (c->kind == K_CK) {
+            void *m = ck_copy(len, i, msg);
+            while (!ck_ring_enqueue_spsc(&c->ck.ring, c->ck.buf, m)) cpu_relax();
+        } else {
+            while (ra_ring_write(c->ring, 1, i, msg, len) != RA_OK) cpu_relax();
+        }
+        next = stamp + c->pace;
+    }
+    return NULL;
+}
+
+static inline void consume(pc_ctx *c, const unsigned char *p, uint32_t len)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    if (c->latency) {
+        uint64_t stamp;
+        memcpy(&stamp, p + 8, 8);
+        uint64_t now = ticks_after_loads();
+        if (c->expect >= c->warm) c->lat[c->expect - c->warm] = now - stamp;
+    }
+    c->errors += (v != c->expect) | (len != c->len) | (p[len - 1] != g_src[3][len - 1]);
+    c->expect++;
+}
+
+static void ring_handler(const ra_msg *m, void *ctx)
+{
+    consume(ctx, m->data, m->len);
+}
+
+static void *reader_main(void *arg)
+{
+    pc_ctx *c = arg;
+    pin_self(g_cpu[1]);
+    start_line(c);
+    const size_t batch = c->latency ? 1 : 256;
+    if (c->kind == K_CK) {
+        while (c->expect < c->n) {
+            void *m;
+            if (ck_ring_dequeue_spsc(&c->ck.ring, c->ck.buf, &m)) {
+                consume(c, (const unsigned char *)m + HDR, ((const floor_hdr *)m)->len);
+                free(m);
+            } else if (!c->latency) {
+                cpu_relax();
+            }
+        }
+    } else {
+        while (c->expect < c->n) {
+            if (ra_reader_poll(&c->rd, ring_handler, c, batch) == 0 && !c->latency) cpu_relax();
+        }
+    }
+    c->t1 = now_ns();
+    return NULL;
+}
+
+/* One run; returns msgs/s. */
+static double pc_run(pc_ctx *c)
+{
+    pthread_t tp, tr;
+    atomic_init(&c->ready, 0);
+    c->expect = 0;
+    c->errors = 0;
+    if (pthread_create(&tr, NULL, reader_main, c) || pthread_create(&tp, NULL, producer_main, c)) {
+        fprintf(stderr, "bench_ring: pthread_create failed\n");
+        exit(1);
+    }
+    pthread_join(tp, NULL);
+    pthread_join(tr, NULL);
+    return (double)c->n / ((double)(c->t1 - c->t0) / 1e9);
+}
+
+/* Sets up ring or ck_ring in c for a run over `cap`; tears down with pc_fini. */
+static void pc_init(pc_ctx *c, int kind, size_t cap, void *mem)
+{
+    c->kind = kind;
+    if (kind == K_CK) {
+        ck_peer_init(&c->ck, slots_for(cap, c->len));
+        return;
+    }
+    c->ring = ring_make(mem, cap, RA_RING_PREFAULT | (kind == K_RING ? RA_RING_BACKPRESSURE : 0));
+    if (ra_reader_init(&c->rd, c->ring, RA_START_OLDEST) != RA_OK) {
+        fprintf(stderr, "bench_ring: ra_reader_init failed\n");
+        exit(1);
+    }
+}
+
+static void pc_fini(pc_ctx *c, const char *what)
+{
+    if (c->errors) fail(what, c->errors);
+    if (c->kind == K_CK) {
+        ck_peer_fini(&c->ck);
+        return;
+    }
+    ra_reader_stats rs;
+    ra_reader_get_stats(&c->rd, &rs);
+    if (rs.lost || rs.read != c->n) {
+        fprintf(stderr, "bench_ring: ERROR: %s: reader read %llu lost %llu of %llu\n", what,
+                (unsigned long long)rs.read, (unsigned long long)rs.lost, (unsigned long long)c->n);
+        g_failed = 1;
+    }
+    ra_reader_detach(&c->rd);
+    ra_ring_destroy(c->ring);
+    c->ring = NULL;
+}
+
+enum { S_RING, S_CK, S_N };
+static double g_spsc[NCAPS][S_N]; /* msgs/s, medians */
+static uint64_t g_spsc_full[NCAPS];
+
+static void bench_spsc(void)
+{
+    for (int ci = 0; ci < NCAPS; ci++) {
+        const size_t cap = g_caps[ci];
+        void *mem = region_alloc(ra_ring_footprint(cap));
+        double v[S_N][MAXREPS];
+        for (int rep = 0; rep < g_reps; rep++) {
+            for (int k = 0; k < S_N; k++) {
+                pc_ctx *c = calloc(1, sizeof *c);
+                if (!c) exit(1);
+                c->len = 32;
+                c->n = g_spsc_msgs;
+                pc_init(c, k == S_RING ? K_RING : K_CK, cap, mem);
+                v[k][rep] = pc_run(c);
+                if (k == S_RING) {
+                    ra_ring_stats st;
+                    ra_ring_get_stats(c->ring, &st);
+                    g_spsc_full[ci] += st.full;
+                }
+                pc_fini(c, k == S_RING ? "1P1C ring" : "1P1C ck_ring");
+                free(c);
+            }
+        }
+        for (int k = 0; k < S_N; k++) g_spsc[ci][k] = median(v[k], g_reps);
+        g_spsc_full[ci] /= (uint64_t)g_reps;
+        munmap(mem, ra_ring_footprint(cap));
+    }
+}
+
+enum { L_RING_OW, L_RING_BP, L_CK, L_N };
+static const char *const g_lat_names[L_N] = {"ring overwrite", "ring backpressure", "ck+malloc"};
+static double g_lat[NCAPS][L_N][4]; /* p50, p99, p99.9, max in ns */
+static uint64_t g_lat_samples;
+static double g_tick_cost_ns;
+
+static void bench_latency(void)
+{
+    const uint64_t per_rep = g_quick ? 20000 : 100000, warm = 10000;
+    uint64_t *all = malloc(sizeof *all * per_rep * (uint64_t)g_reps);
+    if (!all) exit(1);
+    g_lat_samples = per_rep * (uint64_t)g_reps;
+    for (int ci = 0; ci < NCAPS; ci++) {
+        const size_t cap = g_caps[ci];
+        void *mem = region_alloc(ra_ring_footprint(cap));
+        for (int k = 0; k < L_N; k++) {
+            for (int rep = 0; rep < g_reps; rep++) {
+                pc_ctx *c = calloc(1, sizeof *c);
+                if (!c) exit(1);
+                c->len = 32;
+                c->latency = 1;
+                c->n = per_rep + warm;
+                c->warm = warm;
+                c->pace = (uint64_t)((double)g_pace_ns * g_tsc_per_ns);
+                c->lat = all + per_rep * (uint64_t)rep;
+                pc_init(c, k == L_RING_OW ? K_RING_OW : k == L_RING_BP ? K_RING : K_CK, cap, mem);
+                pc_run(c);
+                pc_fini(c, g_lat_names[k]);
+                free(c);
+            }
+            uint64_t n = g_lat_samples;
+            qsort(all, n, sizeof *all, cmp_u64);
+            const double q[3] = {0.50, 0.99, 0.999};
+            for (int j = 0; j < 3; j++)
+                g_lat[ci][k][j] = (double)all[(uint64_t)(q[j] * (double)(n - 1))] / g_tsc_per_ns;
+            g_lat[ci][k][3] = (double)all[n - 1] / g_tsc_per_ns;
+        }
+        munmap(mem, ra_ring_footprint(cap));
+    }
+    free(all);
+    /* what one stamp costs: back-to-back reads, median */
+    double d[MAXREPS];
+    for (int rep = 0; rep < g_reps; rep++) {
+        uint64_t a = ticks(), b = ticks_after_loads();
+        for (int i = 0; i < 1000; i++) {
+            uint64_t x = ticks(), y = ticks_after_loads();
+            if (y - x < b - a) a = x, b = y;
+        }
+        d[rep] = (double)(b - a) / g_tsc_per_ns;
+    }
+    g_tick_cost_ns = median(d, g_reps);
+}
+
+/* ---- report --------------------------------------------------------------------------------- */
+
+static unsigned g_dis_slots[8];
+static double g_dis_rate[8];
+static int g_ndis;
+static const char *g_dis_na;
+
+static double disruptor_for(size_t cap)
+{
+    unsigned s = slots_for(cap, 32);
+    for (int i = 0; i < g_ndis; i++)
+        if (g_dis_slots[i] == s) return g_dis_rate[i];
+    return 0;
+}
+
+static const char *met(int ok)
+{
+    return ok ? "MET" : "NOT MET";
+}
+
+static void report(int did_pub, int did_spsc, int did_lat)
+{
+    char nb[32];
+    if (did_pub) {
+        printf("\n== publish only: one thread, no reader, overwrite steady state; ns/msg "
+               "(median of %d) ==\n",
+               g_reps);
+        printf("%-7s %5s %8s %10s %12s %10s %11s %11s %10s\n", "ring", "bytes", "floor",
+               "ring.write", "ring.rsv+cmt", "ck+malloc", "write/floor", "rsv+c/floor", "ck/write");
+        for (int ci = 0; ci < NCAPS; ci++)
+            for (int li = 0; li < NLENS; li++) {
+                const double *p = g_pub[ci][li];
+                printf("%-7s %5u %8.2f %10.2f %12.2f %10.2f %10.2fx %10.2fx %9.2fx\n",
+                       cap_name(g_caps[ci], nb, sizeof nb), g_lens[li], p[P_FLOOR], p[P_WRITE],
+                       p[P_RC], p[P_CK], p[P_WRITE] / p[P_FLOOR], p[P_RC] / p[P_FLOOR],
+                       p[P_CK] / p[P_WRITE]);
+            }
+        printf("(ck ring slots: records the ring holds, power of two: ");
+        for (int ci = 0; ci < NCAPS; ci++)
+            for (int li = 0; li < NLENS; li++)
+                printf("%s%u", ci || li ? ", " : "", slots_for(g_caps[ci], g_lens[li]));
+        printf(")\n");
+    }
+    if (did_spsc) {
+        printf("\n== 1P1C: producer and reader threads (cpus %d,%d), every message delivered "
+               "and checked, 32-byte payload, %llu msgs; Mmsgs/s (median of %d) ==\n",
+               g_cpu[0], g_cpu[1], (unsigned long long)g_spsc_msgs, g_reps);
+        printf("%-7s %7s %10s %10s %10s %8s %10s %11s\n", "ring", "slots", "ring(bp)", "ck+malloc",
+               "disruptor", "ring/ck", "ring/disr", "ring full/run");
+        for (int ci = 0; ci < NCAPS; ci++) {
+            const double *s = g_spsc[ci];
+            double d = disruptor_for(g_caps[ci]);
+            char db[32], rb[32];
+            if (d > 0) {
+                snprintf(db, sizeof db, "%.2f", d / 1e6);
+                snprintf(rb, sizeof rb, "%.2fx", s[S_RING] / d);
+            } else {
+                snprintf(db, sizeof db, "n/a");
+                snprintf(rb, sizeof rb, "n/a");
+            }
+            printf("%-7s %7u %10.2f %10.2f %10s %7.2fx %10s %11llu\n",
+                   cap_name(g_caps[ci], nb, sizeof nb), slots_for(g_caps[ci], 32), s[S_RING] / 1e6,
+                   s[S_CK] / 1e6, db, s[S_RING] / s[S_CK], rb, (unsigned long long)g_spsc_full[ci]);
+        }
+        if (g_dis_na) printf("Disruptor: NOT RUN: %s\n", g_dis_na);
+    }
+    if (did_lat) {
+        printf("\n== latency writer->reader, reader spinning, 32-byte payload, one message "
+               "every %llu ns; ns over %llu samples (%d runs) ==\n",
+               (unsigned long long)g_pace_ns, (unsigned long long)g_lat_samples, g_reps);
+        printf("%-7s %-18s %8s %8s %8s %10s\n", "ring", "mode", "p50", "p99", "p99.9", "max");
+        for (int ci = 0; ci < NCAPS; ci++)
+            for (int k = 0; k < L_N; k++) {
+                const double *l = g_lat[ci][k];
+                printf("%-7s %-18s %8.0f %8.0f %8.0f %10.0f\n", cap_name(g_caps[ci], nb, sizeof nb),
+                       g_lat_names[k], l[0], l[1], l[2], l[3]);
+            }
+        printf("(timestamps: rdtsc at %.3f GHz; one stamp pair costs %.1f ns, included above)\n",
+               g_tsc_per_ns, g_tick_cost_ns);
+    }
+
+    printf("\n== goals ==\n");
+    for (int ci = 0; ci < NCAPS && did_pub; ci++) {
+        const double *p = g_pub[ci][1]; /* 32-byte payloads */
+        cap_name(g_caps[ci], nb, sizeof nb);
+        printf("publish 32B <= 1.3x memcpy floor   %-7s ring.write %.2fx floor          %s\n", nb,
+               p[P_WRITE] / p[P_FLOOR], met(p[P_WRITE] <= 1.3 * p[P_FLOOR]));
+        printf("publish 32B >= 2x faster than ck   %-7s ck+malloc/ring.write %.2fx      %s\n", nb,
+               p[P_CK] / p[P_WRITE], met(p[P_CK] >= 2 * p[P_WRITE]));
+    }
+    for (int ci = 0; ci < NCAPS && did_spsc; ci++) {
+        const double *s = g_spsc[ci];
+        double d = disruptor_for(g_caps[ci]);
+        cap_name(g_caps[ci], nb, sizeof nb);
+        printf("1P1C >= 10x ck_ring+malloc         %-7s ring/ck %.2fx                   %s\n", nb,
+               s[S_RING] / s[S_CK], met(s[S_RING] >= 10 * s[S_CK]));
+        if (d > 0)
+            printf("1P1C ahead of Disruptor            %-7s ring/disruptor %.2fx            %s\n",
+                   nb, s[S_RING] / d, met(s[S_RING] > d));
+        else
+            printf("1P1C ahead of Disruptor            %-7s NOT EVALUATED (%s)\n", nb,
+                   g_dis_na ? g_dis_na : "no Disruptor result for this slot count");
+    }
+    for (int ci = 0; ci < NCAPS && did_lat; ci++) {
+        cap_name(g_caps[ci], nb, sizeof nb);
+        printf("latency p50 <= 100 ns (overwrite)  %-7s p50 %.0f ns                     %s\n", nb,
+               g_lat[ci][L_RING_OW][0], met(g_lat[ci][L_RING_OW][0] <= 100));
+    }
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_ring [--reps N] [--msgs N] [--quick] [--only "
+                    "publish|spsc|latency] [--pace-ns N]\n"
+                    "                  [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]\n"
+                    "       bench_ring --print-slots\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--print-slots")) {
+            for (int ci = 0; ci < NCAPS; ci++) printf("%u\n", slots_for(g_caps[ci], 32));
+            return 0;
+        } else if (!strcmp(a, "--quick")) {
+            g_quick = 1;
+        } else if (!strcmp(a, "--reps") && v) {
+            g_reps = atoi(v), i++;
+        } else if (!strcmp(a, "--msgs") && v) {
+            g_spsc_msgs = strtoull(v, NULL, 10), i++;
+        } else if (!strcmp(a, "--pace-ns") && v) {
+            g_pace_ns = strtoull(v, NULL, 10), i++;
+        } else if (!strcmp(a, "--only") && v) {
+            only = v, i++;
+        } else if (!strcmp(a, "--disruptor") && v && g_ndis < 8) {
+            unsigned s = 0;
+            double rate = 0;
+            if (sscanf(v, "%u:%lf", &s, &rate) != 2) usage();
+            g_dis_slots[g_ndis] = s;
+            g_dis_rate[g_ndis++] = rate;
+            i++;
+        } else if (!strcmp(a, "--disruptor-na") && v) {
+            g_dis_na = v, i++;
+        } else {
+            usage();
+        }
+    }
+    if (g_reps < 1 || g_reps > MAXREPS || g_spsc_msgs == 0) usage();
+    if (g_quick && g_spsc_msgs == 10000000) g_spsc_msgs = 1000000;
+
+    for (unsigned i = 0; i < NSRC; i++)
+        for (unsigned j = 0; j < MAXPAY; j++) g_src[i][j] = (unsigned char)(i * 131u + j * 7u + 1u);
+    pick_cpus();
+    calibrate_tsc();
+    pin_self(g_cpu[0]);
+
+    char la0[64], la1[64];
+    loadavg(la0, sizeof la0);
+    printf("ringalloc %s ring benchmark: reps %d (median), cpus %d,%d, tsc %.3f GHz, load %s\n",
+           ra_version_string(), g_reps, g_cpu[0], g_cpu[1], g_tsc_per_ns, la0);
+    if (g_cpu[1] < 0) printf("WARNING: only one CPU available: threads are not pinned apart\n");
+    fflush(stdout);
+
+    int pub = !only || !strcmp(only, "publish");
+    int spsc = !only || !strcmp(only, "spsc");
+    int lat = !only || !strcmp(only, "latency");
+    if (!pub && !spsc && !lat) usage();
+    uint64_t t0 = now_ns();
+    if (pub) bench_publish();
+    if (spsc) bench_spsc();
+    if (lat) bench_latency();
+    report(pub, spsc, lat);
+    loadavg(la1, sizeof la1);
+    printf("\nload average before %s, after %s; %.1f s\n", la0, la1, (double)(now_ns() - t0) / 1e9);
+    return g_failed;
+}

@@ -1,0 +1,110 @@
+/*
+ * RingallocDisruptorBench.java - LMAX Disruptor peer for bench/bench_ring.c (issue 3).
+ *
+ * One producer (the main thread, ProducerType.SINGLE) publishes `msgs` 32-byte events through a
+ * Disruptor of `slots` preallocated events to one consumer thread (BusySpinWaitStrategy). The
+ * producer copies a 32-byte payload into the event (System.arraycopy, the memcpy of the C side)
+ * and stores the message counter in its first 8 bytes; the consumer checks every counter, so
+ * every message is delivered and verified, as in the C ring and ck_ring runs.
+ *
+ * usage: java -cp disruptor.jar:DIR RingallocDisruptorBench MSGS REPS SLOTS...
+ * prints, per SLOTS value, one line:
+ *   disruptor slots=S msgs=N reps=R median_msgs_per_s=X min_msgs_per_s=Y max_msgs_per_s=Z
+ * (after two untimed warm-up runs that let the JIT compile the hot paths). Exit 1 on a
+ * verification error.
+ */
+import com.lmax.disruptor.BusySpinWaitStrategy;
+import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import com.lmax.disruptor.util.DaemonThreadFactory;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+
+public final class RingallocDisruptorBench {
+    static final int PAYLOAD = 32;
+    static final boolean SPIN = Boolean.getBoolean("spin");
+    static final VarHandle LONGS =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    static final class Event {
+        final byte[] data = new byte[PAYLOAD];
+    }
+
+    static final class Consumer implements EventHandler<Event> {
+        final long total;
+        long expect;
+        long errors;
+        long sum;
+        volatile long endNs;
+        final CountDownLatch done = new CountDownLatch(1);
+
+        Consumer(long total) {
+            this.total = total;
+        }
+
+        @Override
+        public void onEvent(Event ev, long sequence, boolean endOfBatch) {
+            long v = (long) LONGS.get(ev.data, 0);
+            if (v != expect) errors++;
+            sum += ev.data[PAYLOAD - 1];
+            if (++expect == total) {
+                endNs = System.nanoTime();
+                done.countDown();
+            }
+        }
+    }
+
+    /* One run: a fresh Disruptor, `msgs` events, returns msgs/s (producer start to last event
+     * handled by the consumer). */
+    static double runOnce(int slots, long msgs) throws InterruptedException {
+        Disruptor<Event> d = new Disruptor<>(Event::new, slots, DaemonThreadFactory.INSTANCE,
+                ProducerType.SINGLE, new BusySpinWaitStrategy());
+        Consumer c = new Consumer(msgs);
+        d.handleEventsWith(c);
+        RingBuffer<Event> rb = d.start();
+        byte[] src = new byte[PAYLOAD];
+        for (int i = 0; i < PAYLOAD; i++) src[i] = (byte) (i * 37 + 11);
+        Thread.sleep(20); /* let the consumer thread reach its spin loop */
+        long t0 = System.nanoTime();
+        for (long i = 0; i < msgs; i++) {
+            if (SPIN) while (!rb.hasAvailableCapacity(1)) Thread.onSpinWait();
+            long seq = rb.next();
+            Event ev = rb.get(seq);
+            System.arraycopy(src, 0, ev.data, 0, PAYLOAD);
+            LONGS.set(ev.data, 0, i);
+            rb.publish(seq);
+        }
+        c.done.await();
+        long t1 = c.endNs;
+        d.shutdown();
+        if (c.errors != 0) {
+            System.err.println("disruptor: " + c.errors + " counter mismatches");
+            System.exit(1);
+        }
+        return msgs / ((t1 - t0) / 1e9);
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length < 3) {
+            System.err.println("usage: RingallocDisruptorBench MSGS REPS SLOTS...");
+            System.exit(2);
+        }
+        long msgs = Long.parseLong(args[0]);
+        int reps = Integer.parseInt(args[1]);
+        for (int a = 2; a < args.length; a++) {
+            int slots = Integer.parseInt(args[a]);
+            for (int w = 0; w < 2; w++) runOnce(slots, msgs); /* JIT warm-up, untimed */
+            double[] r = new double[reps];
+            for (int i = 0; i < reps; i++) r[i] = runOnce(slots, msgs);
+            Arrays.sort(r);
+            System.out.printf("disruptor slots=%d msgs=%d reps=%d median_msgs_per_s=%.0f "
+                            + "min_msgs_per_s=%.0f max_msgs_per_s=%.0f%n",
+                    slots, msgs, reps, r[reps / 2], r[0], r[reps - 1]);
+        }
+    }
+}
