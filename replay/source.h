@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Input formats, detected by magic bytes (after zstd decompression when the file starts with the
  * zstd frame magic), unless rp_source_opts.format says otherwise. */
@@ -40,7 +41,8 @@ typedef struct rp_message {
                         RP_TYPE_NONE for untyped payloads */
     uint32_t stream; /* stream index within this source (0 for files without streams) */
     uint64_t seq;    /* sequence number within the stream (MoldUDP64/IEX-TP), else running count */
-    uint64_t ts_ns;  /* capture (or file) timestamp, ns since the epoch; 0 if the format has none */
+    uint64_t ts_ns;  /* capture (or file) timestamp, ns since the epoch; 0 if the format has none.
+                        ITCH files: the message's own timestamp, ns since midnight */
 } rp_message;
 
 /* Counts per source, following DESIGN.md "Counting rules". */
@@ -80,5 +82,31 @@ const char *rp_source_framing_name(const rp_source *s); /* framing found: "moldu
 uint64_t rp_source_offset(const rp_source *s);          /* file bytes consumed (for progress) */
 uint64_t rp_source_size(const rp_source *s);            /* file size, 0 when unknown (pipe) */
 void rp_source_close(rp_source *s);
+
+/* ---- additions (input layer) ---------------------------------------------------------------- */
+
+/* rp_source_open_mem() : like rp_source_open() over a buffer (tests, fuzzers); `name` names it in
+ * messages. The buffer must stay valid and unchanged until rp_source_close().
+ * @return 0, or -1 with a message naming `name` in err. */
+int rp_source_open_mem(rp_source **out, const void *data, size_t len, const char *name,
+                       const rp_source_opts *opts, char *err, size_t errlen);
+
+/* rp_source_open_stream() : like rp_source_open() over an open FILE* (e.g. fmemopen()), read from
+ * its current position; rp_source_close() does not close it.
+ * @return 0, or -1 with a message naming `name` in err. */
+int rp_source_open_stream(rp_source **out, FILE *fp, const char *name, const rp_source_opts *opts,
+                          char *err, size_t errlen);
+
+/* rp_source_detect() : the format that the first (decompressed) bytes p[0..n) announce: pcap magic
+ * (us or ns, either byte order), pcapng section header, "RTK", or ITCH 5.0 records (length and
+ * type consistent for the first few).
+ * @return the format, or RP_FMT_AUTO when none matches. */
+rp_format rp_source_detect(const uint8_t *p, size_t n);
+
+/* rp_format_parse() / rp_framing_parse() : the --format / --framing names ("auto", "pcap",
+ * "pcapng", "itch", "rtk" / "auto", "udp", "moldudp64", "iextp"; "iex-tp" too).
+ * @return 0 with *out set, or -1 for an unknown name (*out unchanged). */
+int rp_format_parse(const char *name, rp_format *out);
+int rp_framing_parse(const char *name, rp_framing *out);
 
 #endif /* RP_SOURCE_H */

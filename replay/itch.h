@@ -1,0 +1,43 @@
+/* itch.h - Nasdaq ITCH 5.0: message sizes by type, checks, timestamps, file records over a buffer
+ */
+#ifndef RP_ITCH_H
+#define RP_ITCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* rp_itch_size() : the fixed size of ITCH 5.0 message type `type` (S 12, R 39, H 25, Y 20, L 26,
+ * V 35, W 12, K 28, J 35, h 21, A 36, F 40, E 31, C 36, X 23, D 19, U 35, P 44, Q 40, B 19, I 50,
+ * N 20, O 48).
+ * @return the size in bytes, or 0 for a type ITCH 5.0 does not define. */
+size_t rp_itch_size(uint8_t type);
+
+enum rp_itch_check {
+    RP_ITCH_OK = 0,      /* a known type with its size */
+    RP_ITCH_UNKNOWN = 1, /* a type ITCH 5.0 does not define (size not checkable) */
+    RP_ITCH_EMPTY = 2,   /* zero-length message */
+    RP_ITCH_BADSIZE = 3, /* a known type whose length differs from its size */
+};
+
+/* rp_itch_check() : checks one message's length against its type byte (msg[0]).
+ * @return enum rp_itch_check; reads msg[0] only when len > 0. */
+int rp_itch_check(const uint8_t *msg, size_t len);
+
+/* rp_itch_timestamp() : the message's 48-bit big-endian timestamp (ns since midnight) at offset 5.
+ * @return it, or 0 when len < 11. */
+uint64_t rp_itch_timestamp(const uint8_t *msg, size_t len);
+
+/* rp_itch_record() : splits the record at p[0..n) of an ITCH 5.0 file (u16 BE length + message).
+ * @return the record size (2 + length) with *msg and *len set when p holds all of it; 0 when p ends
+ *         inside it (more input needed, or a record cut short at the end of the file). */
+size_t rp_itch_record(const uint8_t *p, size_t n, const uint8_t **msg, size_t *len);
+
+/* rp_itch_detect() : whether p[0..n) looks like the start of an ITCH 5.0 file: every record whose
+ * length and type lie inside p (up to RP_ITCH_DETECT_RECORDS of them, at least one) has a known
+ * type and that type's size.
+ * @return true or false. */
+#define RP_ITCH_DETECT_RECORDS 4
+bool rp_itch_detect(const uint8_t *p, size_t n);
+
+#endif /* RP_ITCH_H */

@@ -1,0 +1,637 @@
+/* source.c - replay's input layer: open any supported capture or file, iterate its messages
+ *
+ * Design notes
+ * - Input: every source reads through an rp_zread (zread.h), which detects zstd by its magic
+ *   number and decompresses as a stream, and lets us peek at the first bytes even on a pipe. The
+ *   format is then detected from those bytes (rp_source_detect()) unless opts->format forces it.
+ * - pcap and pcapng are read by libpcap only: rp_zread_fopen() turns the reader into a
+ *   fopencookie() FILE* that pcap_fopen_offline_with_tstamp_precision() reads (nanosecond
+ *   precision for every file). Nothing is ever decompressed whole: memory is the reader's window,
+ *   zstd's context, libpcap's packet buffer and the stream tables.
+ * - A packet goes link -> IP -> UDP (framing.c), then is split by the framing chosen for its UDP
+ *   flow: forced by opts->framing, or detected from the flow's first payload and remembered.
+ *   Sequencing streams (MoldUDP64 session, IEX-TP channel + session) are a second table; each
+ *   packet updates the gap counters of its stream before its messages are handed out one by one.
+ * - Truncation versus error. At the end of input a record cut short (libpcap failing while the
+ *   reader is at its end, an ITCH record whose bytes stop early, a zstd stream ending inside a
+ *   frame) sets stats.truncated and ends the source normally; such a packet is not counted.
+ *   Anything else that is wrong with the file structure (libpcap errors elsewhere, corrupt zstd,
+ *   a MoldUDP64/IEX-TP count or length running past the end of a datagram that was captured whole)
+ *   is an input error naming the file, the packet number and the byte offset. A datagram that the
+ *   capture itself cut short (snaplen, first IP fragment) only counts as a decode error, like an
+ *   ITCH message whose length does not match its type or a packet whose headers are malformed.
+ * - by_type is counted for typed messages only (ITCH, MoldUDP64 and IEX-TP inner messages);
+ *   messages of udp framing are RP_TYPE_NONE and only counted in `messages`.
+ */
+#include "source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "framing.h"
+#include "itch.h"
+#include "zread.h"
+
+#define RP__PEEK         512   /* bytes looked at for format detection */
+#define RP__STREAM_LIMIT 65536 /* flows / sequencing streams remembered per source */
+#define RP__NO_STREAM    0xFFFFFFFFu
+#define RP__EXPECTED     "expected pcap, pcapng, ITCH 5.0, or any of them zstd-compressed"
+
+struct rp_source {
+    char name[256];
+    rp_format fmt;
+    rp_framing framing_opt;
+    rp_zread *z;
+    pcap_t *pcap;
+    int linktype;
+    uint64_t size;
+    rp_feed_stats st;
+    char err[768];
+    bool failed, done, filtered, stamped;
+
+    rp_streams flows, seqs;
+    uint32_t next_id;
+    unsigned framings_seen; /* bit per rp_framing used */
+    rp_gaps gaps;
+    uint64_t running; /* message count of sources without per-stream numbering */
+
+    /* the packet being handed out */
+    bool active;
+    rp_framing kind;
+    rp_frame fr;
+    rp_frame_cursor cur;
+    const uint8_t *udp; /* payload (udp framing) */
+    size_t udp_len;
+    uint32_t stream;
+    uint64_t seq_udp;
+    uint64_t ts;
+};
+
+static void rp__fail(rp_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rp__fail(rp_source *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    s->failed = true;
+}
+
+/* ---- names and detection -----------------------------------------------------------------------
+ */
+
+rp_format rp_source_detect(const uint8_t *p, size_t n)
+{
+    if (n >= 4) {
+        static const uint8_t magics[4][4] = {
+            {0xD4, 0xC3, 0xB2, 0xA1}, /* pcap us, little-endian */
+            {0xA1, 0xB2, 0xC3, 0xD4}, /* pcap us, big-endian */
+            {0x4D, 0x3C, 0xB2, 0xA1}, /* pcap ns, little-endian */
+            {0xA1, 0xB2, 0x3C, 0x4D}, /* pcap ns, big-endian */
+        };
+        for (int i = 0; i < 4; i++)
+            if (memcmp(p, magics[i], 4) == 0) return RP_FMT_PCAP;
+        if (p[0] == 0x0A && p[1] == 0x0D && p[2] == 0x0D && p[3] == 0x0A) return RP_FMT_PCAPNG;
+    }
+    if (n >= 3 && p[0] == 'R' && p[1] == 'T' && p[2] == 'K') return RP_FMT_RTK;
+    if (rp_itch_detect(p, n)) return RP_FMT_ITCH;
+    return RP_FMT_AUTO;
+}
+
+int rp_format_parse(const char *name, rp_format *out)
+{
+    static const struct {
+        const char *name;
+        rp_format fmt;
+    } names[] = {{"auto", RP_FMT_AUTO}, {"pcap", RP_FMT_PCAP},   {"pcapng", RP_FMT_PCAPNG},
+                 {"itch", RP_FMT_ITCH}, {"itch50", RP_FMT_ITCH}, {"rtk", RP_FMT_RTK}};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *out = names[i].fmt;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int rp_framing_parse(const char *name, rp_framing *out)
+{
+    static const struct {
+        const char *name;
+        rp_framing framing;
+    } names[] = {{"auto", RP_FRAMING_AUTO},
+                 {"udp", RP_FRAMING_UDP},
+                 {"moldudp64", RP_FRAMING_MOLDUDP64},
+                 {"iextp", RP_FRAMING_IEXTP},
+                 {"iex-tp", RP_FRAMING_IEXTP}};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *out = names[i].framing;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static const char *rp__format_name(rp_format f)
+{
+    switch (f) {
+    case RP_FMT_PCAP:
+        return "pcap";
+    case RP_FMT_PCAPNG:
+        return "pcapng";
+    case RP_FMT_ITCH:
+        return "itch";
+    case RP_FMT_RTK:
+        return "rtk";
+    default:
+        return "unknown";
+    }
+}
+
+static const char *rp__framing_name(rp_framing f)
+{
+    switch (f) {
+    case RP_FRAMING_UDP:
+        return "udp";
+    case RP_FRAMING_MOLDUDP64:
+        return "moldudp64";
+    case RP_FRAMING_IEXTP:
+        return "iextp";
+    default:
+        return "auto";
+    }
+}
+
+/* ---- open --------------------------------------------------------------------------------------
+ */
+
+static int rp__open_pcap(rp_source *s, size_t peeked, const char *filter)
+{
+    /* libpcap's own message for a short header is terse; say how short */
+    if (s->fmt == RP_FMT_PCAP && peeked < 24) {
+        rp__fail(s, "%s: truncated pcap file header: %zu of 24 bytes", s->name, peeked);
+        return -1;
+    }
+    if (s->fmt == RP_FMT_PCAPNG && peeked < 28) {
+        rp__fail(s, "%s: truncated pcapng section header block: %zu of at least 28 bytes", s->name,
+                 peeked);
+        return -1;
+    }
+    FILE *fp = rp_zread_fopen(s->z);
+    if (!fp) {
+        rp__fail(s, "%s: fopencookie: %s", s->name, strerror(errno));
+        return -1;
+    }
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    s->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    if (!s->pcap) {
+        fclose(fp);
+        if (rp_zread_failed(s->z))
+            rp__fail(s, "%s", rp_zread_error(s->z));
+        else
+            rp__fail(s, "%s: not a readable %s file at byte offset 0: %s", s->name,
+                     rp__format_name(s->fmt), ebuf);
+        return -1;
+    }
+    s->linktype = pcap_datalink(s->pcap);
+    if (!rp_link_supported(s->linktype)) {
+        const char *ln = pcap_datalink_val_to_name(s->linktype);
+        rp__fail(s,
+                 "%s: unsupported link type %d (%s): expected Ethernet, Linux cooked (SLL, SLL2), "
+                 "raw IP or BSD loopback",
+                 s->name, s->linktype, ln ? ln : "unknown");
+        return -1;
+    }
+    if (filter && *filter) {
+        struct bpf_program prog;
+        if (pcap_compile(s->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            rp__fail(s, "%s: bad filter \"%s\": %s", s->name, filter, pcap_geterr(s->pcap));
+            return -1;
+        }
+        int r = pcap_setfilter(s->pcap, &prog);
+        pcap_freecode(&prog);
+        if (r != 0) {
+            rp__fail(s, "%s: cannot set filter \"%s\": %s", s->name, filter, pcap_geterr(s->pcap));
+            return -1;
+        }
+        s->filtered = true;
+    }
+    return 0;
+}
+
+/* Detects the format and prepares its reader. @return 0, or -1 with s->err set. */
+static int rp__start(rp_source *s, const rp_source_opts *opts)
+{
+    const uint8_t *p;
+    ssize_t n = rp_zread_peek(s->z, RP__PEEK, &p);
+    if (n < 0) {
+        rp__fail(s, "%s", rp_zread_error(s->z));
+        return -1;
+    }
+    bool z = rp_zread_compressed(s->z);
+    if (n == 0) {
+        if (z && rp_zread_truncated(s->z))
+            rp__fail(s, "%s: zstd stream ends inside its first frame (%llu bytes)", s->name,
+                     (unsigned long long)rp_zread_raw_offset(s->z));
+        else
+            rp__fail(s, "%s: empty%s (" RP__EXPECTED ")", s->name,
+                     z ? " after zstd decompression" : " file");
+        return -1;
+    }
+    s->fmt = opts && opts->format ? opts->format : rp_source_detect(p, (size_t)n);
+    switch (s->fmt) {
+    case RP_FMT_PCAP:
+    case RP_FMT_PCAPNG:
+        return rp__open_pcap(s, (size_t)n, opts ? opts->filter : NULL);
+    case RP_FMT_ITCH:
+        s->st.type_is_char = true;
+        return 0;
+    case RP_FMT_RTK:
+        rp__fail(s, "%s: native tick files (rtk) are not supported yet", s->name);
+        return -1;
+    default: {
+        char hex[3 * 8 + 1] = "";
+        size_t hl = 0;
+        for (ssize_t i = 0; i < n && i < 8; i++)
+            hl += (size_t)snprintf(hex + hl, sizeof hex - hl, "%s%02x", i ? " " : "", p[i]);
+        if (!(opts && opts->format))
+            rp__fail(s, "%s: unrecognised format%s, starts with %s (" RP__EXPECTED ")", s->name,
+                     z ? " after zstd decompression" : "", hex);
+        else
+            rp__fail(s, "%s: unknown --format value %d", s->name, (int)opts->format);
+        return -1;
+    }
+    }
+}
+
+static rp_source *rp__new(const char *name, const rp_source_opts *opts)
+{
+    rp_source *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->linktype = -1;
+    s->framing_opt = opts ? opts->framing : RP_FRAMING_AUTO;
+    rp_streams_init(&s->flows, RP__STREAM_LIMIT);
+    rp_streams_init(&s->seqs, RP__STREAM_LIMIT);
+    return s;
+}
+
+/* Shared tail of the open functions: takes the reader, starts the source. */
+static int rp__finish_open(rp_source **out, rp_source *s, const rp_source_opts *opts, char *err,
+                           size_t errlen)
+{
+    if (rp__start(s, opts) != 0) {
+        snprintf(err, errlen, "%s", s->err);
+        rp_source_close(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int rp_source_open(rp_source **out, const char *path, const rp_source_opts *opts, char *err,
+                   size_t errlen)
+{
+    *out = NULL;
+    if (!path) {
+        snprintf(err, errlen, "no input file given");
+        return -1;
+    }
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : path;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot stat: %s", name, strerror(errno));
+        if (!is_stdin) close(fd);
+        return -1;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory (expected a capture or ITCH file)", name);
+        if (!is_stdin) close(fd);
+        return -1;
+    }
+    rp_source *s = rp__new(name, opts);
+    if (!s) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        if (!is_stdin) close(fd);
+        return -1;
+    }
+    if (S_ISREG(sb.st_mode)) {
+        s->size = (uint64_t)sb.st_size;
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+    if (rp_zread_open_fd(&s->z, fd, !is_stdin, name, err, errlen) != 0) {
+        rp_source_close(s);
+        return -1;
+    }
+    return rp__finish_open(out, s, opts, err, errlen);
+}
+
+int rp_source_open_mem(rp_source **out, const void *data, size_t len, const char *name,
+                       const rp_source_opts *opts, char *err, size_t errlen)
+{
+    *out = NULL;
+    rp_source *s = rp__new(name ? name : "<memory>", opts);
+    if (!s) {
+        snprintf(err, errlen, "%s: out of memory", name ? name : "<memory>");
+        return -1;
+    }
+    s->size = len;
+    if (rp_zread_open_mem(&s->z, data, len, s->name, err, errlen) != 0) {
+        rp_source_close(s);
+        return -1;
+    }
+    return rp__finish_open(out, s, opts, err, errlen);
+}
+
+int rp_source_open_stream(rp_source **out, FILE *fp, const char *name, const rp_source_opts *opts,
+                          char *err, size_t errlen)
+{
+    *out = NULL;
+    rp_source *s = rp__new(name ? name : "<stream>", opts);
+    if (!s) {
+        snprintf(err, errlen, "%s: out of memory", name ? name : "<stream>");
+        return -1;
+    }
+    if (rp_zread_open_file(&s->z, fp, s->name, err, errlen) != 0) {
+        rp_source_close(s);
+        return -1;
+    }
+    return rp__finish_open(out, s, opts, err, errlen);
+}
+
+/* ---- iteration ---------------------------------------------------------------------------------
+ */
+
+static void rp__stamp(rp_source *s, uint64_t ts)
+{
+    if (!s->stamped) s->st.first_ts_ns = ts;
+    s->stamped = true;
+    s->st.last_ts_ns = ts;
+}
+
+static void rp__deliver(rp_source *s, rp_message *m, const uint8_t *data, uint32_t len,
+                        uint16_t type, uint32_t stream, uint64_t seq, uint64_t ts)
+{
+    m->data = data;
+    m->len = len;
+    m->type = type;
+    m->stream = stream;
+    m->seq = seq;
+    m->ts_ns = ts;
+    s->st.messages++;
+    if (type != RP_TYPE_NONE) s->st.by_type[type & 0xFF]++;
+}
+
+/* End of input: note truncation left by the decompressor. @return 0. */
+static int rp__end(rp_source *s)
+{
+    if (rp_zread_truncated(s->z)) s->st.truncated = true;
+    s->done = true;
+    s->st.bytes = rp_zread_offset(s->z);
+    return 0;
+}
+
+static int rp__next_itch(rp_source *s, rp_message *m)
+{
+    for (;;) {
+        const uint8_t *p;
+        ssize_t n = rp_zread_peek(s->z, 2, &p);
+        if (n >= 2) n = rp_zread_peek(s->z, 2 + ((size_t)p[0] << 8 | p[1]), &p);
+        if (n < 0) {
+            rp__fail(s, "%s", rp_zread_error(s->z));
+            return -1;
+        }
+        const uint8_t *msg;
+        size_t len;
+        size_t rec = rp_itch_record(p, (size_t)n, &msg, &len);
+        if (rec == 0) { /* end of input, or a record cut short by it */
+            if (n > 0) s->st.truncated = true;
+            return rp__end(s);
+        }
+        rp_zread_skip(s->z, rec);
+        s->st.packets++;
+        s->st.bytes = rp_zread_offset(s->z);
+        int c = rp_itch_check(msg, len);
+        if (c == RP_ITCH_EMPTY || c == RP_ITCH_BADSIZE) {
+            s->st.decode_errors++;
+            continue;
+        }
+        uint64_t ts = rp_itch_timestamp(msg, len);
+        rp__stamp(s, ts);
+        rp__deliver(s, m, msg, (uint32_t)len, msg[0], 0, ++s->running, ts);
+        return 1;
+    }
+}
+
+/* The next message of the current packet. @return 1, or 0 when it has no more. */
+static int rp__next_in_packet(rp_source *s, rp_message *m)
+{
+    if (s->kind == RP_FRAMING_UDP) {
+        s->active = false;
+        rp__deliver(s, m, s->udp, (uint32_t)s->udp_len, RP_TYPE_NONE, s->stream, s->seq_udp, s->ts);
+        return 1;
+    }
+    const uint8_t *msg;
+    uint16_t len;
+    while (rp_frame_next(&s->fr, &s->cur, &msg, &len)) {
+        uint64_t seq = s->fr.first_seq + s->cur.index - 1;
+        if (len == 0 ||
+            (s->kind == RP_FRAMING_MOLDUDP64 && rp_itch_check(msg, len) == RP_ITCH_BADSIZE)) {
+            s->st.decode_errors++;
+            continue;
+        }
+        rp__deliver(s, m, msg, len, msg[0], s->stream, seq, s->ts);
+        return 1;
+    }
+    s->active = false;
+    return 0;
+}
+
+/* Sets up the messages of one captured packet. @return 0 (possibly nothing to hand out), or -1. */
+static int rp__packet(rp_source *s, const struct pcap_pkthdr *h, const uint8_t *d, uint64_t off)
+{
+    rp_udp u;
+    switch (rp_link_udp(s->linktype, d, h->caplen, &u)) {
+    case RP_LINK_UDP:
+        break;
+    case RP_LINK_NOT_UDP:
+        s->st.non_udp++;
+        return 0;
+    case RP_LINK_FRAGMENT:
+        s->st.fragments++;
+        return 0;
+    default:
+        s->st.decode_errors++;
+        return 0;
+    }
+    bool complete = u.complete && h->caplen >= h->len;
+
+    uint8_t key[RP_KEY_MAX];
+    bool created;
+    rp_stream *flow = rp_streams_get(&s->flows, key, rp_udp_flow_key(&u, key), &created);
+    rp_framing kind = s->framing_opt;
+    if (flow && created) flow->id = s->next_id++;
+    if (kind == RP_FRAMING_AUTO) {
+        if (flow && !created) {
+            kind = flow->framing;
+        } else {
+            kind = rp_frame_detect(u.payload, u.len, complete);
+            if (flow) flow->framing = kind;
+        }
+    }
+    s->framings_seen |= 1u << kind;
+    s->kind = kind;
+
+    if (kind == RP_FRAMING_UDP) {
+        s->udp = u.payload;
+        s->udp_len = u.len;
+        s->stream = flow ? flow->id : RP__NO_STREAM;
+        s->seq_udp = flow ? ++flow->seq.expected : ++s->running;
+        s->active = true;
+        return 0;
+    }
+
+    int st = rp_frame_decode(kind, u.payload, u.len, &s->fr);
+    if (st == RP_FRAME_SHORT || st == RP_FRAME_BADHDR) {
+        s->st.decode_errors++;
+        return 0;
+    }
+    if (st == RP_FRAME_OVERRUN) {
+        if (complete) {
+            rp__fail(s, "%s: packet %llu at byte offset %llu: %s", s->name,
+                     (unsigned long long)s->st.packets, (unsigned long long)off, s->fr.why);
+            return -1;
+        }
+        s->st.decode_errors++; /* the capture cut it: use the messages that are there */
+    }
+    rp_stream *seq = rp_streams_get(&s->seqs, s->fr.key, s->fr.klen, &created);
+    if (seq && created) seq->id = s->next_id++;
+    if (seq) {
+        rp_seq_track(&seq->seq, s->fr.first_seq, s->fr.heartbeat ? 0 : s->fr.count, &s->gaps);
+        s->st.gaps = s->gaps.gaps;
+        s->st.missing = s->gaps.missing;
+        s->st.backward = s->gaps.backward;
+    }
+    s->st.type_is_char = true;
+    if (s->fr.heartbeat) {
+        s->st.heartbeats++;
+        return 0;
+    }
+    s->stream = seq ? seq->id : RP__NO_STREAM;
+    s->cur.off = 0;
+    s->cur.index = 0;
+    s->active = true;
+    return 0;
+}
+
+static int rp__next_pcap(rp_source *s, rp_message *m)
+{
+    for (;;) {
+        if (s->active && rp__next_in_packet(s, m)) return 1;
+        struct pcap_pkthdr *h;
+        const u_char *d;
+        uint64_t off = rp_zread_offset(s->z);
+        int r = pcap_next_ex(s->pcap, &h, &d);
+        if (r == PCAP_ERROR_BREAK) return rp__end(s); /* end of the capture */
+        if (r == PCAP_ERROR) {
+            if (rp_zread_failed(s->z)) {
+                rp__fail(s, "%s", rp_zread_error(s->z));
+                return -1;
+            }
+            if (rp_zread_at_eof(s->z)) { /* the last packet is cut short */
+                s->st.truncated = true;
+                return rp__end(s);
+            }
+            if (s->filtered) off = rp_zread_offset(s->z);
+            rp__fail(s, "%s: packet %llu at byte offset %llu: %s", s->name,
+                     (unsigned long long)s->st.packets + 1, (unsigned long long)off,
+                     pcap_geterr(s->pcap));
+            return -1;
+        }
+        if (r != 1) continue;
+        s->st.packets++;
+        s->st.bytes = rp_zread_offset(s->z);
+        s->ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+        rp__stamp(s, s->ts);
+        if (rp__packet(s, h, d, off) != 0) return -1;
+    }
+}
+
+int rp_source_next(rp_source *s, rp_message *m)
+{
+    if (s->failed) return -1;
+    if (s->done) return 0;
+    if (s->fmt == RP_FMT_ITCH) return rp__next_itch(s, m);
+    return rp__next_pcap(s, m);
+}
+
+/* ---- accessors ---------------------------------------------------------------------------------
+ */
+
+const rp_feed_stats *rp_source_stats(const rp_source *s)
+{
+    return &s->st;
+}
+
+const char *rp_source_error(const rp_source *s)
+{
+    return s->err;
+}
+
+const char *rp_source_format_name(const rp_source *s)
+{
+    return rp__format_name(s->fmt);
+}
+
+bool rp_source_compressed(const rp_source *s)
+{
+    return s->z && rp_zread_compressed(s->z);
+}
+
+int rp_source_linktype(const rp_source *s)
+{
+    return s->pcap ? s->linktype : -1;
+}
+
+const char *rp_source_framing_name(const rp_source *s)
+{
+    unsigned seen = s->framings_seen;
+    if (seen == 0) return "none";
+    if (seen & (seen - 1)) return "mixed";
+    for (int f = RP_FRAMING_UDP; f <= RP_FRAMING_IEXTP; f++)
+        if (seen == 1u << f) return rp__framing_name((rp_framing)f);
+    return "none";
+}
+
+uint64_t rp_source_offset(const rp_source *s)
+{
+    return s->z ? rp_zread_raw_offset(s->z) : 0;
+}
+
+uint64_t rp_source_size(const rp_source *s)
+{
+    return s->size;
+}
+
+void rp_source_close(rp_source *s)
+{
+    if (!s) return;
+    if (s->pcap) pcap_close(s->pcap); /* closes the cookie FILE, not the reader */
+    rp_zread_close(s->z);
+    rp_streams_free(&s->flows);
+    rp_streams_free(&s->seqs);
+    free(s);
+}
