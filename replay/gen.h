@@ -1,0 +1,45 @@
+/* gen.h - `replay gen`: a deterministic synthetic ITCH 5.0 / MoldUDP64 / UDP capture */
+#ifndef RP_GEN_H
+#define RP_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RP_GEN_MAX_SYMBOLS 10000u
+#define RP_GEN_MAX_PAYLOAD 1400u /* MoldUDP64 payload bytes per packet, header included */
+
+typedef struct rp_gen_opts {
+    uint64_t messages;        /* ITCH messages to write, system events and directory included */
+    uint64_t seed;            /* same seed (and options) -> byte-identical file */
+    unsigned symbols;         /* 1..RP_GEN_MAX_SYMBOLS */
+    uint64_t gap_every;       /* 0, or skip sequence numbers before every Nth data packet */
+    uint64_t heartbeat_every; /* 0, or a heartbeat packet after every Nth data packet */
+    const char *out;          /* output path */
+} rp_gen_opts;
+
+/* What was written, in the counting terms of `replay` (DESIGN.md "Counting rules"), so that
+ * replaying the file must report the same numbers. */
+typedef struct rp_gen_result {
+    uint64_t packets;             /* pcap records: data packets, heartbeats, end of session */
+    uint64_t data_packets;        /* packets carrying messages */
+    uint64_t messages;            /* ITCH messages written (== opts.messages) */
+    uint64_t heartbeats;          /* heartbeat packets plus the end-of-session packet */
+    uint64_t gaps;                /* sequence jumps injected */
+    uint64_t missing;             /* sequence numbers skipped by those jumps */
+    uint64_t file_bytes;          /* size of the pcap file */
+    uint64_t first_seq, next_seq; /* MoldUDP64 sequence numbers: first, and one past the last */
+    uint64_t by_type[256];
+} rp_gen_result;
+
+/* rp_gen_min_messages() : the smallest --messages for `symbols` (the fixed system events and one
+ * stock directory message per symbol). */
+uint64_t rp_gen_min_messages(unsigned symbols);
+
+/* rp_gen_write() : writes the capture to a temporary file next to opts->out and renames it into
+ * place, so opts->out is either untouched or complete.
+ * @return 0 with *res filled, or -1 with a message naming the file in err (nothing is left
+ *         behind: the temporary file is removed). Options must be valid: messages >=
+ *         rp_gen_min_messages(symbols), symbols in 1..RP_GEN_MAX_SYMBOLS (else -1 too). */
+int rp_gen_write(const rp_gen_opts *opts, rp_gen_result *res, char *err, size_t errlen);
+
+#endif /* RP_GEN_H */

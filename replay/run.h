@@ -1,0 +1,102 @@
+/* run.h - replay's engine: one producer thread feeding a tick ring, N reader threads draining it */
+#ifndef RP_RUN_H
+#define RP_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringalloc/ring.h"
+#include "hist.h"
+#include "pacing.h"
+#include "source.h"
+
+/* Each ring record is [8-byte publish stamp][message bytes]: the stamp is the producer's
+ * CLOCK_MONOTONIC time in ns (host byte order) taken just before commit, from which readers
+ * measure writer-to-reader latency; the record's ts_ns keeps the message's capture timestamp and
+ * its type the message type (RP_TYPE_NONE for untyped payloads). */
+#define RP_STAMP_BYTES 8u
+
+#define RP_RUN_MAX_READERS 64u
+
+typedef struct rp_run_config {
+    const char *const *files; /* input paths, "-" for stdin (at most once, and only with loops 1) */
+    size_t nfiles;
+    rp_source_opts src;       /* format, framing, BPF filter */
+    size_t ring_size;         /* data bytes, power of two >= RA_RING_MIN_CAPACITY */
+    unsigned readers;         /* 1..RP_RUN_MAX_READERS */
+    uint64_t reader_delay_ns; /* simulated work per message in each reader */
+    enum ra_start resume;     /* RA_START_OLDEST or RA_START_NEWEST after a lap */
+    rp_pace pace;             /* mode, speed, pps (the anchors are set by the run) */
+    uint64_t loops;           /* passes over the inputs, >= 1 */
+    uint64_t limit;           /* stop after this many messages, 0 = no limit */
+    double stats_interval;    /* seconds between stats lines on stderr, 0 = none */
+    bool progress;            /* draw a progress line on stderr (a TTY) */
+    bool strict;              /* a truncated last record is an input error */
+} rp_run_config;
+
+typedef struct rp_reader_result {
+    uint64_t read, lost, laps; /* the ring's reader counters */
+    uint64_t skipped;          /* sequence numbers missing between consecutive reads (own count) */
+    uint64_t seq_errors;       /* reads whose seq was not above the previous one */
+    int error;                 /* 0, or the ra_status that stopped the reader */
+    rp_hist *latency;          /* writer-to-reader latency, ns */
+} rp_reader_result;
+
+#define RP_RUN_NAMES 64
+
+typedef struct rp_run_result {
+    /* input */
+    uint64_t files_opened;      /* sources opened, over all passes */
+    char format[RP_RUN_NAMES];  /* format name, or the distinct names joined by ',' */
+    char framing[RP_RUN_NAMES]; /* framing found ("" for files without framing) */
+    bool compressed;            /* some input was zstd */
+    rp_feed_stats feed;         /* summed over every source and pass */
+    bool typed_seen;            /* some source delivered typed messages */
+    uint64_t untyped;           /* messages with type RP_TYPE_NONE */
+    uint64_t msg_bytes;         /* message bytes offered to the ring (stamps excluded) */
+    uint64_t passes;            /* passes completed */
+    bool limited;               /* stopped by --limit */
+    bool interrupted;           /* stopped by rp_run_stop() (a signal) */
+    bool no_timestamps;         /* --speed was asked for but the input has no timestamps */
+    char warnings[1024];        /* warning lines (each ends with '\n'), already formatted */
+    /* ring */
+    ra_ring_stats ring;
+    uint32_t max_msg;
+    /* readers */
+    unsigned nreaders;
+    rp_reader_result *readers;
+    bool verified; /* for every reader read + lost == published, skipped == lost, no seq error */
+    /* throughput: from the producer's start to its last message */
+    double seconds;
+} rp_run_result;
+
+enum rp_run_status {
+    RP_RUN_OK = 0,
+    RP_RUN_EINPUT = 2,  /* input error; err names the file and offset */
+    RP_RUN_ESYSTEM = 3, /* ring or thread creation failed, or a reader hit a ring error */
+};
+
+/* rp_run() : replays cfg->files (cfg->loops times) through a ring of cfg->ring_size bytes into
+ * cfg->readers reader threads, pacing as cfg->pace says, and fills *res. Progress and stats lines
+ * go to stderr while it runs (nothing else is printed: warnings are collected in res->warnings).
+ * res must be released with rp_run_result_free() whatever the outcome.
+ * @return RP_RUN_OK (check res->verified), RP_RUN_EINPUT or RP_RUN_ESYSTEM with a message in
+ *         err; res is then incomplete and must not be reported. */
+int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errlen);
+
+/* rp_run_result_free() : releases what rp_run() allocated in res. */
+void rp_run_result_free(rp_run_result *res);
+
+/* rp_run_stop() : asks a running rp_run() to stop after the current message, as if the input
+ * had ended (res->interrupted is set). Async-signal-safe. */
+void rp_run_stop(void);
+
+/* rp_parse_size() : parses a byte count with an optional K, M or G suffix (powers of 1024).
+ * @return 0 with *out set, or -1 (empty, not a number, overflow, unknown suffix). */
+int rp_parse_size(const char *text, uint64_t *out);
+
+/* rp_now_ns() : CLOCK_MONOTONIC in ns. */
+uint64_t rp_now_ns(void);
+
+#endif /* RP_RUN_H */
