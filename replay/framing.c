@@ -399,10 +399,10 @@ static int rp__iextp(const uint8_t *p, size_t n, rp_frame *f)
     f->count = count;
     f->heartbeat = count == 0;
     if (plen > f->body_len) {
+        /* the messages that fit are still usable; the message says what is wrong overall */
+        (void)rp__walk(f, f->body, f->body_len, count, true, RP_IEXTP_HDR, "IEX-TP");
         snprintf(f->why, sizeof f->why,
                  "IEX-TP payload length %zu runs past the end of the %zu-byte payload", plen, n);
-        /* the messages that fit are still usable */
-        (void)rp__walk(f, f->body, f->body_len, count, true, RP_IEXTP_HDR, "IEX-TP");
         return RP_FRAME_OVERRUN;
     }
     f->body_len = plen;
