@@ -291,8 +291,8 @@ static void *rp__producer(void *arg)
                 if (cfg->strict) {
                     x->status = RP_RUN_EINPUT;
                     snprintf(x->err, sizeof(x->err),
-                             "%s: the last record is truncated (input ends at byte %" PRIu64
-                             "; --strict)",
+                             "%s: the input ends inside its last record (truncated after %" PRIu64
+                             " bytes; --strict)",
                              path, st->bytes);
                     rp_source_close(s);
                     goto out;

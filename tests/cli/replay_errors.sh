@@ -1,0 +1,169 @@
+#!/bin/sh
+# replay_errors.sh - replay's failure modes: exit codes and messages for bad inputs and usage
+# Input errors exit 2 naming the file (and the byte offset where there is one) with nothing on
+# stdout; a truncated last record is a warning (exit 0, input.truncated true) unless --strict;
+# usage errors exit 1 naming the option or value.
+set -u
+: "${REPLAY:?set REPLAY to the built replay}"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect CODE PATTERN... -- ARGS... : runs replay ARGS, checks the exit code, that stderr matches
+# every (grep -E) pattern, and for non-zero codes that stdout is empty
+expect() {
+    code=$1
+    shift
+    pats=""
+    while [ "$1" != "--" ]; do
+        pats="$pats$1
+"
+        shift
+    done
+    shift
+    "$REPLAY" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ $rc -ne "$code" ]; then
+        fail "replay $*: exit $rc, want $code; stderr: $(cat "$tmp/err")"
+        return
+    fi
+    printf '%s' "$pats" | while IFS= read -r p; do
+        [ -n "$p" ] || continue
+        grep -Eq -- "$p" "$tmp/err" || echo "replay $*: stderr lacks /$p/: $(cat "$tmp/err")"
+    done >"$tmp/miss"
+    [ -s "$tmp/miss" ] && fail "$(cat "$tmp/miss")"
+    if [ "$code" -ne 0 ] && [ -s "$tmp/out" ]; then
+        fail "replay $*: exit $code but stdout is not empty (half-written report?)"
+    fi
+    return 0
+}
+
+jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[k]
+print(json.dumps(d))' "$1" "$2"; }
+
+"$REPLAY" gen --messages 3000 --seed 3 -q -o "$tmp/ok.pcap" || { echo "gen failed"; exit 1; }
+size=$(wc -c <"$tmp/ok.pcap")
+
+# ---- input errors: exit 2, the file named -------------------------------------------------------
+expect 2 "$tmp/missing.pcap" "No such file" -- --json "$tmp/missing.pcap"
+mkdir "$tmp/adir"
+expect 2 "$tmp/adir" "directory" -- --json "$tmp/adir"
+: >"$tmp/empty.pcap"
+expect 2 "$tmp/empty.pcap" "empty" -- --json "$tmp/empty.pcap"
+printf 'this is not market data, just text\n' >"$tmp/text.bin"
+expect 2 "$tmp/text.bin" "unrecognised format" -- --json "$tmp/text.bin"
+expect 2 "$tmp/text.bin" -- --json --format pcap "$tmp/text.bin"
+head -c 10 "$tmp/ok.pcap" >"$tmp/shorthdr.pcap"
+expect 2 "$tmp/shorthdr.pcap" "truncated pcap file header" -- --json "$tmp/shorthdr.pcap"
+# an error in a later file stops the run: exit 2 and no report for the files before it
+expect 2 "$tmp/missing.pcap" -- --json "$tmp/ok.pcap" "$tmp/missing.pcap"
+
+# corrupted zstd: a damaged block, a damaged frame header, a stream cut inside its frame
+zstd -q -c "$tmp/ok.pcap" >"$tmp/ok.pcap.zst"
+python3 - "$tmp/ok.pcap.zst" "$tmp" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+mid = bytearray(d)
+for i in range(len(d) // 2, len(d) // 2 + 64): mid[i] ^= 0x5a
+open(sys.argv[2] + '/block.zst', 'wb').write(mid)
+hdr = bytearray(d); hdr[4] ^= 0xff  # frame header descriptor
+open(sys.argv[2] + '/header.zst', 'wb').write(hdr)
+open(sys.argv[2] + '/cut.zst', 'wb').write(d[:len(d) // 2])
+PY
+expect 2 "$tmp/block.zst" -- --json "$tmp/block.zst"
+expect 2 "$tmp/header.zst" "zstd" -- --json "$tmp/header.zst"
+expect 2 "$tmp/cut.zst" "zstd" -- --json "$tmp/cut.zst"
+
+# a length running past the end: a pcap record longer than the snapshot length, and a
+# MoldUDP64 message length running past its packet (with the framing forced)
+python3 - "$tmp/ok.pcap" "$tmp" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+cap = bytearray(d); struct.pack_into('<II', cap, 24 + 8, 0x7fffffff, 0x7fffffff)
+open(sys.argv[2] + '/caplen.pcap', 'wb').write(cap)
+mold = bytearray(d); struct.pack_into('!H', mold, 24 + 16 + 42 + 20, 4000)
+open(sys.argv[2] + '/moldlen.pcap', 'wb').write(mold)
+PY
+expect 2 "$tmp/caplen.pcap" "offset 24" "length" -- --json "$tmp/caplen.pcap"
+expect 2 "$tmp/moldlen.pcap" "offset 24" "runs past the end" -- \
+    --json --framing moldudp64 "$tmp/moldlen.pcap"
+
+# ---- truncated last record: a warning, exit 0 with truncated true; --strict: exit 2 ------------
+head -c $((size - 100)) "$tmp/ok.pcap" >"$tmp/trunc.pcap"
+expect 0 "warning: .*trunc.pcap.*truncated" -- --json -q "$tmp/trunc.pcap"
+[ "$(jget "$tmp/out" input.truncated)" = "true" ] || fail "trunc.pcap: input.truncated not true"
+msgs=$(jget "$tmp/out" feed.messages)
+[ "$msgs" -gt 0 ] && [ "$msgs" -lt 3000 ] || fail "trunc.pcap: $msgs messages"
+expect 2 "trunc.pcap" "truncated" "--strict" -- --json --strict "$tmp/trunc.pcap"
+zstd -q -c "$tmp/trunc.pcap" >"$tmp/trunc.pcap.zst"
+expect 0 "warning: .*truncated" -- --json -q "$tmp/trunc.pcap.zst"
+[ "$(jget "$tmp/out" input.truncated)" = "true" ] || fail "trunc.pcap.zst: not truncated"
+expect 2 "trunc.pcap.zst" "truncated" -- --json --strict "$tmp/trunc.pcap.zst"
+# an ITCH file: cut inside a message, and a length field running past the end
+python3 - "$tmp" <<'PY'
+import struct, sys
+msg = lambda t, n: struct.pack('!H', n) + bytes([ord(t)]) + bytes(n - 1)
+good = msg('S', 12) + msg('A', 36) + msg('D', 19)
+open(sys.argv[1] + '/cut.itch', 'wb').write(good + msg('E', 31)[:20])
+open(sys.argv[1] + '/long.itch', 'wb').write(good + struct.pack('!H', 5000) + b'X' * 22)
+PY
+for f in cut.itch long.itch; do
+    expect 0 "warning: .*$f.*truncated" -- --json -q --format itch "$tmp/$f"
+    [ "$(jget "$tmp/out" input.truncated)" = "true" ] || fail "$f: input.truncated not true"
+    [ "$(jget "$tmp/out" feed.messages)" = "3" ] || fail "$f: want the 3 complete messages"
+    expect 2 "$f" "truncated" -- --json --strict --format itch "$tmp/$f"
+done
+
+# ---- usage errors: exit 1 naming the problem ---------------------------------------------------
+expect 1 "unknown option '--bogus'" -- --bogus "$tmp/ok.pcap"
+expect 1 "unknown option '-Z'" -- -Z "$tmp/ok.pcap"
+expect 1 "missing value for '--readers'" -- "$tmp/ok.pcap" --readers
+expect 1 "no input files" -- --json
+expect 1 "bad --ring-size.*'1000'" -- --ring-size 1000 "$tmp/ok.pcap"
+expect 1 "bad --ring-size.*'3M'" -- --ring-size 3M "$tmp/ok.pcap"
+expect 1 "bad --ring-size.*'64Q'" -- --ring-size 64Q "$tmp/ok.pcap"
+expect 1 "bad --readers.*'0'" -- --readers 0 "$tmp/ok.pcap"
+expect 1 "bad --readers.*'65'" -- --readers 65 "$tmp/ok.pcap"
+expect 1 "bad --readers.*'two'" -- --readers two "$tmp/ok.pcap"
+expect 1 "bad --reader-delay-ns.*'-5'" -- --reader-delay-ns -5 "$tmp/ok.pcap"
+expect 1 "bad --resume.*'middle'" -- --resume middle "$tmp/ok.pcap"
+expect 1 "bad --speed.*'fast'" -- --speed fast "$tmp/ok.pcap"
+expect 1 "bad --speed.*'0x'" -- --speed 0x "$tmp/ok.pcap"
+expect 1 "bad --pps.*'0'" -- --pps 0 "$tmp/ok.pcap"
+expect 1 "cannot be combined" -- --speed 2x --pps 100 "$tmp/ok.pcap"
+expect 1 "bad --loop.*'0'" -- --loop 0 "$tmp/ok.pcap"
+expect 1 "bad --limit.*'1e3'" -- --limit 1e3 "$tmp/ok.pcap"
+expect 1 "bad --format.*'csv'" -- --format csv "$tmp/ok.pcap"
+expect 1 "bad --framing.*'tcp'" -- --framing tcp "$tmp/ok.pcap"
+expect 1 "bad --stats-interval.*'-1'" -- --stats-interval -1 "$tmp/ok.pcap"
+expect 1 "'-'.*once" -- - -
+expect 1 "--loop.*'-'" -- --loop 2 -
+expect 1 "info: not implemented yet" -- info "$tmp/ok.pcap"
+expect 1 "convert: not implemented yet" -- convert "$tmp/ok.pcap" -o "$tmp/x.rtk"
+expect 1 "-o OUT is required" -- gen --messages 100
+expect 1 "too small" -- gen --messages 5 --symbols 8 -o "$tmp/g.pcap"
+expect 1 "bad --symbols" -- gen --symbols 0 -o "$tmp/g.pcap"
+expect 1 "unknown option '--speed'" -- gen --speed 2x -o "$tmp/g.pcap"
+[ -e "$tmp/g.pcap" ] && fail "a refused gen wrote its output"
+
+# ---- help and version tell the truth -----------------------------------------------------------
+"$REPLAY" --help >"$tmp/help" 2>&1 || fail "--help exit code"
+for o in --format --framing --filter -F --strict --ring-size --readers --reader-delay-ns --resume \
+    --speed --pps --loop --limit --json --stats-interval --quiet -q --help --version \
+    --messages --seed --symbols --gap-every --heartbeat-every --output; do
+    grep -q -- "$o" "$tmp/help" || fail "--help does not mention $o"
+done
+"$REPLAY" --version >"$tmp/ver" 2>&1 || fail "--version exit code"
+grep -Eq '^replay .*[0-9]+\.[0-9]+\.[0-9]+$' "$tmp/ver" || fail "--version: $(cat "$tmp/ver")"
+# every option the help lists is accepted (each with a valid value; -h/-V/gen options aside)
+for a in "--format pcap" "--framing moldudp64" "-F udp" "--filter udp" "--strict" \
+    "--ring-size 1M" "--readers 2" "--reader-delay-ns 10" "--resume newest" "--speed max" \
+    "--pps 1000000" "--loop 2" "--limit 10" "--json" "--stats-interval 5" "-q" "--quiet"; do
+    # shellcheck disable=SC2086
+    "$REPLAY" -q $a "$tmp/ok.pcap" >/dev/null 2>"$tmp/err" || fail "replay $a: $(cat "$tmp/err")"
+done
+
+[ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "ok"
