@@ -4,5 +4,6 @@
 
 #include "ringalloc/status.h"
 #include "ringalloc/ring.h"
+#include "ringalloc/tickfile.h"
 
 #endif /* RINGALLOC_RINGALLOC_H */
