@@ -1,0 +1,9 @@
+#!/bin/sh
+# make_corpus.sh - regenerate the seed corpora of replay's fuzz targets (tests/fuzz/corpus/fuzz_*)
+# usage: tests/fuzz/make_corpus.sh   (from the repository root; needs cc and libzstd)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O1 -o "$tmp/make_corpus" "$here/make_corpus.c" -lzstd
+"$tmp/make_corpus" "$here/corpus"
