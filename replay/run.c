@@ -75,8 +75,9 @@ struct rp__run {
     /* progress published by the producer (relaxed: statistics only) */
     atomic_uint_fast64_t prog_msgs, prog_bytes;
     uint64_t total_bytes; /* sum of input file sizes times loops; 0 when unknown */
+    uint64_t t_start;     /* set before the threads start, read-only afterwards */
     /* written by the producer, read by the caller after pthread_join */
-    uint64_t t_start, t_end;
+    uint64_t t_end;
     int status;
     char err[512];
 };
@@ -219,7 +220,6 @@ static void *rp__producer(void *arg)
     bool anchored = false, done = false;
     uint64_t index = 0, max_ts = 0, bytes_before = 0;
 
-    x->t_start = rp_now_ns();
     for (uint64_t pass = 0; pass < cfg->loops && !done; pass++) {
         for (size_t fi = 0; fi < cfg->nfiles && !done; fi++) {
             const char *path = cfg->files[fi];
@@ -272,7 +272,7 @@ static void *rp__producer(void *arg)
                 if (m.type == RP_TYPE_NONE) res->untyped++;
                 res->msg_bytes += m.len;
                 index++;
-                if ((index & 255u) == 0) {
+                if (pace.mode != RP_PACE_MAX || (index & 255u) == 0) { /* cheap next to sleeps */
                     atomic_store_explicit(&x->prog_msgs, index, memory_order_relaxed);
                     atomic_store_explicit(&x->prog_bytes, bytes_before + rp_source_offset(s),
                                           memory_order_relaxed);
@@ -440,7 +440,7 @@ static void rp__stats_line(rp__run *x, uint64_t now, uint64_t *last_msgs, uint64
     double dt = (double)(now - *last_t) / 1e9;
     double rate = dt > 0 ? (double)(msgs - *last_msgs) / dt : 0;
     fprintf(stderr,
-            "[%8.2fs] messages %" PRIu64 " (%.0f/s)  ring published %" PRIu64
+            "[%9.3fs] messages %" PRIu64 " (%.0f/s)  ring published %" PRIu64
             " overwritten %" PRIu64,
             (double)(now - x->t_start) / 1e9, msgs, rate, rs.published, rs.overwritten);
     for (unsigned i = 0; i < x->cfg->readers; i++)
@@ -587,6 +587,7 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
     sync_ready = true;
     x.total_bytes = rp__total_bytes(cfg);
 
+    x.t_start = rp_now_ns();
     for (; started < cfg->readers; started++)
         if (pthread_create(&tids[started], NULL, rp__reader_main, &x.readers[started]) != 0) {
             snprintf(err, errlen, "cannot start reader thread %u", started);

@@ -5,6 +5,7 @@
 # usage errors exit 1 naming the option or value.
 set -u
 : "${REPLAY:?set REPLAY to the built replay}"
+[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 failures=0

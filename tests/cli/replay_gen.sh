@@ -6,6 +6,7 @@
 # file names, and a failed gen leaves nothing behind.
 set -u
 : "${REPLAY:?set REPLAY to the built replay}"
+[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 failures=0

@@ -6,6 +6,7 @@
 # A roomy ring loses nothing. Messages larger than the ring's maximum are refused and counted.
 set -u
 : "${REPLAY:?set REPLAY to the built replay}"
+[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 failures=0

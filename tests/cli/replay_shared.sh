@@ -4,6 +4,7 @@
 # stdin must give the same counts. Skips (77) when the shared data is absent.
 set -u
 : "${REPLAY:?set REPLAY to the built replay}"
+[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
 : "${SHARED_DATA:=$(pwd)/../shared/data}"
 if [ ! -d "$SHARED_DATA" ]; then
     echo "shared data not found at $SHARED_DATA"
