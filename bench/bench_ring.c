@@ -33,6 +33,7 @@
  * usage: bench_ring [--reps N] [--msgs N] [--quick] [--only publish|spsc|latency]
  *                   [--pace-ns N] [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]
  *        bench_ring --print-slots     (the Disruptor slot counts, one per line)
+ *        bench_ring --print-cpus      (the two CPUs used, "A,B"; nothing with fewer than two)
  * Exit 0, or 1 when a delivered message failed its check (the ring or a peer is broken).
  */
 #include <ck_ring.h>
@@ -429,10 +430,10 @@ static void bench_publish(void)
 /* ---- 2 and 3. one producer, one reader --------------------------------------------------------
  */
 
-enum { K_RING, K_RING_OW, K_CK };
+enum { K_RING, K_RING_OW, K_CK, K_LINE };
 
 typedef struct pc_ctx {
-    int kind;      /* K_RING (backpressure), K_RING_OW (overwrite; latency only), K_CK */
+    int kind;      /* K_RING (backpressure), K_RING_OW (overwrite), K_CK, K_LINE (latency) */
     int latency;   /* 0: throughput run; 1: paced latency run */
     uint32_t len;  /* payload bytes */
     uint64_t n;    /* messages */
@@ -445,7 +446,13 @@ typedef struct pc_ctx {
     uint64_t t0, t1; /* ns: producer start, reader end */
     /* reader side */
     uint64_t expect, errors;
-    uint64_t *lat; /* latency samples, ticks */
+    uint64_t skipped; /* overwrite mode: messages the reader lost to laps */
+    uint64_t *lat;    /* latency samples, ticks */
+    uint64_t nlat;    /* samples taken */
+    uint64_t laps;    /* overwrite mode: times the reader was lapped (it was descheduled) */
+    /* K_LINE: the hardware floor, one stamp handed over in one cache line */
+    _Alignas(128) _Atomic uint64_t line;
+    char line_pad[120];
 } pc_ctx;
 
 /* Payload: [0,8) message counter, [8,16) producer rdtsc (latency runs), the rest template. */
@@ -473,13 +480,20 @@ static void *producer_main(void *arg)
         uint64_t stamp = ticks();
         memcpy(msg, &i, 8);
         memcpy(msg + 8, &stamp, 8);
-        if (c->kind == K_CK) {
+        if (c->kind == K_LINE) {
+            /* release: the reader's acquire load sees the whole stamp (it is the message) */
+            atomic_store_explicit(&c->line, stamp, memory_order_release);
+        } else if (c->kind == K_CK) {
             void *m = ck_copy(len, i, msg);
             while (!ck_ring_enqueue_spsc(&c->ck.ring, c->ck.buf, m)) cpu_relax();
         } else {
             while (ra_ring_write(c->ring, 1, i, msg, len) != RA_OK) cpu_relax();
         }
         next = stamp + c->pace;
+    }
+    if (c->kind == K_LINE) {
+        /* release: the end mark, after the last stamp */
+        atomic_store_explicit(&c->line, UINT64_MAX, memory_order_release);
     }
     return NULL;
 }
@@ -492,7 +506,11 @@ static inline void consume(pc_ctx *c, const unsigned char *p, uint32_t len)
         uint64_t stamp;
         memcpy(&stamp, p + 8, 8);
         uint64_t now = ticks_after_loads();
-        if (c->expect >= c->warm) c->lat[c->expect - c->warm] = now - stamp;
+        if (c->expect >= c->warm) c->lat[c->nlat++] = now - stamp;
+    }
+    if (v > c->expect && c->kind == K_RING_OW) { /* overwrite mode: the reader was lapped */
+        c->skipped += v - c->expect;
+        c->expect = v;
     }
     c->errors += (v != c->expect) | (len != c->len) | (p[len - 1] != g_src[3][len - 1]);
     c->expect++;
@@ -509,7 +527,20 @@ static void *reader_main(void *arg)
     pin_self(g_cpu[1]);
     start_line(c);
     const size_t batch = c->latency ? 1 : 256;
-    if (c->kind == K_CK) {
+    if (c->kind == K_LINE) {
+        /* A stamp overwritten before it was seen is simply not sampled (never at this pace). */
+        uint64_t last = 0, seen = 0;
+        for (;;) {
+            /* acquire: pairs with the producer's release store */
+            uint64_t v = atomic_load_explicit(&c->line, memory_order_acquire);
+            if (v == last) continue;
+            if (v == UINT64_MAX) break;
+            uint64_t now = ticks_after_loads();
+            if (seen++ >= c->warm) c->lat[c->nlat++] = now - v;
+            last = v;
+        }
+        c->expect = c->n;
+    } else if (c->kind == K_CK) {
         while (c->expect < c->n) {
             void *m;
             if (ck_ring_dequeue_spsc(&c->ck.ring, c->ck.buf, &m)) {
@@ -544,10 +575,25 @@ static double pc_run(pc_ctx *c)
     return (double)c->n / ((double)(c->t1 - c->t0) / 1e9);
 }
 
+static pc_ctx *pc_new(void)
+{
+    pc_ctx *c = aligned_alloc(128, (sizeof(pc_ctx) + 127) & ~(size_t)127);
+    if (!c) {
+        perror("bench_ring: aligned_alloc");
+        exit(1);
+    }
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
 /* Sets up ring or ck_ring in c for a run over `cap`; tears down with pc_fini. */
 static void pc_init(pc_ctx *c, int kind, size_t cap, void *mem)
 {
     c->kind = kind;
+    if (kind == K_LINE) {
+        atomic_init(&c->line, 0);
+        return;
+    }
     if (kind == K_CK) {
         ck_peer_init(&c->ck, slots_for(cap, c->len));
         return;
@@ -562,13 +608,15 @@ static void pc_init(pc_ctx *c, int kind, size_t cap, void *mem)
 static void pc_fini(pc_ctx *c, const char *what)
 {
     if (c->errors) fail(what, c->errors);
+    if (c->kind == K_LINE) return;
     if (c->kind == K_CK) {
         ck_peer_fini(&c->ck);
         return;
     }
     ra_reader_stats rs;
     ra_reader_get_stats(&c->rd, &rs);
-    if (rs.lost || rs.read != c->n) {
+    c->laps = rs.laps;
+    if (rs.lost != c->skipped || rs.read + rs.lost != c->n) {
         fprintf(stderr, "bench_ring: ERROR: %s: reader read %llu lost %llu of %llu\n", what,
                 (unsigned long long)rs.read, (unsigned long long)rs.lost, (unsigned long long)c->n);
         g_failed = 1;
@@ -590,8 +638,7 @@ static void bench_spsc(void)
         double v[S_N][MAXREPS];
         for (int rep = 0; rep < g_reps; rep++) {
             for (int k = 0; k < S_N; k++) {
-                pc_ctx *c = calloc(1, sizeof *c);
-                if (!c) exit(1);
+                pc_ctx *c = pc_new();
                 c->len = 32;
                 c->n = g_spsc_msgs;
                 pc_init(c, k == S_RING ? K_RING : K_CK, cap, mem);
@@ -611,10 +658,13 @@ static void bench_spsc(void)
     }
 }
 
-enum { L_RING_OW, L_RING_BP, L_CK, L_N };
-static const char *const g_lat_names[L_N] = {"ring overwrite", "ring backpressure", "ck+malloc"};
+enum { L_LINE, L_RING_OW, L_RING_BP, L_CK, L_N };
+static const int g_lat_kinds[L_N] = {K_LINE, K_RING_OW, K_RING, K_CK};
+static const char *const g_lat_names[L_N] = {"floor: 1 cache line", "ring overwrite",
+                                             "ring backpressure", "ck+malloc"};
 static double g_lat[NCAPS][L_N][4]; /* p50, p99, p99.9, max in ns */
-static uint64_t g_lat_samples;
+static uint64_t g_lat_samples[NCAPS][L_N];
+static uint64_t g_lat_lost[NCAPS][L_N]; /* not sampled: lapped (ring) or missed (line) */
 static double g_tick_cost_ns;
 
 static void bench_latency(void)
@@ -622,26 +672,28 @@ static void bench_latency(void)
     const uint64_t per_rep = g_quick ? 20000 : 100000, warm = 10000;
     uint64_t *all = malloc(sizeof *all * per_rep * (uint64_t)g_reps);
     if (!all) exit(1);
-    g_lat_samples = per_rep * (uint64_t)g_reps;
     for (int ci = 0; ci < NCAPS; ci++) {
         const size_t cap = g_caps[ci];
         void *mem = region_alloc(ra_ring_footprint(cap));
         for (int k = 0; k < L_N; k++) {
+            uint64_t n = 0;
             for (int rep = 0; rep < g_reps; rep++) {
-                pc_ctx *c = calloc(1, sizeof *c);
-                if (!c) exit(1);
+                pc_ctx *c = pc_new();
                 c->len = 32;
                 c->latency = 1;
                 c->n = per_rep + warm;
                 c->warm = warm;
                 c->pace = (uint64_t)((double)g_pace_ns * g_tsc_per_ns);
-                c->lat = all + per_rep * (uint64_t)rep;
-                pc_init(c, k == L_RING_OW ? K_RING_OW : k == L_RING_BP ? K_RING : K_CK, cap, mem);
+                c->lat = all + n;
+                pc_init(c, g_lat_kinds[k], cap, mem);
                 pc_run(c);
                 pc_fini(c, g_lat_names[k]);
+                n += c->nlat;
+                g_lat_lost[ci][k] += c->kind == K_LINE ? c->n - c->warm - c->nlat : c->skipped;
                 free(c);
             }
-            uint64_t n = g_lat_samples;
+            g_lat_samples[ci][k] = n;
+            if (n == 0) continue;
             qsort(all, n, sizeof *all, cmp_u64);
             const double q[3] = {0.50, 0.99, 0.999};
             for (int j = 0; j < 3; j++)
@@ -732,16 +784,21 @@ static void report(int did_pub, int did_spsc, int did_lat)
     }
     if (did_lat) {
         printf("\n== latency writer->reader, reader spinning, 32-byte payload, one message "
-               "every %llu ns; ns over %llu samples (%d runs) ==\n",
-               (unsigned long long)g_pace_ns, (unsigned long long)g_lat_samples, g_reps);
-        printf("%-7s %-18s %8s %8s %8s %10s\n", "ring", "mode", "p50", "p99", "p99.9", "max");
+               "every %llu ns; ns, all samples of %d runs ==\n",
+               (unsigned long long)g_pace_ns, g_reps);
+        printf("%-7s %-20s %8s %8s %8s %10s %9s %6s\n", "ring", "mode", "p50", "p99", "p99.9",
+               "max", "samples", "lost");
         for (int ci = 0; ci < NCAPS; ci++)
             for (int k = 0; k < L_N; k++) {
                 const double *l = g_lat[ci][k];
-                printf("%-7s %-18s %8.0f %8.0f %8.0f %10.0f\n", cap_name(g_caps[ci], nb, sizeof nb),
-                       g_lat_names[k], l[0], l[1], l[2], l[3]);
+                printf("%-7s %-20s %8.0f %8.0f %8.0f %10.0f %9llu %6llu\n",
+                       cap_name(g_caps[ci], nb, sizeof nb), g_lat_names[k], l[0], l[1], l[2], l[3],
+                       (unsigned long long)g_lat_samples[ci][k],
+                       (unsigned long long)g_lat_lost[ci][k]);
             }
-        printf("(timestamps: rdtsc at %.3f GHz; one stamp pair costs %.1f ns, included above)\n",
+        printf("(timestamps: rdtsc at %.3f GHz; one stamp pair costs %.1f ns, included above. "
+               "lost: overwritten before the reader got to them (ring) or missed stamps (line): "
+               "the reader was descheduled)\n",
                g_tsc_per_ns, g_tick_cost_ns);
     }
 
@@ -779,7 +836,7 @@ static void usage(void)
     fprintf(stderr, "usage: bench_ring [--reps N] [--msgs N] [--quick] [--only "
                     "publish|spsc|latency] [--pace-ns N]\n"
                     "                  [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]\n"
-                    "       bench_ring --print-slots\n");
+                    "       bench_ring --print-slots | --print-cpus\n");
     exit(2);
 }
 
@@ -791,6 +848,10 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--print-slots")) {
             for (int ci = 0; ci < NCAPS; ci++) printf("%u\n", slots_for(g_caps[ci], 32));
+            return 0;
+        } else if (!strcmp(a, "--print-cpus")) {
+            pick_cpus();
+            if (g_cpu[1] >= 0) printf("%d,%d\n", g_cpu[0], g_cpu[1]);
             return 0;
         } else if (!strcmp(a, "--quick")) {
             g_quick = 1;
