@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,16 +38,19 @@ static const char rp_usage[] =
 
 static const char rp_help[] =
     "\n"
-    "Reads captures (pcap, pcapng), Nasdaq ITCH 5.0 files and native tick files, each optionally\n"
-    "zstd-compressed, from FILE... in order (\"-\" is stdin). One producer thread writes every\n"
+    "Reads captures (pcap, pcapng) and Nasdaq ITCH 5.0 files, each optionally zstd-compressed\n"
+    "(one or more frames), from FILE... in order (\"-\" is stdin). One producer thread writes "
+    "every\n"
     "message into a tick ring; reader threads consume it, measure writer-to-reader latency and\n"
     "check sequence continuity. Format and framing are detected unless given.\n"
     "\n"
     "Input:\n"
-    "  --format FMT            pcap | pcapng | itch | rtk (default: by magic bytes)\n"
+    "  --format FMT            pcap | pcapng | itch | rtk (default: by magic bytes); rtk, the\n"
+    "                          native tick file, is recognised but not readable yet (exit 2)\n"
     "  --framing F             auto | udp | moldudp64 | iextp: how UDP payloads split into\n"
     "                          messages (default auto, decided per stream)\n"
-    "  -F, --filter EXPR       BPF filter applied to capture packets (pcap syntax)\n"
+    "  -F, --filter EXPR       BPF filter applied to capture packets (pcap-filter syntax; one\n"
+    "                          that does not compile is a usage error)\n"
     "  --strict                a truncated last record is an error (exit 2), not a warning\n"
     "\n"
     "Ring and readers:\n"
@@ -130,6 +134,26 @@ static int rp_parse_positive(const char *s, double *out)
     if (errno != 0 || *end != '\0' || !isfinite(v) || !(v > 0)) return -1;
     *out = v;
     return 0;
+}
+
+/* Whether a BPF expression compiles for at least one common link type (the input's own link
+ * type is known only when it is opened; the input layer compiles it again then).
+ * @return 0 when it compiles, or -1 with libpcap's message for Ethernet in msg. */
+static int rp_check_filter(const char *expr, char *msg, size_t cap)
+{
+    static const int links[] = {DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_IEEE802_11_RADIO};
+    msg[0] = '\0';
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        pcap_t *p = pcap_open_dead(links[i], 65535);
+        if (!p) continue;
+        struct bpf_program prog;
+        int rc = pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+        if (rc == 0) pcap_freecode(&prog);
+        if (rc != 0 && msg[0] == '\0') snprintf(msg, cap, "%s", pcap_geterr(p));
+        pcap_close(p);
+        if (rc == 0) return 0;
+    }
+    return -1;
 }
 
 static void rp_on_signal(int sig)
@@ -394,6 +418,13 @@ static int rp_cmd_replay(int argc, char **argv)
     }
     if (speed_set && pps_set) return rp_bad("--speed and --pps cannot be combined", NULL);
     if (pps_set) cfg.pace.mode = RP_PACE_PPS;
+    if (cfg.src.filter) {
+        char msg[PCAP_ERRBUF_SIZE + 64];
+        if (rp_check_filter(cfg.src.filter, msg, sizeof(msg)) != 0) {
+            fprintf(stderr, "%s: bad --filter '%s': %s\n", rp_prog, cfg.src.filter, msg);
+            return RP_EXIT_USAGE;
+        }
+    }
     if (optind >= argc) return rp_bad("no input files", NULL);
     cfg.files = (const char *const *)(argv + optind);
     cfg.nfiles = (size_t)(argc - optind);

@@ -138,6 +138,7 @@ expect 1 "bad --loop.*'0'" -- --loop 0 "$tmp/ok.pcap"
 expect 1 "bad --limit.*'1e3'" -- --limit 1e3 "$tmp/ok.pcap"
 expect 1 "bad --format.*'csv'" -- --format csv "$tmp/ok.pcap"
 expect 1 "bad --framing.*'tcp'" -- --framing tcp "$tmp/ok.pcap"
+expect 1 "bad --filter 'udp port \(\(': .*syntax error" -- -F "udp port ((" "$tmp/ok.pcap"
 expect 1 "bad --stats-interval.*'-1'" -- --stats-interval -1 "$tmp/ok.pcap"
 expect 1 "'-'.*once" -- - -
 expect 1 "--loop.*'-'" -- --loop 2 -
