@@ -46,6 +46,7 @@ static atomic_int rp__stop;
 #define RP__SPIN_WORK_MAX  50000u /* reader delays below this are spun, above slept */
 #define RP__SLEEP_SLICE_NS 50000000u
 #define RP__PROGRESS_NS    250000000u
+#define RP__READER_BUF     (65536u + RP_STAMP_BYTES)
 
 typedef struct rp__run rp__run;
 
@@ -372,6 +373,15 @@ static void *rp__reader_main(void *arg)
             if (delay) rp__work(delay);
         } else if (rc == RA_LAPPED) {
             rp__publish_reader(r);
+        } else if (rc == RA_ETOOBIG && m.len > r->cap) {
+            /* the message stays unread: grow the buffer and read it again */
+            unsigned char *nb = realloc(r->buf, m.len);
+            if (!nb) {
+                o->error = RA_ENOMEM;
+                break;
+            }
+            r->buf = nb;
+            r->cap = m.len;
         } else if (rc == RA_EMPTY) {
             if (fin) break;
             if (idle < RP__IDLE_SPINS) {
@@ -562,7 +572,8 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
         r->run = &x;
         r->idx = i;
         r->out = &res->readers[i];
-        r->cap = res->max_msg;
+        /* enough for any ITCH, MoldUDP64 or UDP message; grown on demand for larger ones */
+        r->cap = res->max_msg < RP__READER_BUF ? res->max_msg : RP__READER_BUF;
         atomic_init(&r->pub_read, 0);
         atomic_init(&r->pub_lost, 0);
         r->buf = malloc(r->cap);

@@ -168,6 +168,17 @@ PY
         "A:10414 C:866 D:7242 E:3029 F:1495 P:1511 R:8 S:6 U:2991 X:2438"
     check_sample sample-gaps.pcap 900 10000 43 17 80 \
         "A:3441 C:276 D:2458 E:1000 F:504 P:493 R:12 S:6 U:956 X:854"
+    # several files: counts add up, streams do not leak gaps into each other
+    "$REPLAY" -q --json data/sample.pcap data/sample-gaps.pcap >"$tmp/two.json" ||
+        fail "replay of two files"
+    python3 - "$tmp/two.json" <<'PY' || fail "two files: counts do not add up"
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = (r['input']['packets'], r['feed']['messages'], r['feed']['heartbeats'], r['feed']['gaps'],
+       r['feed']['missing'], r['feed']['by_type']['R'], len(r['input']['files']), r['verified'])
+want = (2599 + 900, 40000, 44, 17, 80, 20, 2, True)
+if got != want: print('got', got, 'want', want); sys.exit(1)
+PY
 else
     fail "data/README.md or data/sample.pcap missing (run from the repository root)"
 fi
