@@ -36,12 +36,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RP__MAX_LIVE    4096u
-#define RP__MIDNIGHT_NS UINT64_C(1704171600000000000) /* 2024-01-02 00:00 US/Eastern (05:00 UTC)   \
-                                                       */
-#define RP__OPEN_NS    UINT64_C(34200000000000)       /* 09:30:00 in ns since midnight */
-#define RP__ETH_IP_UDP 42u                            /* 14 + 20 + 8 header bytes */
-#define RP__MOLD_HDR   20u                            /* session 10, sequence 8, count 2 */
+#define RP__MAX_LIVE 4096u
+#define RP__MIDNIGHT_NS                                                                            \
+    UINT64_C(1704171600000000000)               /* 2024-01-02 00:00 US/Eastern (05:00 UTC)         \
+                                                 */
+#define RP__OPEN_NS    UINT64_C(34200000000000) /* 09:30:00 in ns since midnight */
+#define RP__ETH_IP_UDP 42u                      /* 14 + 20 + 8 header bytes */
+#define RP__MOLD_HDR   20u                      /* session 10, sequence 8, count 2 */
 
 typedef struct rp__order {
     uint64_t ref;
@@ -126,8 +127,7 @@ static void rp__symbol(unsigned locate, uint8_t out[8])
     memcpy(out, buf, len);
 }
 
-/* ---- packets ----------------------------------------------------------------------------------
- */
+/* ---- packets --------------------------------------------------------------------------------- */
 
 static uint32_t rp__csum_add(uint32_t sum, const uint8_t *p, size_t n)
 {
@@ -239,8 +239,7 @@ static void rp__put(rp__gen *g, const uint8_t *m, size_t len)
     if (rp__below(g, 12) == 0) rp__flush(g); /* a burst ends */
 }
 
-/* ---- ITCH messages ----------------------------------------------------------------------------
- */
+/* ---- ITCH messages --------------------------------------------------------------------------- */
 
 /* Common header: type, stock locate, tracking number, 6-byte timestamp. Advances the clock. */
 static void rp__hdr(rp__gen *g, uint8_t *m, char type, uint16_t locate)
@@ -446,8 +445,7 @@ static int rp__flow(rp__gen *g)
     return 0;
 }
 
-/* ---- the file ---------------------------------------------------------------------------------
- */
+/* ---- the file -------------------------------------------------------------------------------- */
 
 static int rp__generate(rp__gen *g)
 {

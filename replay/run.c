@@ -142,8 +142,7 @@ static void rp__finish(rp__run *x)
     pthread_mutex_unlock(&x->mu);
 }
 
-/* ---- producer ----------------------------------------------------------------------------------
- */
+/* ---- producer -------------------------------------------------------------------------------- */
 
 static void rp__sleep_until(uint64_t target)
 {
@@ -212,6 +211,9 @@ static void rp__warn(rp_run_result *res, const char *path, const char *what)
     snprintf(res->warnings + used, sizeof(res->warnings) - used, "warning: %s: %s\n", path, what);
 }
 
+/* The producer thread: opens each input in turn (loops times), paces, and writes every message
+ * into the ring. Stops at the end, at --limit, on rp_run_stop(), or on an input error (x->status
+ * and x->err set; the run then reports nothing). Always release-stores producer_done. */
 static void *rp__producer(void *arg)
 {
     rp__run *x = arg;
@@ -317,8 +319,7 @@ out:
     return NULL;
 }
 
-/* ---- readers -----------------------------------------------------------------------------------
- */
+/* ---- readers --------------------------------------------------------------------------------- */
 
 static void rp__sleep_ns(uint64_t ns)
 {
@@ -347,6 +348,9 @@ static void rp__publish_reader(rp__reader *r)
     atomic_store_explicit(&r->pub_lost, s.lost, memory_order_relaxed);
 }
 
+/* A reader thread: copies messages out until the producer is done and nothing is left, timing
+ * each one and checking sequence continuity; a ring error other than EMPTY/LAPPED (or no memory
+ * for a larger buffer) stops it with o->error set, which fails the run's verification. */
 static void *rp__reader_main(void *arg)
 {
     rp__reader *r = arg;
@@ -405,8 +409,7 @@ static void *rp__reader_main(void *arg)
     return NULL;
 }
 
-/* ---- monitor -----------------------------------------------------------------------------------
- */
+/* ---- monitor --------------------------------------------------------------------------------- */
 
 static void rp__human_bytes(char *buf, size_t cap, double b)
 {
@@ -506,8 +509,7 @@ static void rp__monitor(rp__run *x, unsigned threads)
     }
 }
 
-/* ---- the run -----------------------------------------------------------------------------------
- */
+/* ---- the run --------------------------------------------------------------------------------- */
 
 void rp_run_result_free(rp_run_result *res)
 {
