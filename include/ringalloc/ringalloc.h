@@ -5,5 +5,9 @@
 #include "ringalloc/status.h"
 #include "ringalloc/ring.h"
 #include "ringalloc/tickfile.h"
+#include "ringalloc/pool.h"
+#include "ringalloc/slab.h"
+#include "ringalloc/arena.h"
+#include "ringalloc/stats.h"
 
 #endif /* RINGALLOC_RINGALLOC_H */
