@@ -69,7 +69,8 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg);
  * NULL is accepted. */
 RA_API void ra_ring_destroy(ra_ring *r);
 
-/*! ra_ring_max_msg() : the largest payload the ring accepts (capacity / 2 - header).
+/*! ra_ring_max_msg() : the largest payload the ring accepts (capacity / 4 - 24 header bytes:
+ * the bound that lets a lapped reader always find an intact record).
  * @return bytes. */
 RA_API uint32_t ra_ring_max_msg(const ra_ring *r);
 
@@ -169,7 +170,8 @@ RA_API int ra_reader_advance(ra_reader *rd);
 /*! ra_reader_poll() : hands up to max_msgs messages in place to fn, in order. A message found
  * overwritten after fn returned is counted as lost (not read) and ends the batch: compare
  * ra_reader_stats.laps before and after to learn that the last message handed was torn.
- * @return the number of messages handed to fn (0 when empty or lapped at once). */
+ * @return the number of messages handed to fn and found intact afterwards (counted as read);
+ *         0 when empty or lapped at once. */
 RA_API size_t ra_reader_poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs);
 
 /*! ra_msg_copy() : copies a message handed in place (peek, poll) out of the ring. Use this rather

@@ -1,0 +1,756 @@
+/* ring.c - the tick ring: variable-length records, one producer, many readers, FIFO overwrite */
+
+/* Design notes (docs/ring.md has the long version).
+ *
+ * Memory: one block = control block (RA__CTL_SIZE bytes) + data (capacity bytes, a power of two).
+ * Nothing in it is a pointer: positions are free-running 64-bit byte counters, masked by
+ * capacity - 1 to index the data (a 64-bit counter at 100 GB/s wraps after ~5 years), so the
+ * block can later be mapped into another process.
+ *
+ * Records: a 24-byte header {u32 len, u16 type, u16 flags, u64 seq, u64 ts_ns} then the payload,
+ * padded to 8 bytes. A record never wraps: when it does not fit before the end of the data, a
+ * padding record (flags PAD) fills the rest; when fewer than 24 bytes remain, the gap is skipped
+ * implicitly (both sides compute it from the position alone).
+ *
+ * Producer state published in the control block:
+ *   tail        end of the last committed record (release: publishes the record's bytes)
+ *   intent      end of the region the producer is, or has been, writing; monotonic
+ *   last_pos    start of the last committed record (for RA_START_NEWEST / NEXT)
+ *   head        start of the oldest intact record; head_seq its sequence number
+ * Write: retire records from head until the new record fits, store head, release-store intent,
+ * release fence, write the bytes, then release-store tail.
+ * Read: acquire tail; copy the record; acquire fence; load intent; the copy is valid only if
+ * intent <= cursor + capacity (no byte at or after the cursor has been rewritten). The fences
+ * pair so that a reader that saw any byte of a newer write also sees that write's intent.
+ *
+ * Backpressure mode: the single consumer publishes how far it has read (consumed, in batches);
+ * the producer never retires and refuses when a record would pass consumed + capacity.
+ */
+
+#include "ringalloc/ring.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define RA__LINE     128u /* two cache lines: keeps the adjacent-line prefetcher from false sharing */
+#define RA__CTL_SIZE (4u * RA__LINE)
+#define RA__MAGIC    0x31304B4349544152ull /* "RATICK01" */
+#define RA__F_PAD    1u                    /* record flag: padding to the end of the data */
+#define RA__HUGE_2M  (2u * 1024u * 1024u)
+
+#if defined(__SANITIZE_THREAD__)
+#define RA__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RA__TSAN 1
+#endif
+#endif
+
+typedef struct ra__rec {
+    uint32_t len;
+    uint16_t type;
+    uint16_t flags;
+    uint64_t seq;
+    uint64_t ts_ns;
+} ra__rec;
+_Static_assert(sizeof(ra__rec) == RA_RING_HDR_SIZE, "record header is 24 bytes");
+
+/* The shared control block. Each group sits on its own 128-byte line pair. */
+typedef struct ra__ring_ctl {
+    /* line 0: written once at create */
+    uint64_t magic;
+    uint64_t capacity;
+    uint32_t flags;
+    uint32_t max_msg;
+    char pad0[RA__LINE - 24];
+    /* line 1: written by the producer on every commit, polled by readers */
+    _Atomic uint64_t tail;
+    _Atomic uint64_t intent;
+    _Atomic uint64_t last_pos;
+    char pad1[RA__LINE - 24];
+    /* line 2: written by the producer, read by resync and stats */
+    _Atomic uint64_t head;
+    _Atomic uint64_t head_seq;
+    _Atomic uint64_t next_seq;
+    _Atomic uint64_t published_bytes;
+    _Atomic uint64_t overwritten_bytes;
+    _Atomic uint64_t too_big;
+    _Atomic uint64_t full;
+    char pad2[RA__LINE - 56];
+    /* line 3: written by the backpressure consumer */
+    _Atomic uint64_t consumed;
+    _Atomic uint64_t consumed_seq;
+    _Atomic uint32_t attached;
+    char pad3[RA__LINE - 20];
+} ra__ring_ctl;
+_Static_assert(sizeof(ra__ring_ctl) == RA__CTL_SIZE, "control block layout");
+
+enum ra__mem_kind { RA__MEM_CALLER, RA__MEM_HEAP, RA__MEM_MMAP };
+
+struct ra_ring {
+    /* read-only after create; readers use these */
+    ra__ring_ctl *ctl;
+    unsigned char *data;
+    uint64_t capacity;
+    uint64_t mask;
+    uint32_t max_msg;
+    uint32_t flags;
+    void *mem;
+    size_t mem_len;
+    int mem_kind;
+    bool hugepages;
+    /* producer-private, on its own line */
+    _Alignas(RA__LINE) uint64_t tail;
+    uint64_t head;
+    uint64_t head_seq;
+    uint64_t intent;
+    uint64_t next_seq;
+    uint64_t pub_bytes;
+    uint64_t ovw_bytes;
+    uint64_t consumed; /* backpressure: last consumed position seen */
+    uint64_t resv_pos; /* start of the reserved record */
+    uint32_t resv_max; /* its max_len */
+    bool reserved;
+};
+
+static inline uint64_t ra__rec_size(uint32_t len)
+{
+    return ((uint64_t)RA_RING_HDR_SIZE + len + (RA_RING_ALIGN - 1)) &
+           ~(uint64_t)(RA_RING_ALIGN - 1);
+}
+
+/* ---- the one audited racy copy ----------------------------------------------------------------
+ * Readers copy bytes the producer may be rewriting at that moment (seqlock style); such copies
+ * are discarded by the intent check that follows. This is the only function that reads the data
+ * area of a ring from a reader. Under ThreadSanitizer it is left uninstrumented and copies with
+ * volatile loads (memcpy would be intercepted and reported); everywhere else it is memcpy. */
+#ifdef RA__TSAN
+__attribute__((no_sanitize("thread"), noinline)) static void
+ra__racy_copy(void *dst, const void *src, size_t n)
+{
+    const volatile unsigned char *s = src;
+    volatile unsigned char *d = dst;
+    for (size_t i = 0; i < n; i++) d[i] = s[i];
+}
+#else
+static inline void ra__racy_copy(void *dst, const void *src, size_t n)
+{
+    memcpy(dst, src, n);
+}
+#endif
+
+/* ---- create / destroy ------------------------------------------------------------------------ */
+
+static bool ra__pow2(size_t x)
+{
+    return x && (x & (x - 1)) == 0;
+}
+
+RA_API size_t ra_ring_footprint(size_t capacity)
+{
+    if (!ra__pow2(capacity) || capacity < RA_RING_MIN_CAPACITY) return 0;
+    if (capacity > SIZE_MAX - RA__CTL_SIZE) return 0;
+    return RA__CTL_SIZE + capacity;
+}
+
+static void ra__prefault(void *p, size_t len)
+{
+    /* Write every page so the kernel backs it now, not on the producer's hot path. */
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t step = pg > 0 ? (size_t)pg : 4096u;
+    volatile unsigned char *c = p;
+    for (size_t i = 0; i < len; i += step) c[i] = 0;
+    if (len) c[len - 1] = 0;
+}
+
+RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
+{
+    if (!out) return RA_EINVAL;
+    *out = NULL;
+    if (!cfg) return RA_EINVAL;
+    const uint32_t known = RA_RING_BACKPRESSURE | RA_RING_HUGEPAGES | RA_RING_PREFAULT;
+    if (cfg->flags & ~known) return RA_EINVAL;
+    size_t foot = ra_ring_footprint(cfg->capacity);
+    if (!foot) return RA_EINVAL;
+    if (cfg->mem && (cfg->mem_len < foot || ((uintptr_t)cfg->mem % RA_RING_MEM_ALIGN) != 0))
+        return RA_EINVAL;
+
+    ra_ring *r = aligned_alloc(RA__LINE, (sizeof *r + RA__LINE - 1) / RA__LINE * RA__LINE);
+    if (!r) return RA_ENOMEM;
+    memset(r, 0, sizeof *r);
+
+    void *mem = cfg->mem;
+    size_t mem_len = foot;
+    int kind = RA__MEM_CALLER;
+    if (!mem && (cfg->flags & RA_RING_HUGEPAGES)) {
+        size_t len = (foot + RA__HUGE_2M - 1) / RA__HUGE_2M * RA__HUGE_2M;
+        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+                       -1, 0);
+        if (p != MAP_FAILED) {
+            mem = p;
+            mem_len = len;
+            kind = RA__MEM_MMAP;
+            r->hugepages = true;
+        }
+        /* else: no huge pages reserved on this machine; fall back silently (stats say so) */
+    }
+    if (!mem) {
+        size_t pg = 4096;
+        size_t len = (foot + pg - 1) / pg * pg;
+        mem = aligned_alloc(pg, len);
+        if (!mem) {
+            free(r);
+            return RA_ENOMEM;
+        }
+        mem_len = len;
+        kind = RA__MEM_HEAP;
+#ifdef MADV_HUGEPAGE
+        if (cfg->flags & RA_RING_HUGEPAGES) (void)madvise(mem, len, MADV_HUGEPAGE);
+#endif
+    }
+    if (cfg->flags & RA_RING_PREFAULT) ra__prefault(mem, foot);
+
+    ra__ring_ctl *ctl = mem;
+    memset(ctl, 0, sizeof *ctl);
+    ctl->magic = RA__MAGIC;
+    ctl->capacity = cfg->capacity;
+    ctl->flags = cfg->flags;
+    /* A record is at most a quarter of the data: then a reservation (at most a quarter, plus less
+     * than a quarter of padding) never retires the last committed record, so [head, tail) always
+     * holds an intact record for a lapped reader to resynchronise on. */
+    uint64_t max = cfg->capacity / 4 - RA_RING_HDR_SIZE;
+    if (max > UINT32_MAX - 2 * RA_RING_HDR_SIZE) max = UINT32_MAX - 2 * RA_RING_HDR_SIZE;
+    ctl->max_msg = (uint32_t)max;
+    atomic_init(&ctl->tail, 0);
+    atomic_init(&ctl->intent, 0);
+    atomic_init(&ctl->last_pos, 0);
+    atomic_init(&ctl->head, 0);
+    atomic_init(&ctl->head_seq, 0);
+    atomic_init(&ctl->next_seq, 0);
+    atomic_init(&ctl->published_bytes, 0);
+    atomic_init(&ctl->overwritten_bytes, 0);
+    atomic_init(&ctl->too_big, 0);
+    atomic_init(&ctl->full, 0);
+    atomic_init(&ctl->consumed, 0);
+    atomic_init(&ctl->consumed_seq, 0);
+    atomic_init(&ctl->attached, 0);
+
+    r->ctl = ctl;
+    r->data = (unsigned char *)mem + RA__CTL_SIZE;
+    r->capacity = cfg->capacity;
+    r->mask = cfg->capacity - 1;
+    r->max_msg = ctl->max_msg;
+    r->flags = cfg->flags;
+    r->mem = mem;
+    r->mem_len = mem_len;
+    r->mem_kind = kind;
+    *out = r;
+    return RA_OK;
+}
+
+RA_API void ra_ring_destroy(ra_ring *r)
+{
+    if (!r) return;
+    if (r->mem_kind == RA__MEM_MMAP)
+        munmap(r->mem, r->mem_len);
+    else if (r->mem_kind == RA__MEM_HEAP)
+        free(r->mem);
+    free(r);
+}
+
+RA_API uint32_t ra_ring_max_msg(const ra_ring *r)
+{
+    return r->max_msg;
+}
+
+RA_API size_t ra_ring_capacity(const ra_ring *r)
+{
+    return (size_t)r->capacity;
+}
+
+/* ---- producer -------------------------------------------------------------------------------- */
+
+/* Retires records from head until `end - head <= capacity`. With records of at most capacity / 4,
+ * end - capacity stays below the start of the last committed record, so head < tail afterwards
+ * and a real record exists at head whenever one must be retired. */
+static inline void ra__retire(ra_ring *r, uint64_t end)
+{
+    uint64_t head = r->head, seq = r->head_seq, bytes = r->ovw_bytes;
+    while (end - head > r->capacity) {
+        uint64_t off = head & r->mask, to_end = r->capacity - off;
+        if (to_end < RA_RING_HDR_SIZE) {
+            head += to_end; /* implicit skip at the end of the data */
+            continue;
+        }
+        const ra__rec *h = (const ra__rec *)(r->data + off);
+        if (h->flags & RA__F_PAD) {
+            head += to_end;
+            continue;
+        }
+        head += ra__rec_size(h->len);
+        bytes += h->len;
+        seq++;
+    }
+    /* Leave head on the oldest real record, not on padding before it (a record follows the
+     * padding below tail, since the last committed record is never retired). */
+    while (head < r->tail) {
+        uint64_t off = head & r->mask, to_end = r->capacity - off;
+        if (to_end >= RA_RING_HDR_SIZE && !(((const ra__rec *)(r->data + off))->flags & RA__F_PAD))
+            break;
+        head += to_end;
+    }
+    r->head = head;
+    r->head_seq = seq;
+    r->ovw_bytes = bytes;
+    /* release: a reader that resyncs to this head must see the record written there */
+    atomic_store_explicit(&r->ctl->head, head, memory_order_release);
+    /* relaxed: statistics, read on their own */
+    atomic_store_explicit(&r->ctl->head_seq, seq, memory_order_relaxed);
+    atomic_store_explicit(&r->ctl->overwritten_bytes, bytes, memory_order_relaxed);
+}
+
+static inline void *ra__reserve(ra_ring *r, uint32_t max_len)
+{
+    if (__builtin_expect(max_len > r->max_msg, 0)) {
+        /* relaxed: a counter, no ordering */
+        atomic_fetch_add_explicit(&r->ctl->too_big, 1, memory_order_relaxed);
+        r->reserved = false;
+        return NULL;
+    }
+    uint64_t size = ra__rec_size(max_len);
+    uint64_t pos = r->tail;
+    uint64_t to_end = r->capacity - (pos & r->mask);
+    uint64_t rec_pos = size <= to_end ? pos : pos + to_end; /* wrap: pad or skip to the start */
+    uint64_t end = rec_pos + size;
+
+    if (r->flags & RA_RING_BACKPRESSURE) {
+        if (end - r->consumed > r->capacity) {
+            /* acquire: the consumer is done with the bytes below `consumed` */
+            r->consumed = atomic_load_explicit(&r->ctl->consumed, memory_order_acquire);
+            if (end - r->consumed > r->capacity) {
+                /* relaxed: a counter */
+                atomic_fetch_add_explicit(&r->ctl->full, 1, memory_order_relaxed);
+                r->reserved = false;
+                return NULL;
+            }
+        }
+    } else {
+        if (end - r->head > r->capacity) ra__retire(r, end);
+        if (end > r->intent) {
+            r->intent = end;
+            /* release: a reader that sees this intent also sees the head retired for it */
+            atomic_store_explicit(&r->ctl->intent, end, memory_order_release);
+            /* release fence: orders the intent store before the data stores that follow, so a
+             * reader that copied any of the new bytes sees the new intent after its acquire
+             * fence (fence-fence synchronisation, as in a seqlock) */
+            atomic_thread_fence(memory_order_release);
+        }
+    }
+    if (rec_pos != pos && to_end >= RA_RING_HDR_SIZE) {
+        ra__rec *pad = (ra__rec *)(r->data + (pos & r->mask));
+        pad->len = (uint32_t)(to_end - RA_RING_HDR_SIZE);
+        pad->type = 0;
+        pad->flags = RA__F_PAD;
+        pad->seq = 0;
+        pad->ts_ns = 0;
+    }
+    r->resv_pos = rec_pos;
+    r->resv_max = max_len;
+    r->reserved = true;
+    return r->data + (rec_pos & r->mask) + RA_RING_HDR_SIZE;
+}
+
+static inline uint64_t ra__commit(ra_ring *r, uint32_t len, uint16_t type, uint64_t ts_ns)
+{
+    if (__builtin_expect(!r->reserved || len > r->resv_max, 0)) return UINT64_MAX;
+    r->reserved = false;
+    uint64_t pos = r->resv_pos, seq = r->next_seq;
+    ra__rec *h = (ra__rec *)(r->data + (pos & r->mask));
+    h->len = len;
+    h->type = type;
+    h->flags = 0;
+    h->seq = seq;
+    h->ts_ns = ts_ns;
+    uint64_t tail = pos + ra__rec_size(len);
+    r->tail = tail;
+    r->next_seq = seq + 1;
+    r->pub_bytes += len;
+    /* release: a reader resolving NEWEST/NEXT reads the record at last_pos */
+    atomic_store_explicit(&r->ctl->last_pos, pos, memory_order_release);
+    /* release: publishes the record's header and payload to readers that acquire tail */
+    atomic_store_explicit(&r->ctl->tail, tail, memory_order_release);
+    /* relaxed: statistics */
+    atomic_store_explicit(&r->ctl->next_seq, seq + 1, memory_order_relaxed);
+    atomic_store_explicit(&r->ctl->published_bytes, r->pub_bytes, memory_order_relaxed);
+    return seq;
+}
+
+RA_API void *ra_ring_reserve(ra_ring *r, uint32_t max_len)
+{
+    return ra__reserve(r, max_len);
+}
+
+RA_API uint64_t ra_ring_commit(ra_ring *r, uint32_t len, uint16_t type, uint64_t ts_ns)
+{
+    return ra__commit(r, len, type, ts_ns);
+}
+
+RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *p, uint32_t len)
+{
+    if (!p && len) return RA_EINVAL;
+    void *dst = ra__reserve(r, len);
+    if (__builtin_expect(!dst, 0)) return len > r->max_msg ? RA_ETOOBIG : RA_EFULL;
+    if (len) memcpy(dst, p, len);
+    ra__commit(r, len, type, ts_ns);
+    return RA_OK;
+}
+
+/* ---- readers --------------------------------------------------------------------------------- */
+
+/* True when the bytes at and after `pos` may have been rewritten (the reader was lapped).
+ * Called after copying: the acquire fence pairs with the producer's release fence. */
+static inline bool ra__lapped(const ra_reader *rd, uint64_t pos)
+{
+    if (rd->consumer) return false; /* backpressure: the producer never passes the consumer */
+    /* acquire fence: the intent load below cannot be satisfied before the copy above */
+    atomic_thread_fence(memory_order_acquire);
+    /* relaxed: ordered by the fence above */
+    uint64_t intent = atomic_load_explicit(&rd->ring->ctl->intent, memory_order_relaxed);
+    return intent > pos + rd->ring->capacity;
+}
+
+/* Backpressure consumer: hands room back to the producer. */
+static inline void ra__release(ra_reader *rd)
+{
+    if (!rd->consumer || rd->released == rd->cursor) return;
+    rd->released = rd->cursor;
+    /* relaxed: read with the position below; only the producer reads them */
+    atomic_store_explicit(&rd->ring->ctl->consumed_seq, rd->expect_seq, memory_order_relaxed);
+    /* release: the producer may reuse the bytes below cursor only after we are done with them */
+    atomic_store_explicit(&rd->ring->ctl->consumed, rd->cursor, memory_order_release);
+}
+
+/* Reads the record at pos (its seq must be validated by the caller with ra__lapped).
+ * @return false when pos holds no real record (padding): *skip is how far to move. */
+static inline bool ra__hdr_at(const ra_reader *rd, uint64_t pos, ra__rec *h, uint64_t *skip)
+{
+    uint64_t off = pos & rd->mask, to_end = rd->mask + 1 - off;
+    if (to_end < RA_RING_HDR_SIZE) {
+        *skip = to_end;
+        return false;
+    }
+    ra__racy_copy(h, rd->data + off, sizeof *h);
+    if (h->flags & RA__F_PAD) {
+        *skip = to_end;
+        return false;
+    }
+    return true;
+}
+
+/* Finds a valid record at or after `pos` (skipping padding) and its seq. Used by resync.
+ * @return false when the bytes were rewritten meanwhile (the caller retries). */
+static bool ra__locate(const ra_reader *rd, uint64_t *pos, uint64_t *seq)
+{
+    ra__rec h;
+    uint64_t p = *pos, skip;
+    for (int i = 0; i < 3; i++) {
+        bool real = ra__hdr_at(rd, p, &h, &skip);
+        if (ra__lapped(rd, p)) return false;
+        if (real) {
+            *pos = p;
+            *seq = h.seq;
+            return true;
+        }
+        p += skip;
+    }
+    return false;
+}
+
+/* Moves a lapped reader to the oldest intact record (or the newest), counting what it skipped. */
+static void ra__resync(ra_reader *rd, enum ra_start where)
+{
+    const ra__ring_ctl *ctl = rd->ring->ctl;
+    for (;;) {
+        uint64_t pos, seq;
+        if (where == RA_START_NEWEST) /* acquire: pairs with the producer's release of last_pos */
+            pos = atomic_load_explicit(&ctl->last_pos, memory_order_acquire);
+        else
+            /* acquire: pairs with the producer's release of head */
+            pos = atomic_load_explicit(&ctl->head, memory_order_acquire);
+        /* acquire, after the position: then tail > pos, and the cursor never passes cached_tail */
+        uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
+        if (tail == 0) { /* nothing published yet */
+            pos = 0;
+            seq = 0;
+        } else if (!ra__locate(rd, &pos, &seq)) {
+            continue; /* overwritten while we looked: the producer moved on, look again */
+        }
+        if (seq > rd->expect_seq) rd->lost += seq - rd->expect_seq;
+        rd->expect_seq = seq;
+        rd->cursor = pos;
+        rd->cached_tail = tail;
+        rd->pending = 0;
+        return;
+    }
+}
+
+/* The reader's cursor was found rewritten. Usually messages were lost; but when the cursor sat on
+ * a padding record, the message after it may still be intact, which is no lap at all.
+ * @return true (count a lap: RA_LAPPED) or false (nothing lost, carry on reading). */
+static bool ra__lap(ra_reader *rd)
+{
+    uint64_t expect = rd->expect_seq, lost = rd->lost;
+    ra__resync(rd, RA_START_OLDEST);
+    if (rd->expect_seq == expect) return false;
+    if (rd->resume == RA_START_NEWEST) {
+        rd->expect_seq = expect;
+        rd->lost = lost;
+        ra__resync(rd, RA_START_NEWEST);
+    }
+    rd->laps++;
+    return true;
+}
+
+RA_API int ra_reader_init(ra_reader *rd, const ra_ring *r, enum ra_start start)
+{
+    if (!rd || !r || (unsigned)start > RA_START_NEXT) return RA_EINVAL;
+    memset(rd, 0, sizeof *rd);
+    rd->ring = r;
+    rd->data = r->data;
+    rd->mask = r->mask;
+    rd->resume = RA_START_OLDEST;
+    ra__ring_ctl *ctl = r->ctl;
+    if (r->flags & RA_RING_BACKPRESSURE) {
+        uint32_t expected = 0;
+        /* acq_rel: one consumer at a time; acquire sees the previous consumer's position */
+        if (!atomic_compare_exchange_strong_explicit(&ctl->attached, &expected, 1,
+                                                     memory_order_acq_rel, memory_order_acquire))
+            return RA_EINVAL;
+        rd->consumer = 1;
+        /* acquire: pairs with the previous consumer's release */
+        rd->cursor = atomic_load_explicit(&ctl->consumed, memory_order_acquire);
+        /* relaxed: written together with consumed, ordered by the acquire above */
+        rd->expect_seq = atomic_load_explicit(&ctl->consumed_seq, memory_order_relaxed);
+        rd->released = rd->cursor;
+        if (start != RA_START_OLDEST) {
+            ra__resync(rd, RA_START_NEWEST);
+            if (start == RA_START_NEXT) {
+                /* acquire: publishes the records up to tail */
+                uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
+                while (rd->cursor < tail) { /* skip what is there, without delivering */
+                    ra__rec h;
+                    uint64_t skip;
+                    if (ra__hdr_at(rd, rd->cursor, &h, &skip)) {
+                        rd->cursor += ra__rec_size(h.len);
+                        rd->expect_seq = h.seq + 1;
+                    } else {
+                        rd->cursor += skip;
+                    }
+                }
+            }
+            rd->lost = 0;
+            ra__release(rd);
+        }
+    } else if (start == RA_START_NEXT) {
+        for (;;) { /* step over the newest record; retry if it is overwritten meanwhile */
+            /* acquire: the record at last_pos is visible once tail covers it */
+            uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
+            if (tail == 0) break; /* nothing published: cursor 0, seq 0 */
+            /* acquire: pairs with the producer's release of last_pos */
+            uint64_t pos = atomic_load_explicit(&ctl->last_pos, memory_order_acquire);
+            ra__rec h;
+            uint64_t skip;
+            bool real = ra__hdr_at(rd, pos, &h, &skip);
+            if (ra__lapped(rd, pos) || !real) continue;
+            rd->cursor = pos + ra__rec_size(h.len);
+            rd->expect_seq = h.seq + 1;
+            break;
+        }
+    } else {
+        ra__resync(rd, start);
+        rd->lost = 0;
+    }
+    rd->start_seq = rd->expect_seq;
+    rd->cached_tail = rd->cursor;
+    return RA_OK;
+}
+
+RA_API void ra_reader_detach(ra_reader *rd)
+{
+    if (!rd || !rd->consumer) return;
+    ra__release(rd);
+    rd->consumer = 0;
+    /* release: the next consumer sees our final position */
+    atomic_store_explicit(&rd->ring->ctl->attached, 0, memory_order_release);
+}
+
+RA_API int ra_reader_set_resume(ra_reader *rd, enum ra_start where)
+{
+    if (!rd || (where != RA_START_OLDEST && where != RA_START_NEWEST)) return RA_EINVAL;
+    rd->resume = where;
+    return RA_OK;
+}
+
+/* Common front half of read and peek: finds the next record and validates its header.
+ * @return RA_OK with *h and *pos set, RA_EMPTY, RA_LAPPED, or RA_ECORRUPT. */
+static inline int ra__next(ra_reader *rd, ra__rec *h, uint64_t *pos)
+{
+    for (;;) {
+        uint64_t p = rd->cursor;
+        if (p >= rd->cached_tail) {
+            /* acquire: records below tail are complete and visible */
+            rd->cached_tail = atomic_load_explicit(&rd->ring->ctl->tail, memory_order_acquire);
+            if (p >= rd->cached_tail) {
+                ra__release(rd);
+                return RA_EMPTY;
+            }
+        }
+        uint64_t skip;
+        bool real = ra__hdr_at(rd, p, h, &skip);
+        if (!real) {
+            if (ra__lapped(rd, p)) goto lapped;
+            rd->cursor = p + skip;
+            continue;
+        }
+        uint64_t off = p & rd->mask;
+        if (__builtin_expect(h->len > rd->ring->max_msg ||
+                                 off + RA_RING_HDR_SIZE + h->len > rd->mask + 1 ||
+                                 h->seq != rd->expect_seq,
+                             0)) {
+            if (ra__lapped(rd, p)) goto lapped;
+            return RA_ECORRUPT;
+        }
+        *pos = p;
+        return RA_OK;
+    lapped:
+        if (ra__lap(rd)) return RA_LAPPED;
+    }
+}
+
+static inline void ra__consume(ra_reader *rd, uint64_t pos, uint32_t len)
+{
+    rd->cursor = pos + ra__rec_size(len);
+    rd->expect_seq++;
+    rd->read++;
+    if (rd->consumer && rd->cursor - rd->released >= (rd->mask + 1) / 4) ra__release(rd);
+}
+
+RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
+{
+    ra__rec h;
+    uint64_t pos;
+    rd->pending = 0;
+    for (;;) {
+        int rc = ra__next(rd, &h, &pos);
+        if (rc != RA_OK) return rc;
+        if (h.len > cap) {
+            if (!ra__lapped(rd, pos)) {
+                m->len = h.len;
+                return RA_ETOOBIG;
+            }
+        } else {
+            ra__racy_copy(buf, rd->data + (pos & rd->mask) + RA_RING_HDR_SIZE, h.len);
+            if (!ra__lapped(rd, pos)) break;
+        }
+        if (ra__lap(rd)) return RA_LAPPED;
+    }
+    m->seq = h.seq;
+    m->ts_ns = h.ts_ns;
+    m->data = buf;
+    m->len = h.len;
+    m->type = h.type;
+    ra__consume(rd, pos, h.len);
+    return RA_OK;
+}
+
+RA_API int ra_reader_peek(ra_reader *rd, ra_msg *m)
+{
+    ra__rec h;
+    uint64_t pos;
+    rd->pending = 0;
+    for (;;) {
+        int rc = ra__next(rd, &h, &pos);
+        if (rc != RA_OK) return rc;
+        if (!ra__lapped(rd, pos)) break; /* the header must be intact before we hand it out */
+        if (ra__lap(rd)) return RA_LAPPED;
+    }
+    rd->cursor = pos;
+    rd->pending = ra__rec_size(h.len);
+    m->seq = h.seq;
+    m->ts_ns = h.ts_ns;
+    m->data = rd->data + (pos & rd->mask) + RA_RING_HDR_SIZE;
+    m->len = h.len;
+    m->type = h.type;
+    return RA_OK;
+}
+
+RA_API int ra_reader_advance(ra_reader *rd)
+{
+    if (!rd->pending) return RA_EINVAL;
+    uint64_t pos = rd->cursor, size = rd->pending;
+    rd->pending = 0;
+    if (ra__lapped(rd, pos)) {
+        /* a real record was rewritten: head has passed it, so ra__lap always counts a loss */
+        (void)ra__lap(rd);
+        return RA_LAPPED;
+    }
+    ra__consume(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE));
+    return RA_OK;
+}
+
+RA_API size_t ra_reader_poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs)
+{
+    size_t n = 0;
+    ra_msg m;
+    while (n < max_msgs) {
+        if (ra_reader_peek(rd, &m) != RA_OK) break;
+        fn(&m, ctx);
+        if (ra_reader_advance(rd) != RA_OK) break;
+        n++;
+    }
+    ra__release(rd);
+    return n;
+}
+
+RA_API void ra_msg_copy(void *dst, const ra_msg *m)
+{
+    ra__racy_copy(dst, m->data, m->len);
+}
+
+/* ---- statistics ------------------------------------------------------------------------------ */
+
+RA_API void ra_ring_get_stats(const ra_ring *r, ra_ring_stats *s)
+{
+    const ra__ring_ctl *c = r->ctl;
+    memset(s, 0, sizeof *s);
+    /* relaxed throughout: independent counters, each read atomically */
+    s->next_seq = atomic_load_explicit(&c->next_seq, memory_order_relaxed);
+    s->published = s->next_seq;
+    s->published_bytes = atomic_load_explicit(&c->published_bytes, memory_order_relaxed);
+    s->too_big = atomic_load_explicit(&c->too_big, memory_order_relaxed);
+    s->full = atomic_load_explicit(&c->full, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
+    if (r->flags & RA_RING_BACKPRESSURE) {
+        s->oldest_seq = atomic_load_explicit(&c->consumed_seq, memory_order_relaxed);
+        uint64_t consumed = atomic_load_explicit(&c->consumed, memory_order_relaxed);
+        s->used_bytes = tail >= consumed ? tail - consumed : 0;
+    } else {
+        s->overwritten = atomic_load_explicit(&c->head_seq, memory_order_relaxed);
+        s->overwritten_bytes = atomic_load_explicit(&c->overwritten_bytes, memory_order_relaxed);
+        s->oldest_seq = s->overwritten;
+        uint64_t head = atomic_load_explicit(&c->head, memory_order_relaxed);
+        s->used_bytes = tail >= head ? tail - head : 0;
+    }
+    s->capacity = r->capacity;
+    s->hugepages = r->hugepages;
+}
+
+RA_API void ra_reader_get_stats(const ra_reader *rd, ra_reader_stats *s)
+{
+    s->read = rd->read;
+    s->lost = rd->lost;
+    s->laps = rd->laps;
+}
