@@ -821,6 +821,8 @@ RA_API int ra_tick_decoder_finish(ra_tick_decoder *d)
             return ra__fail(d, RA_EFORMAT, 0, "zstd data that holds no tick file");
         if (!ra__prefix_of(d->carry, d->carry_len < 8 ? d->carry_len : 8, magic, 8))
             return ra__fail(d, RA_EFORMAT, 0, "not a tick file (bad magic)");
+        if (d->carry_len == 0)
+            return ra__fail(d, RA_ETRUNC, 0, "zstd input cut short before any tick data");
         return ra__fail(d, RA_ETRUNC, 0, "file header cut short after %zu bytes", d->carry_len);
     }
     if (d->state == RA__D_RECORDS && d->carry_len > 0) {
