@@ -1,6 +1,7 @@
 # Makefile - ringalloc: library, replay tool, tests, benchmarks, fuzzers
 #
 #   make                          libringalloc.a, libringalloc.so.0, ringalloc.pc, replay
+#   make demo                     replay the bundled sample (data/sample.pcap) and print the report
 #   make check                    build and run every test (unit, stress, CLI, fuzz corpora)
 #   make SANITIZE=address,undefined check   the same under ASan+UBSan (in build/asan-undefined)
 #   make SANITIZE=thread check    the same under TSan (in build/thread)
@@ -88,7 +89,7 @@ REPLAY     := $(if $(RP_SRCS),$(BUILD)/replay)
 PC         := $(BUILD)/ringalloc.pc
 DEPS_STAMP := $(BUILD)/.deps-build
 
-.PHONY: all lib check test bench fuzz fuzz-run install uninstall clean format format-check deps \
+.PHONY: all lib demo check test bench fuzz fuzz-run install uninstall clean format format-check deps \
         tests soak
 .DEFAULT_GOAL := all
 
@@ -153,6 +154,11 @@ tests: $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(REPLAY)
 check: all tests
 	@BUILD=$(BUILD) REPLAY=$(abspath $(BUILD))/replay sh tests/run.sh $(TEST_BINS) -- $(FUZZ_REPLAY_BINS)
 test: check
+
+# The README's main job: replay the bundled sample through the ring and print the report.
+DEMO_INPUT ?= data/sample.pcap
+demo: all
+	$(BUILD)/replay --readers 2 $(DEMO_INPUT)
 
 # ---- benchmarks: always optimised, never sanitized -------------------------------------------
 $(BUILD)/bench/%: bench/%.c $(LIB_A) | $(DEPS_STAMP)
