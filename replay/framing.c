@@ -311,8 +311,9 @@ void rp_seq_track(rp_seq *s, uint64_t first, uint64_t count, rp_gaps *g)
 {
     if (s->started) {
         if (first > s->expected) {
+            uint64_t d = first - s->expected;
             g->gaps++;
-            g->missing += first - s->expected;
+            g->missing = g->missing + d < g->missing ? UINT64_MAX : g->missing + d; /* saturate */
         } else if (first < s->expected) {
             g->backward++;
         }

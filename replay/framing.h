@@ -104,8 +104,8 @@ typedef struct rp_gaps {
 /* rp_seq_track() : one packet of a sequenced stream whose first message has sequence number
  * `first` and which carries `count` messages (0 for heartbeats, which carry the next expected
  * number). The first packet of a stream only sets the expectation; later a first number above the
- * expected one is a gap (gaps += 1, missing += difference), below it backward += 1; either way the
- * expectation then follows the packet: first + count. */
+ * expected one is a gap (gaps += 1, missing += difference, saturating at UINT64_MAX), below it
+ * backward += 1; either way the expectation then follows the packet: first + count. */
 void rp_seq_track(rp_seq *s, uint64_t first, uint64_t count, rp_gaps *g);
 
 /* ---- MoldUDP64 and IEX-TP ---------------------------------------------------------------------

@@ -597,6 +597,13 @@ static void test_gaps(void **state)
     rp_seq_track(&s, 60, 1, &g); /* duplicate */
     assert_int_equal(g.backward, 2);
     assert_int_equal(g.missing, 14);
+
+    /* absurd jumps saturate instead of wrapping */
+    rp_seq_track(&s, UINT64_MAX - 1, 0, &g);
+    rp_seq_track(&s, 0, 1, &g);
+    rp_seq_track(&s, UINT64_MAX - 1, 0, &g);
+    assert_int_equal(g.gaps, 4);
+    assert_true(g.missing == UINT64_MAX);
 }
 
 static void test_streams(void **state)

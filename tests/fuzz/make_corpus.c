@@ -2,7 +2,7 @@
  *
  * The seeds are generated here from the public specs (through make_corpus.h), never copied from
  * captures. Regenerate with tests/fuzz/make_corpus.sh; crashers found by fuzzing are added to the
- * corpus directories by hand (named crash-*), and this program leaves them alone.
+ * corpus directories by hand (named regress-*), and this program leaves them alone.
  */
 #include <errno.h>
 #include <stdio.h>
