@@ -705,6 +705,7 @@ RA_API size_t ra_reader_poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max
 {
     size_t n = 0;
     ra_msg m;
+    rd->pending = 0; /* like read, poll ends any outstanding peek */
     while (n < max_msgs) {
         if (ra_reader_peek(rd, &m) != RA_OK) break;
         fn(&m, ctx);
