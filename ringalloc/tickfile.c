@@ -1253,7 +1253,8 @@ static int ra__writer_new(ra_tick_writer **out, const ra_tick_writer_config *cfg
     for (int k = 0; k < 3; k++)
         if (names[k] && strlen(names[k]) > 0xFFFFu) return RA_EINVAL;
     if (cfg->max_payload > RA_TICK_MAX_PAYLOAD || cfg->workers < 0) return RA_EINVAL;
-    if (cfg->compress && (cfg->level < 0 || cfg->level > ZSTD_maxCLevel())) return RA_EINVAL;
+    if (cfg->compress && (cfg->level < ZSTD_minCLevel() || cfg->level > ZSTD_maxCLevel()))
+        return RA_EINVAL;
     ra_tick_writer *w = calloc(1, sizeof *w);
     if (!w) return RA_ENOMEM;
     char creator[64];

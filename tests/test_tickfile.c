@@ -455,6 +455,51 @@ static void test_spec_bytes(void **state)
     buf_free(&out);
 }
 
+/* Records larger than the writer's 256 KiB staging buffer and the decoder's 256 KiB output
+ * buffer, up to the 16 MiB limit, between small ones; fast and normal levels. */
+static void test_big_records(void **state)
+{
+    (void)state;
+    static const uint32_t lens[] = {1, 300000, 0, RA_TICK_MAX_PAYLOAD, 7, 262143, 262144, 5};
+    enum { N = sizeof lens / sizeof *lens };
+    uint8_t *payload = malloc(RA_TICK_MAX_PAYLOAD);
+    for (uint32_t i = 0; i < RA_TICK_MAX_PAYLOAD; i++)
+        payload[i] = (uint8_t)(i * 2654435761u >> 24);
+    for (int z = 0; z < 3; z++) {
+        ra_tick_writer_config cfg = cfg_for(z > 0);
+        cfg.max_payload = RA_TICK_MAX_PAYLOAD;
+        cfg.level = z == 2 ? -5 : 1;
+        cfg.frame_bytes = 100000;
+        buf f = {0};
+        ra_tick_writer *w;
+        assert_int_equal(ra_tick_writer_open_sink(&w, mem_sink, &f, &cfg), RA_OK);
+        ra_tick_record r = {.data = payload, .type = 'Z'};
+        for (int i = 0; i < N; i++) {
+            r.len = lens[i];
+            r.seq = (uint64_t)i;
+            assert_int_equal(ra_tick_write(w, &r), RA_OK);
+        }
+        r.len = RA_TICK_MAX_PAYLOAD + 1;
+        assert_int_equal(ra_tick_write(w, &r), RA_ETOOBIG);
+        assert_int_equal(ra_tick_writer_close(w), RA_OK);
+        static const size_t chunks[] = {4093, 1 << 20, 0};
+        for (int c = 0; c < 3; c++) {
+            got g;
+            decode(f.p, f.len, chunks[c] ? chunks[c] : f.len, &g);
+            assert_int_equal(g.status, RA_OK);
+            assert_int_equal(g.n, N);
+            for (int i = 0; i < N; i++) {
+                assert_int_equal(g.r[i].len, lens[i]);
+                assert_int_equal(g.r[i].seq, (uint64_t)i);
+                assert_memory_equal(g.r[i].data, payload, lens[i]);
+            }
+            got_free(&g);
+        }
+        buf_free(&f);
+    }
+    free(payload);
+}
+
 /* ---- multi-frame files ---------------------------------------------------------------------- */
 
 static void test_multiframe(void **state)
@@ -1484,16 +1529,27 @@ static void test_writer_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip_plain), cmocka_unit_test(test_roundtrip_zstd),
-        cmocka_unit_test(test_spec_bytes),      cmocka_unit_test(test_multiframe),
-        cmocka_unit_test(test_flush),           cmocka_unit_test(test_streams),
-        cmocka_unit_test(test_many_streams),    cmocka_unit_test(test_pipe),
-        cmocka_unit_test(test_files),           cmocka_unit_test(test_versions),
-        cmocka_unit_test(test_truncated_plain), cmocka_unit_test(test_truncated_zstd),
-        cmocka_unit_test(test_bitflips_plain),  cmocka_unit_test(test_bitflips_zstd),
-        cmocka_unit_test(test_record_check),    cmocka_unit_test(test_empty_and_short),
-        cmocka_unit_test(test_bad_headers),     cmocka_unit_test(test_huge_lengths),
-        cmocka_unit_test(test_end_record),      cmocka_unit_test(test_decoder_contract),
+        cmocka_unit_test(test_roundtrip_plain),
+        cmocka_unit_test(test_roundtrip_zstd),
+        cmocka_unit_test(test_spec_bytes),
+        cmocka_unit_test(test_big_records),
+        cmocka_unit_test(test_multiframe),
+        cmocka_unit_test(test_flush),
+        cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_many_streams),
+        cmocka_unit_test(test_pipe),
+        cmocka_unit_test(test_files),
+        cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_truncated_plain),
+        cmocka_unit_test(test_truncated_zstd),
+        cmocka_unit_test(test_bitflips_plain),
+        cmocka_unit_test(test_bitflips_zstd),
+        cmocka_unit_test(test_record_check),
+        cmocka_unit_test(test_empty_and_short),
+        cmocka_unit_test(test_bad_headers),
+        cmocka_unit_test(test_huge_lengths),
+        cmocka_unit_test(test_end_record),
+        cmocka_unit_test(test_decoder_contract),
         cmocka_unit_test(test_writer_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

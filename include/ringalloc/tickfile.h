@@ -246,7 +246,7 @@ typedef struct ra_tick_writer ra_tick_writer;
 /* Writer settings; a zeroed struct (or NULL) gives a plain file with the defaults. */
 typedef struct ra_tick_writer_config {
     bool compress;             /* zstd with content checksums (.rtk.zst) */
-    int level;                 /* zstd level 1..22; 0 = RA_TICK_DEFAULT_LEVEL */
+    int level;                 /* zstd level (negative: fast); 0 = RA_TICK_DEFAULT_LEVEL */
     int workers;               /* zstd worker threads; 0 = compress in the calling thread */
     uint64_t frame_bytes;      /* end a zstd frame once it holds this many .rtk bytes (at a
                                   record boundary); 0 = RA_TICK_DEFAULT_FRAME */
