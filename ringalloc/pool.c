@@ -19,7 +19,7 @@
  *
  * Thread-safe pools (Bonwick's magazines, "Magazines and Vmem", USENIX 2001). Each thread owns a
  * cache of two magazines (`loaded` and `prev`, each an array of up to M block pointers, M =
- * capacity/16 clamped to 1..64) and allocates/frees there without atomics or sharing. When both
+ * capacity/64 clamped to 1..1024) and allocates/frees there without atomics or sharing. When both
  * are empty (alloc) or both full (free) it trades one whole magazine with the depot: two
  * lock-free stacks, one of full and one of empty magazines. A third lock-free stack, of single
  * blocks ("loose" blocks, linked by a side array of indices), takes blocks that cannot be put in
@@ -60,7 +60,7 @@
 extern void *ra_pool_alloc(ra_pool *p);
 extern void ra_pool_free(ra_pool *p, void *block);
 
-#define RA__MAG_MAX   64u
+#define RA__MAG_MAX   1024u /* largest magazine (blocks) */
 #define RA__NONE      UINT32_MAX
 #define RA__PAGE      4096u
 #define RA__HUGE_PAGE (2u * 1024 * 1024)
@@ -97,13 +97,13 @@ struct ra__ts {
     /* blocks carved from the area so far (may run past capacity: callers clamp); fetch_add makes
        each carved range unique, relaxed because a virgin block carries no data to publish */
     _Alignas(64) _Atomic uint64_t carved;
-    _Alignas(64) struct ra__mag *mags;
+    _Alignas(64) unsigned char *mags; /* nmags magazines, mstride bytes apart (cache-line multiple,
+                                         so two threads' magazines never share a line) */
+    size_t mstride;
     _Atomic uint32_t *lnext; /* loose-stack link per block (index + 1): atomic for the same reason
                                 as ra__mag.next */
     struct ra__tcache *caches;
     uint32_t ncaches, nmags, msize;
-    uint32_t slot;     /* registry slot */
-    uint64_t instance; /* registry instance number (never 0) */
 };
 
 struct ra_pool {
@@ -118,9 +118,13 @@ struct ra_pool {
     int on_empty;
     bool checked; /* debug, ASan or Valgrind: the slow path hands blocks in and out */
     bool debug;
-    struct ra__mem mem; /* RA__MEM_NONE for caller memory */
-    size_t mem_len;     /* bytes of block memory (stats) */
-    struct ra__ts *ts;  /* thread-safe engine, or NULL */
+    struct ra__mem mem;   /* RA__MEM_NONE for caller memory */
+    size_t mem_len;       /* bytes of block memory (stats) */
+    struct ra__ts *ts;    /* thread-safe engine, or NULL */
+    uint32_t ts_slot;     /* thread-safe: registry slot (indexes each thread's cache table) */
+    uint64_t ts_instance; /* thread-safe: registry instance number (never 0) */
+    uint32_t ts_msize;    /* thread-safe: magazine size (copy of ts->msize for the lean path) */
+    bool ts_fast;         /* thread-safe without checks: the lean out-of-line path applies */
     /* slow-path counters: atomic because thread-safe pools reach them from any thread; the
        single-threaded fast path never touches them */
     _Atomic uint64_t fallbacks, fallback_frees, failed, ov_allocs, ov_frees, hw_slow;
@@ -288,7 +292,7 @@ static inline void *ra__block(const ra_pool *p, uint64_t i)
 
 static inline bool ra__inside(const ra_pool *p, const void *b)
 {
-    return (uintptr_t)b - p->hot.base < p->hot.span;
+    return (uintptr_t)b - (uintptr_t)p->blocks < p->mem_len;
 }
 
 /* ---- thread registry and per-thread cache lookup ----------------------------------------------
@@ -314,7 +318,10 @@ static uint64_t ra__reg_next = 1;
 static pthread_once_t ra__key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ra__key;
 static struct ra__tls ra__tls_none; /* cap 0: the initial table of every thread */
-static _Thread_local struct ra__tls *ra__tls = &ra__tls_none;
+/* initial-exec: one %fs-relative load even inside libringalloc.so (the variable is 8 bytes, well
+   within the static TLS surplus that glibc keeps for libraries loaded with dlopen) */
+static _Thread_local struct ra__tls *ra__tls __attribute__((tls_model("initial-exec"))) =
+    &ra__tls_none;
 
 static void ra__ts_flush(ra_pool *p, struct ra__tcache *c);
 
@@ -359,8 +366,8 @@ static int ra__reg_add(ra_pool *p)
     }
     ra__reg[s].pool = p;
     ra__reg[s].instance = ra__reg_next++;
-    p->ts->slot = s;
-    p->ts->instance = ra__reg[s].instance;
+    p->ts_slot = s;
+    p->ts_instance = ra__reg[s].instance;
     pthread_mutex_unlock(&ra__reg_lock);
     return RA_OK;
 }
@@ -368,8 +375,8 @@ static int ra__reg_add(ra_pool *p)
 static void ra__reg_remove(ra_pool *p)
 {
     pthread_mutex_lock(&ra__reg_lock);
-    ra__reg[p->ts->slot].pool = NULL;
-    ra__reg[p->ts->slot].instance = 0;
+    ra__reg[p->ts_slot].pool = NULL;
+    ra__reg[p->ts_slot].instance = 0;
     pthread_mutex_unlock(&ra__reg_lock);
 }
 
@@ -378,10 +385,10 @@ static struct ra__tcache *ra__ts_attach(ra_pool *p)
 {
     struct ra__ts *t = p->ts;
     struct ra__tls *tl = ra__tls;
-    if (t->slot >= tl->cap) {
+    if (p->ts_slot >= tl->cap) {
         pthread_once(&ra__key_once, ra__key_init);
         uint32_t ncap = tl->cap ? tl->cap : 16;
-        while (ncap <= t->slot) ncap *= 2;
+        while (ncap <= p->ts_slot) ncap *= 2;
         struct ra__tls *n = calloc(1, sizeof *n + ncap * sizeof n->e[0]);
         if (n == NULL) return NULL; /* uncached for this call; attach is retried next time */
         if (tl->cap) memcpy(n->e, tl->e, tl->cap * sizeof tl->e[0]);
@@ -399,16 +406,16 @@ static struct ra__tcache *ra__ts_attach(ra_pool *p)
                                                     memory_order_acquire, memory_order_relaxed))
             c = &t->caches[i];
     }
-    tl->e[t->slot].instance = t->instance;
-    tl->e[t->slot].c = c;
+    tl->e[p->ts_slot].instance = p->ts_instance;
+    tl->e[p->ts_slot].c = c;
     return c;
 }
 
 static inline struct ra__tcache *ra__ts_cache(ra_pool *p)
 {
     struct ra__tls *tl = ra__tls;
-    uint32_t s = p->ts->slot;
-    if (__builtin_expect(s < tl->cap && tl->e[s].instance == p->ts->instance, 1)) return tl->e[s].c;
+    uint32_t s = p->ts_slot;
+    if (__builtin_expect(s < tl->cap && tl->e[s].instance == p->ts_instance, 1)) return tl->e[s].c;
     return ra__ts_attach(p);
 }
 
@@ -426,20 +433,25 @@ static inline void *ra__loose_pop(ra_pool *p)
     return i == RA__NONE ? NULL : ra__block(p, i);
 }
 
+static inline struct ra__mag *ra__mag_at(const struct ra__ts *t, uint32_t i)
+{
+    return (struct ra__mag *)(void *)(t->mags + (size_t)i * t->mstride);
+}
+
 static inline uint32_t ra__mag_index(const struct ra__ts *t, const struct ra__mag *m)
 {
-    return (uint32_t)(m - t->mags);
+    return (uint32_t)(((const unsigned char *)m - t->mags) / t->mstride);
 }
 
 static inline void ra__mag_push(_Atomic uint64_t *top, struct ra__ts *t, struct ra__mag *m)
 {
-    ra__stack_push(top, t->mags, sizeof(struct ra__mag), ra__mag_index(t, m));
+    ra__stack_push(top, t->mags, t->mstride, ra__mag_index(t, m));
 }
 
 static inline struct ra__mag *ra__mag_pop(_Atomic uint64_t *top, struct ra__ts *t)
 {
-    uint32_t i = ra__stack_pop(top, t->mags, sizeof(struct ra__mag));
-    return i == RA__NONE ? NULL : &t->mags[i];
+    uint32_t i = ra__stack_pop(top, t->mags, t->mstride);
+    return i == RA__NONE ? NULL : ra__mag_at(t, i);
 }
 
 /* Carves up to `want` virgin blocks: returns how many, the first one's index in *first. */
@@ -568,7 +580,10 @@ static void ra__ts_flush(ra_pool *p, struct ra__tcache *c)
 static void *ra__st_alloc(ra_pool *p)
 {
     void *b;
-    if (*p->np != 0)
+    if (p->hot.slot != NULL) { /* fast mode only; the inline code normally takes it */
+        b = p->hot.slot;
+        p->hot.slot = NULL;
+    } else if (*p->np != 0)
         b = p->hot.stack[--*p->np];
     else if (p->carved < p->capacity)
         b = ra__block(p, p->carved++);
@@ -583,7 +598,6 @@ static void ra__st_free(ra_pool *p, void *b)
     if (*p->np >= p->capacity)
         ra__die("pool '%s': ra_pool_free(%p): more frees than blocks (double free)", p->name, b);
     p->hot.stack[(*p->np)++] = b;
-    p->hot.frees++;
 }
 
 /* ---- checks, poisoning, fallbacks -------------------------------------------------------------
@@ -698,10 +712,13 @@ static void ra__free_outside(ra_pool *p, void *b)
     ra__die("pool '%s': ra_pool_free(%p): pointer not from this pool", p->name, b);
 }
 
-/* ---- the out-of-line paths --------------------------------------------------------------------
- */
+/* ---- the out-of-line paths -------------------------------------------------------------------
+ * ra__pool_alloc_slow/free_slow are what the inline code of pool.h calls. A thread-safe pool
+ * without checks takes the lean path (TLS lookup, one magazine pop or push) with no stack frame
+ * to speak of; everything else - refills, attach, exhaustion, checks, single-threaded carving -
+ * is in the cold functions. */
 
-RA_API void *ra__pool_alloc_slow(ra_pool *p)
+__attribute__((noinline)) static void *ra__alloc_cold(ra_pool *p)
 {
     void *b = p->ts ? ra__ts_alloc(p) : ra__st_alloc(p);
     if (b == NULL) return ra__on_empty(p);
@@ -709,7 +726,7 @@ RA_API void *ra__pool_alloc_slow(ra_pool *p)
     return b;
 }
 
-RA_API void ra__pool_free_slow(ra_pool *p, void *b)
+__attribute__((noinline)) static void ra__free_cold(ra_pool *p, void *b)
 {
     if (b == NULL) return;
     if (!ra__inside(p, b)) {
@@ -721,6 +738,41 @@ RA_API void ra__pool_free_slow(ra_pool *p, void *b)
         ra__ts_free(p, b);
     else
         ra__st_free(p, b);
+}
+
+RA_API void *ra__pool_alloc_slow(ra_pool *p)
+{
+    if (__builtin_expect(p->ts_fast, 1)) {
+        struct ra__tls *tl = ra__tls;
+        uint32_t s = p->ts_slot;
+        if (__builtin_expect(s < tl->cap && tl->e[s].instance == p->ts_instance, 1)) {
+            struct ra__tcache *c = tl->e[s].c;
+            struct ra__mag *m;
+            if (__builtin_expect(c != NULL && (m = c->loaded)->n != 0, 1)) {
+                ra__bump(&c->allocs);
+                return m->slot[--m->n];
+            }
+        }
+    }
+    return ra__alloc_cold(p);
+}
+
+RA_API void ra__pool_free_slow(ra_pool *p, void *b)
+{
+    if (__builtin_expect(p->ts_fast && ra__inside(p, b), 1)) {
+        struct ra__tls *tl = ra__tls;
+        uint32_t s = p->ts_slot;
+        if (__builtin_expect(s < tl->cap && tl->e[s].instance == p->ts_instance, 1)) {
+            struct ra__tcache *c = tl->e[s].c;
+            struct ra__mag *m;
+            if (__builtin_expect(c != NULL && (m = c->loaded)->n != p->ts_msize, 1)) {
+                m->slot[m->n++] = b;
+                ra__bump(&c->frees);
+                return;
+            }
+        }
+    }
+    ra__free_cold(p, b);
 }
 
 /* ---- create / destroy -------------------------------------------------------------------------
@@ -757,23 +809,34 @@ static int ra__ts_create(ra_pool *p, const ra_pool_config *cfg)
     if (t == NULL) return RA_ENOMEM;
     memset(t, 0, sizeof *t);
     p->ts = t;
-    uint32_t ms = p->capacity / 16;
+    /* magazines of capacity/64 blocks (1 .. 1024): a depot exchange costs a few cache misses
+       between cores, and big magazines amortise them (docs/allocators.md) */
+    uint32_t ms = p->capacity / 64;
     t->msize = ms < 1 ? 1 : ms > RA__MAG_MAX ? RA__MAG_MAX : ms;
     t->ncaches = cfg->threads ? cfg->threads : RA_POOL_DEFAULT_THREADS;
     if (t->ncaches > 4096) return RA_EINVAL;
     uint64_t nm = 2ull * t->ncaches + (p->capacity + t->msize - 1) / t->msize + 1;
     t->nmags = (uint32_t)nm;
-    t->mags = calloc(nm, sizeof *t->mags);
+    t->mstride = RA__ALIGN_UP(sizeof(struct ra__mag) + t->msize * sizeof(void *), 64u);
+    /* not zeroed as a whole: a large allocation comes as untouched pages, and the slots of a
+       magazine are only touched when a thread fills it (caches of threads that never come cost
+       address space, not memory) */
+    if (posix_memalign((void **)&t->mags, 64, nm * t->mstride) != 0) t->mags = NULL;
     t->lnext = calloc(p->capacity, sizeof *t->lnext);
     t->caches = aligned_alloc(64, t->ncaches * sizeof *t->caches);
     if (t->mags == NULL || t->lnext == NULL || t->caches == NULL) return RA_ENOMEM;
+    for (uint32_t i = 0; i < t->nmags; i++) {
+        struct ra__mag *m = ra__mag_at(t, i);
+        atomic_init(&m->next, 0);
+        m->n = 0;
+    }
     memset(t->caches, 0, t->ncaches * sizeof *t->caches);
     for (uint32_t i = 0; i < t->ncaches; i++) {
-        t->caches[i].loaded = &t->mags[2 * i];
-        t->caches[i].prev = &t->mags[2 * i + 1];
+        t->caches[i].loaded = ra__mag_at(t, 2 * i);
+        t->caches[i].prev = ra__mag_at(t, 2 * i + 1);
     }
     for (uint32_t i = t->nmags; i > 2 * t->ncaches; i--)
-        ra__mag_push(&t->empty_top, t, &t->mags[i - 1]);
+        ra__mag_push(&t->empty_top, t, ra__mag_at(t, i - 1));
     return ra__reg_add(p);
 }
 
@@ -831,8 +894,6 @@ RA_API int ra_pool_create(ra_pool **out, const ra_pool_config *cfg)
         ra__mem_prefault(area, p->mem_len);
     }
     p->blocks = area;
-    p->hot.base = (uintptr_t)area;
-    p->hot.span = p->mem_len;
 
     if (p->debug) {
         p->state = calloc(cap, sizeof *p->state);
@@ -842,12 +903,18 @@ RA_API int ra_pool_create(ra_pool **out, const ra_pool_config *cfg)
     p->checked = p->debug || sanitized;
     if (cfg->flags & RA_POOL_THREADSAFE) {
         if ((rc = ra__ts_create(p, cfg)) != RA_OK) goto fail;
+        p->ts_fast = !p->checked;
+        p->ts_msize = p->ts->msize;
     } else {
         p->hot.stack = malloc(cap * sizeof(void *));
         if (p->hot.stack == NULL) goto fail;
         bool fast = !p->checked;
         p->np = fast ? &p->hot.nfree : &p->nslow;
-        p->hot.fast_cap = fast ? (uint32_t)cap : 0;
+        p->hot.cap = (uint32_t)cap;
+        if (fast) {
+            p->hot.base = (uintptr_t)area;
+            p->hot.span = p->mem_len;
+        }
     }
     RA__VG_CREATE_POOL(p);
     RA__VG_NOACCESS(area, p->mem_len);
@@ -855,7 +922,7 @@ RA_API int ra_pool_create(ra_pool **out, const ra_pool_config *cfg)
     *out = p;
     return RA_OK;
 fail:
-    if (p->ts && p->ts->instance) ra__reg_remove(p);
+    if (p->ts && p->ts_instance) ra__reg_remove(p);
     ra__ts_destroy(p->ts);
     free(p->hot.stack);
     free((void *)p->state);
@@ -916,8 +983,12 @@ static void ra__pool_counts(const ra_pool *p, uint64_t *allocs, uint64_t *frees)
             f += ra__get(&p->ts->caches[i].frees);
         }
     } else {
+        /* frees are not counted on the fast path: every pool block that is neither free nor
+           virgin is in use */
+        uint64_t free_now = *p->np + (p->hot.slot != NULL);
+        uint64_t in_use = p->carved >= free_now ? p->carved - free_now : 0;
         a += p->hot.allocs;
-        f += p->hot.frees;
+        f += p->hot.allocs >= in_use ? p->hot.allocs - in_use : 0;
     }
     *allocs = a;
     *frees = f;

@@ -143,17 +143,19 @@ RA_API void ra_pool_get_stats(const ra_pool *p, ra_pool_stats *s);
 
 /* ---- the inline fast path ------------------------------------------------------------------
  * Private. Every ra_pool starts with this struct. For a single-threaded, non-debug pool outside
- * sanitizers/Valgrind, `fast_cap` is the capacity and alloc/free are a few instructions inline;
- * for every other pool `fast_cap` and `nfree` stay 0 so the inline code always takes the
- * out-of-line path, which does the checks, the atomics or the poisoning. */
+ * sanitizers/Valgrind, alloc and free are a few instructions inline: the free blocks form a LIFO
+ * whose top is `slot` and the rest `stack`, so an alloc/free pair touches one pointer. For every
+ * other pool `slot`, `nfree` and `span` stay 0 so the inline code always takes the out-of-line
+ * path, which does the checks, the atomics or the poisoning. Only allocs are counted here: the
+ * out-of-line code derives frees from allocs and the number of free blocks. */
 struct ra__pool_hot {
-    void **stack;      /* free blocks, LIFO: stack[0 .. nfree) */
-    uint32_t nfree;    /* entries in stack (fast mode only; else 0) */
-    uint32_t fast_cap; /* capacity in fast mode, else 0 */
-    uintptr_t base;    /* first block */
-    uintptr_t span;    /* capacity * block size */
-    uint64_t allocs;   /* single-threaded counters (fast and slow paths) */
-    uint64_t frees;
+    void *slot;      /* the most recently freed block (top of the LIFO), or NULL */
+    void **stack;    /* the other free blocks, LIFO: stack[0 .. nfree) */
+    uint32_t nfree;  /* entries in stack */
+    uint32_t cap;    /* capacity of stack */
+    uintptr_t base;  /* first block (fast mode) */
+    uintptr_t span;  /* capacity * block size in fast mode, else 0 (every free goes out of line) */
+    uint64_t allocs; /* blocks handed out by the single-threaded paths */
 };
 
 RA_API void *ra__pool_alloc_slow(ra_pool *p);
@@ -165,6 +167,12 @@ RA_API void ra__pool_free_slow(ra_pool *p, void *block);
 RA_API inline void *ra_pool_alloc(ra_pool *p)
 {
     struct ra__pool_hot *h = (struct ra__pool_hot *)(void *)p;
+    void *b = h->slot;
+    if (__builtin_expect(b != NULL, 1)) {
+        h->slot = NULL;
+        h->allocs++;
+        return b;
+    }
     if (__builtin_expect(h->nfree != 0, 1)) {
         h->allocs++;
         return h->stack[--h->nfree];
@@ -175,12 +183,19 @@ RA_API inline void *ra_pool_alloc(ra_pool *p)
 RA_API inline void ra_pool_free(ra_pool *p, void *block)
 {
     struct ra__pool_hot *h = (struct ra__pool_hot *)(void *)p;
-    /* one unsigned compare covers "inside the block area"; nfree < fast_cap also stops a
-       double free from overrunning the stack (the slow path reports it) */
-    if (__builtin_expect((uintptr_t)block - h->base < h->span && h->nfree < h->fast_cap, 1)) {
-        h->frees++;
-        h->stack[h->nfree++] = block;
-        return;
+    /* one unsigned compare covers "inside the block area" (and "fast mode": span is 0 otherwise) */
+    if (__builtin_expect((uintptr_t)block - h->base < h->span, 1)) {
+        void *top = h->slot;
+        if (__builtin_expect(top == NULL, 1)) {
+            h->slot = block;
+            return;
+        }
+        /* nfree < cap also stops a double free from overrunning the stack (reported out of line) */
+        if (__builtin_expect(h->nfree < h->cap, 1)) {
+            h->stack[h->nfree++] = top;
+            h->slot = block;
+            return;
+        }
     }
     ra__pool_free_slow(p, block);
 }
