@@ -40,6 +40,7 @@
 #define RA__MAGIC    0x31304B4349544152ull /* "RATICK01" */
 #define RA__F_PAD    1u                    /* record flag: padding to the end of the data */
 #define RA__HUGE_2M  (2u * 1024u * 1024u)
+#define RA__PREFETCH 2048u /* bytes ahead of the tail that the producer prefetches */
 
 #if defined(__SANITIZE_THREAD__)
 #define RA__TSAN 1
@@ -110,9 +111,11 @@ struct ra_ring {
     uint64_t next_seq;
     uint64_t pub_bytes;
     uint64_t ovw_bytes;
-    uint64_t consumed; /* backpressure: last consumed position seen */
-    uint64_t resv_pos; /* start of the reserved record */
-    uint32_t resv_max; /* its max_len */
+    uint64_t consumed;   /* backpressure: last consumed position seen */
+    uint64_t pad_pos[2]; /* the last two padding records written (UINT64_MAX: none) */
+    unsigned pad_idx;    /* which of them the next pad replaces */
+    uint64_t resv_pos;   /* start of the reserved record */
+    uint32_t resv_max;   /* its max_len */
     bool reserved;
 };
 
@@ -238,6 +241,7 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
     atomic_init(&ctl->consumed_seq, 0);
     atomic_init(&ctl->attached, 0);
 
+    r->pad_pos[0] = r->pad_pos[1] = UINT64_MAX;
     r->ctl = ctl;
     r->data = (unsigned char *)mem + RA__CTL_SIZE;
     r->capacity = cfg->capacity;
@@ -276,7 +280,7 @@ RA_API size_t ra_ring_capacity(const ra_ring *r)
 /* Retires records from head until `end - head <= capacity`. With records of at most capacity / 4,
  * end - capacity stays below the start of the last committed record, so head < tail afterwards
  * and a real record exists at head whenever one must be retired. */
-static inline void ra__retire(ra_ring *r, uint64_t end)
+static inline __attribute__((always_inline)) void ra__retire(ra_ring *r, uint64_t end)
 {
     uint64_t head = r->head, seq = r->head_seq, bytes = r->ovw_bytes;
     while (end - head > r->capacity) {
@@ -295,24 +299,24 @@ static inline void ra__retire(ra_ring *r, uint64_t end)
         seq++;
     }
     /* Leave head on the oldest real record, not on padding before it (a record follows the
-     * padding below tail, since the last committed record is never retired). */
-    while (head < r->tail) {
-        uint64_t off = head & r->mask, to_end = r->capacity - off;
-        if (to_end >= RA_RING_HDR_SIZE && !(((const ra__rec *)(r->data + off))->flags & RA__F_PAD))
-            break;
-        head += to_end;
-    }
+     * padding below tail, since the last committed record is never retired). The producer knows
+     * where it put padding, so this costs no load from the ring. */
+    uint64_t off = head & r->mask;
+    if (head < r->tail &&
+        (r->capacity - off < RA_RING_HDR_SIZE || head == r->pad_pos[0] || head == r->pad_pos[1]))
+        head += r->capacity - off;
     r->head = head;
     r->head_seq = seq;
     r->ovw_bytes = bytes;
+    ra__ring_ctl *ctl = r->ctl;
     /* release: a reader that resyncs to this head must see the record written there */
-    atomic_store_explicit(&r->ctl->head, head, memory_order_release);
+    atomic_store_explicit(&ctl->head, head, memory_order_release);
     /* relaxed: statistics, read on their own */
-    atomic_store_explicit(&r->ctl->head_seq, seq, memory_order_relaxed);
-    atomic_store_explicit(&r->ctl->overwritten_bytes, bytes, memory_order_relaxed);
+    atomic_store_explicit(&ctl->head_seq, seq, memory_order_relaxed);
+    atomic_store_explicit(&ctl->overwritten_bytes, bytes, memory_order_relaxed);
 }
 
-static inline void *ra__reserve(ra_ring *r, uint32_t max_len)
+static inline __attribute__((always_inline)) void *ra__reserve(ra_ring *r, uint32_t max_len)
 {
     if (__builtin_expect(max_len > r->max_msg, 0)) {
         /* relaxed: a counter, no ordering */
@@ -349,7 +353,14 @@ static inline void *ra__reserve(ra_ring *r, uint32_t max_len)
             atomic_thread_fence(memory_order_release);
         }
     }
+    /* The line a few records ahead is both the next one retire reads (the oldest record's
+     * header) and the next one this producer writes: fetch it for writing now, so neither the
+     * retire load nor the stores wait on memory when the ring is larger than the caches. */
+    __builtin_prefetch(r->data + ((end + RA__PREFETCH) & r->mask), 1, 3);
     if (rec_pos != pos && to_end >= RA_RING_HDR_SIZE) {
+        /* head and tail are less than a capacity apart: at most two pads lie between them */
+        r->pad_pos[r->pad_idx] = pos;
+        r->pad_idx ^= 1;
         ra__rec *pad = (ra__rec *)(r->data + (pos & r->mask));
         pad->len = (uint32_t)(to_end - RA_RING_HDR_SIZE);
         pad->type = 0;
@@ -363,10 +374,11 @@ static inline void *ra__reserve(ra_ring *r, uint32_t max_len)
     return r->data + (rec_pos & r->mask) + RA_RING_HDR_SIZE;
 }
 
-static inline uint64_t ra__commit(ra_ring *r, uint32_t len, uint16_t type, uint64_t ts_ns)
+/* Publishes the reserved record (no checks: callers validated the reservation). */
+static inline __attribute__((always_inline)) uint64_t ra__publish(ra_ring *r, uint32_t len,
+                                                                  uint16_t type, uint64_t ts_ns)
 {
-    if (__builtin_expect(!r->reserved || len > r->resv_max, 0)) return UINT64_MAX;
-    r->reserved = false;
+    ra__ring_ctl *ctl = r->ctl;
     uint64_t pos = r->resv_pos, seq = r->next_seq;
     ra__rec *h = (ra__rec *)(r->data + (pos & r->mask));
     h->len = len;
@@ -375,17 +387,26 @@ static inline uint64_t ra__commit(ra_ring *r, uint32_t len, uint16_t type, uint6
     h->seq = seq;
     h->ts_ns = ts_ns;
     uint64_t tail = pos + ra__rec_size(len);
+    uint64_t bytes = r->pub_bytes + len;
+    r->reserved = false;
     r->tail = tail;
     r->next_seq = seq + 1;
-    r->pub_bytes += len;
+    r->pub_bytes = bytes;
     /* release: a reader resolving NEWEST/NEXT reads the record at last_pos */
-    atomic_store_explicit(&r->ctl->last_pos, pos, memory_order_release);
+    atomic_store_explicit(&ctl->last_pos, pos, memory_order_release);
     /* release: publishes the record's header and payload to readers that acquire tail */
-    atomic_store_explicit(&r->ctl->tail, tail, memory_order_release);
+    atomic_store_explicit(&ctl->tail, tail, memory_order_release);
     /* relaxed: statistics */
-    atomic_store_explicit(&r->ctl->next_seq, seq + 1, memory_order_relaxed);
-    atomic_store_explicit(&r->ctl->published_bytes, r->pub_bytes, memory_order_relaxed);
+    atomic_store_explicit(&ctl->next_seq, seq + 1, memory_order_relaxed);
+    atomic_store_explicit(&ctl->published_bytes, bytes, memory_order_relaxed);
     return seq;
+}
+
+static inline __attribute__((always_inline)) uint64_t ra__commit(ra_ring *r, uint32_t len,
+                                                                 uint16_t type, uint64_t ts_ns)
+{
+    if (__builtin_expect(!r->reserved || len > r->resv_max, 0)) return UINT64_MAX;
+    return ra__publish(r, len, type, ts_ns);
 }
 
 RA_API void *ra_ring_reserve(ra_ring *r, uint32_t max_len)
@@ -398,13 +419,73 @@ RA_API uint64_t ra_ring_commit(ra_ring *r, uint32_t len, uint16_t type, uint64_t
     return ra__commit(r, len, type, ts_ns);
 }
 
-RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *p, uint32_t len)
+/* Copies a payload into the ring. Payloads of up to 64 bytes (most ticks) are copied with
+ * overlapping unaligned 16- and 8-byte moves held in registers, so the fast path makes no call
+ * and needs no callee-saved registers; larger ones go to memcpy. */
+typedef unsigned char ra__v16 __attribute__((vector_size(16)));
+
+static inline __attribute__((always_inline)) void ra__copy_in(unsigned char *d,
+                                                              const unsigned char *s, uint32_t n)
+{
+    if (n >= 16 && n <= 64) {
+        ra__v16 a, b, c, e;
+        uint32_t m = n > 32 ? 16 : n - 16, k = n > 32 ? n - 32 : 0;
+        memcpy(&a, s, 16);
+        memcpy(&b, s + m, 16);
+        memcpy(&c, s + k, 16);
+        memcpy(&e, s + n - 16, 16);
+        memcpy(d, &a, 16);
+        memcpy(d + m, &b, 16);
+        memcpy(d + k, &c, 16);
+        memcpy(d + n - 16, &e, 16);
+    } else if (n > 64) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else {
+        for (uint32_t i = 0; i < n; i++) d[i] = s[i];
+    }
+}
+
+/* The general path of write: wrap (padding), backpressure, refusals, bad arguments. */
+__attribute__((noinline)) static int ra__write_slow(ra_ring *r, uint16_t type, uint64_t ts_ns,
+                                                    const void *p, uint32_t len)
 {
     if (!p && len) return RA_EINVAL;
     void *dst = ra__reserve(r, len);
-    if (__builtin_expect(!dst, 0)) return len > r->max_msg ? RA_ETOOBIG : RA_EFULL;
+    if (!dst) return len > r->max_msg ? RA_ETOOBIG : RA_EFULL;
     if (len) memcpy(dst, p, len);
-    ra__commit(r, len, type, ts_ns);
+    ra__publish(r, len, type, ts_ns);
+    return RA_OK;
+}
+
+/* The fast path of write: overwrite mode, the record fits before the end of the data. It is
+ * ra__reserve + copy + ra__publish with the cases that cannot happen here taken out. */
+RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *p, uint32_t len)
+{
+    uint64_t pos = r->tail, size = ra__rec_size(len);
+    uint64_t off = pos & r->mask;
+    if (__builtin_expect(len > r->max_msg || !p || size > r->capacity - off ||
+                             (r->flags & RA_RING_BACKPRESSURE),
+                         0))
+        return ra__write_slow(r, type, ts_ns, p, len);
+    uint64_t end = pos + size;
+    if (end - r->head > r->capacity) ra__retire(r, end);
+    if (end > r->intent) {
+        r->intent = end;
+        /* release + release fence: as in ra__reserve (intent before the data stores) */
+        atomic_store_explicit(&r->ctl->intent, end, memory_order_release);
+        atomic_thread_fence(memory_order_release);
+    }
+    __builtin_prefetch(r->data + ((end + RA__PREFETCH) & r->mask), 1, 3);
+    unsigned char *rec = r->data + off;
+    ra__copy_in(rec + RA_RING_HDR_SIZE, p, len);
+    r->resv_pos = pos;
+    ra__publish(r, len, type, ts_ns);
     return RA_OK;
 }
 
