@@ -108,8 +108,10 @@ struct ra__ts {
 
 struct ra_pool {
     struct ra__pool_hot hot; /* first: read by the inline fast paths */
-    uint32_t *np;            /* free-stack count: &hot.nfree (fast mode) or &nslow */
-    uint32_t nslow;
+    bool fast;        /* single-threaded without checks: the inline stack of `hot` is in use */
+    void **stack;     /* the free-block stack's memory (capacity entries) */
+    uint32_t cn;      /* checked single-threaded pools: entries in stack */
+    uint64_t callocs; /* checked single-threaded pools: blocks handed out */
     uint32_t capacity;
     uint64_t carved; /* single-threaded: blocks carved from the area */
     unsigned char *blocks;
@@ -577,27 +579,60 @@ static void ra__ts_flush(ra_pool *p, struct ra__tcache *c)
 /* ---- single-threaded engine -------------------------------------------------------------------
  */
 
+static inline void **ra__top(const struct ra__pool_hot *h)
+{
+    return (void **)(uintptr_t)(h->top & RA__POOL_PTR_MASK);
+}
+
+/* Counts one allocation in a fast pool: the high 16 bits of top, folding into allocs_hi. */
+static inline void ra__count_alloc(struct ra__pool_hot *h)
+{
+    h->top += UINT64_C(1) << RA__POOL_PTR_BITS;
+    if ((h->top >> RA__POOL_PTR_BITS) == 0) h->allocs_hi += UINT64_C(1) << (64 - RA__POOL_PTR_BITS);
+}
+
 static void *ra__st_alloc(ra_pool *p)
 {
     void *b;
-    if (p->hot.slot != NULL) { /* fast mode only; the inline code normally takes it */
-        b = p->hot.slot;
-        p->hot.slot = NULL;
-    } else if (*p->np != 0)
-        b = p->hot.stack[--*p->np];
+    if (p->fast) {
+        struct ra__pool_hot *h = &p->hot;
+        void **t = ra__top(h);
+        if (t != h->lo) { /* the inline code normally pops; kept for direct callers */
+            b = t[-1];
+            h->top -= sizeof(void *);
+        } else if (p->carved < p->capacity) {
+            b = ra__block(p, p->carved++);
+        } else {
+            return NULL;
+        }
+        ra__count_alloc(h);
+        return b;
+    }
+    if (p->cn != 0)
+        b = p->stack[--p->cn];
     else if (p->carved < p->capacity)
         b = ra__block(p, p->carved++);
     else
         return NULL;
-    p->hot.allocs++;
+    p->callocs++;
     return b;
 }
 
 static void ra__st_free(ra_pool *p, void *b)
 {
-    if (*p->np >= p->capacity)
+    if (p->fast) {
+        struct ra__pool_hot *h = &p->hot;
+        void **t = ra__top(h);
+        if (t == h->hi)
+            ra__die("pool '%s': ra_pool_free(%p): more frees than blocks (double free)", p->name,
+                    b);
+        *t = b;
+        h->top += sizeof(void *);
+        return;
+    }
+    if (p->cn >= p->capacity)
         ra__die("pool '%s': ra_pool_free(%p): more frees than blocks (double free)", p->name, b);
-    p->hot.stack[(*p->np)++] = b;
+    p->stack[p->cn++] = b;
 }
 
 /* ---- checks, poisoning, fallbacks -------------------------------------------------------------
@@ -906,12 +941,15 @@ RA_API int ra_pool_create(ra_pool **out, const ra_pool_config *cfg)
         p->ts_fast = !p->checked;
         p->ts_msize = p->ts->msize;
     } else {
-        p->hot.stack = malloc(cap * sizeof(void *));
-        if (p->hot.stack == NULL) goto fail;
-        bool fast = !p->checked;
-        p->np = fast ? &p->hot.nfree : &p->nslow;
-        p->hot.cap = (uint32_t)cap;
-        if (fast) {
+        p->stack = malloc(cap * sizeof(void *));
+        if (p->stack == NULL) goto fail;
+        /* the inline stack packs its pointer in 48 bits: true of user space on x86-64 and arm64
+           Linux; elsewhere the pool simply runs out of line */
+        p->fast = !p->checked && ((uintptr_t)(p->stack + cap) >> RA__POOL_PTR_BITS) == 0;
+        if (p->fast) {
+            p->hot.top = (uint64_t)(uintptr_t)p->stack;
+            p->hot.lo = p->stack;
+            p->hot.hi = p->stack + cap;
             p->hot.base = (uintptr_t)area;
             p->hot.span = p->mem_len;
         }
@@ -924,7 +962,7 @@ RA_API int ra_pool_create(ra_pool **out, const ra_pool_config *cfg)
 fail:
     if (p->ts && p->ts_instance) ra__reg_remove(p);
     ra__ts_destroy(p->ts);
-    free(p->hot.stack);
+    free(p->stack);
     free((void *)p->state);
     ra__mem_put(&p->mem);
     pthread_mutex_destroy(&p->fb_lock);
@@ -940,7 +978,7 @@ RA_API void ra_pool_destroy(ra_pool *p)
     RA__UNPOISON(p->blocks, p->mem_len);
     RA__VG_UNDEFINED(p->blocks, p->mem_len);
     ra__ts_destroy(p->ts);
-    free(p->hot.stack);
+    free(p->stack);
     free((void *)p->state);
     free(p->fb);
     ra__mem_put(&p->mem);
@@ -985,10 +1023,17 @@ static void ra__pool_counts(const ra_pool *p, uint64_t *allocs, uint64_t *frees)
     } else {
         /* frees are not counted on the fast path: every pool block that is neither free nor
            virgin is in use */
-        uint64_t free_now = *p->np + (p->hot.slot != NULL);
+        uint64_t pa, free_now;
+        if (p->fast) {
+            pa = p->hot.allocs_hi + (p->hot.top >> RA__POOL_PTR_BITS);
+            free_now = (uint64_t)(ra__top(&p->hot) - p->hot.lo);
+        } else {
+            pa = p->callocs;
+            free_now = p->cn;
+        }
         uint64_t in_use = p->carved >= free_now ? p->carved - free_now : 0;
-        a += p->hot.allocs;
-        f += p->hot.allocs >= in_use ? p->hot.allocs - in_use : 0;
+        a += pa;
+        f += pa >= in_use ? pa - in_use : 0;
     }
     *allocs = a;
     *frees = f;

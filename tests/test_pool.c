@@ -242,6 +242,32 @@ static void test_stats_values(void **state)
     ra_pool_destroy(p);
 }
 
+static void test_stats_count_wraps(void **state)
+{
+    (void)state;
+    /* the fast path keeps allocs mod 2^16 next to its stack pointer and folds the carries:
+       counts must stay exact across many wraps */
+    ra_pool *p = mk(64, 0, 8, 0, RA_ON_EMPTY_NULL);
+    void *keep = ra_pool_alloc(p);
+    const uint64_t n = 3 * 65536 + 123;
+    for (uint64_t i = 0; i < n; i++) {
+        void *b = ra_pool_alloc(p);
+        assert_non_null(b);
+        ra_pool_free(p, b);
+    }
+    ra_pool_stats s;
+    ra_pool_get_stats(p, &s);
+    assert_int_equal(s.allocs, n + 1);
+    assert_int_equal(s.frees, n);
+    assert_int_equal(s.in_use, 1);
+    assert_int_equal(s.high_water, 2);
+    ra_pool_free(p, keep);
+    ra_pool_get_stats(p, &s);
+    assert_int_equal(s.frees, n + 1);
+    assert_int_equal(s.in_use, 0);
+    ra_pool_destroy(p);
+}
+
 /* ---- exhaustion policies -------------------------------------------------------------------- */
 
 static void test_on_empty_null(void **state)
@@ -711,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_distinct_aligned),
         cmocka_unit_test(test_reuse_after_free),
         cmocka_unit_test(test_stats_values),
+        cmocka_unit_test(test_stats_count_wraps),
         cmocka_unit_test(test_on_empty_null),
         cmocka_unit_test(test_on_empty_system),
         cmocka_unit_test(test_caller_memory),

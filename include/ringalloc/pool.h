@@ -143,19 +143,22 @@ RA_API void ra_pool_get_stats(const ra_pool *p, ra_pool_stats *s);
 
 /* ---- the inline fast path ------------------------------------------------------------------
  * Private. Every ra_pool starts with this struct. For a single-threaded, non-debug pool outside
- * sanitizers/Valgrind, alloc and free are a few instructions inline: the free blocks form a LIFO
- * whose top is `slot` and the rest `stack`, so an alloc/free pair touches one pointer. For every
- * other pool `slot`, `nfree` and `span` stay 0 so the inline code always takes the out-of-line
- * path, which does the checks, the atomics or the poisoning. Only allocs are counted here: the
- * out-of-line code derives frees from allocs and the number of free blocks. */
+ * sanitizers/Valgrind, alloc and free are a few instructions inline on a LIFO stack of free
+ * blocks. `top` packs the stack pointer (low 48 bits: user-space addresses on x86-64 and arm64;
+ * ra_pool_create checks) with the number of allocations modulo 2^16 (high 16 bits), so that an
+ * alloc moves the pointer and counts itself with one add; frees are not counted but derived.
+ * For every other pool `top`, `lo` and `span` are 0 so the inline code always takes the
+ * out-of-line path, which does the checks, the atomics or the poisoning. */
+#define RA__POOL_PTR_BITS 48
+#define RA__POOL_PTR_MASK ((UINT64_C(1) << RA__POOL_PTR_BITS) - 1)
+
 struct ra__pool_hot {
-    void *slot;      /* the most recently freed block (top of the LIFO), or NULL */
-    void **stack;    /* the other free blocks, LIFO: stack[0 .. nfree) */
-    uint32_t nfree;  /* entries in stack */
-    uint32_t cap;    /* capacity of stack */
-    uintptr_t base;  /* first block (fast mode) */
-    uintptr_t span;  /* capacity * block size in fast mode, else 0 (every free goes out of line) */
-    uint64_t allocs; /* blocks handed out by the single-threaded paths */
+    uint64_t top;   /* one past the newest free block (low 48 bits) | allocs mod 2^16 */
+    void **lo;      /* bottom of the stack: empty when top points here */
+    void **hi;      /* end of the stack: a free that would pass it is a double free */
+    uintptr_t base; /* first block */
+    uintptr_t span; /* capacity * block size in fast mode, else 0 (every free goes out of line) */
+    uint64_t allocs_hi; /* allocs: the multiples of 2^16 (the rest is in top) */
 };
 
 RA_API void *ra__pool_alloc_slow(ra_pool *p);
@@ -167,15 +170,15 @@ RA_API void ra__pool_free_slow(ra_pool *p, void *block);
 RA_API inline void *ra_pool_alloc(ra_pool *p)
 {
     struct ra__pool_hot *h = (struct ra__pool_hot *)(void *)p;
-    void *b = h->slot;
-    if (__builtin_expect(b != NULL, 1)) {
-        h->slot = NULL;
-        h->allocs++;
-        return b;
-    }
-    if (__builtin_expect(h->nfree != 0, 1)) {
-        h->allocs++;
-        return h->stack[--h->nfree];
+    uint64_t st = h->top;
+    void **t = (void **)(uintptr_t)(st & RA__POOL_PTR_MASK);
+    if (__builtin_expect(t != h->lo, 1)) {
+        /* pop and count in one add: pointer - 8, count + 1 (carrying out of 16 bits: fold) */
+        st += (UINT64_C(1) << RA__POOL_PTR_BITS) - sizeof(void *);
+        h->top = st;
+        if (__builtin_expect((st >> RA__POOL_PTR_BITS) == 0, 0))
+            h->allocs_hi += UINT64_C(1) << (64 - RA__POOL_PTR_BITS);
+        return t[-1];
     }
     return ra__pool_alloc_slow(p);
 }
@@ -183,19 +186,14 @@ RA_API inline void *ra_pool_alloc(ra_pool *p)
 RA_API inline void ra_pool_free(ra_pool *p, void *block)
 {
     struct ra__pool_hot *h = (struct ra__pool_hot *)(void *)p;
-    /* one unsigned compare covers "inside the block area" (and "fast mode": span is 0 otherwise) */
-    if (__builtin_expect((uintptr_t)block - h->base < h->span, 1)) {
-        void *top = h->slot;
-        if (__builtin_expect(top == NULL, 1)) {
-            h->slot = block;
-            return;
-        }
-        /* nfree < cap also stops a double free from overrunning the stack (reported out of line) */
-        if (__builtin_expect(h->nfree < h->cap, 1)) {
-            h->stack[h->nfree++] = top;
-            h->slot = block;
-            return;
-        }
+    uint64_t st = h->top;
+    void **t = (void **)(uintptr_t)(st & RA__POOL_PTR_MASK);
+    /* one unsigned compare covers "inside the block area" (and "fast mode": span is 0 otherwise);
+       t != hi stops a double free from overrunning the stack (reported out of line) */
+    if (__builtin_expect((uintptr_t)block - h->base < h->span && t != h->hi, 1)) {
+        *t = block;
+        h->top = st + sizeof(void *);
+        return;
     }
     ra__pool_free_slow(p, block);
 }
