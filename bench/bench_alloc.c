@@ -106,52 +106,58 @@ static ra_pool *g_pool, *g_pool_ts;
 static ra_slab *g_slab, *g_slab_ts;
 static ra_arena *g_arena;
 
-#define M_ALLOC()  malloc(BS)
-#define M_FREE(p)  free(p)
-#define P_ALLOC()  ra_pool_alloc(g_pool)
-#define P_FREE(p)  ra_pool_free(g_pool, p)
-#define PT_ALLOC() ra_pool_alloc(g_pool_ts)
-#define PT_FREE(p) ra_pool_free(g_pool_ts, p)
-#define S_ALLOC()  ra_slab_alloc(g_slab, BS)
-#define S_FREE(p)  ra_slab_free(g_slab, p)
-#define ST_ALLOC() ra_slab_alloc(g_slab_ts, BS)
-#define ST_FREE(p) ra_slab_free(g_slab_ts, p)
+/* Each loop works on a local copy of the allocator's handle, as a caller's hot loop would (a
+   global would be reloaded after every ESCAPE's memory clobber). */
+#define M_ALLOC(h)   malloc(BS)
+#define M_FREE(h, p) free(p)
+#define P_ALLOC(h)   ra_pool_alloc(h)
+#define P_FREE(h, p) ra_pool_free(h, p)
+#define S_ALLOC(h)   ra_slab_alloc(h, BS)
+#define S_FREE(h, p) ra_slab_free(h, p)
+#define PT_ALLOC()   ra_pool_alloc(g_pool_ts)
+#define PT_FREE(p)   ra_pool_free(g_pool_ts, p)
+#define ST_ALLOC()   ra_slab_alloc(g_slab_ts, BS)
+#define ST_FREE(p)   ra_slab_free(g_slab_ts, p)
 
-#define DEF_PAIR(name, ALLOC, FREE)                                                                \
+#define DEF_PAIR(name, T, H, ALLOC, FREE)                                                          \
     static double name(uint64_t n)                                                                 \
     {                                                                                              \
+        T h = H;                                                                                   \
+        (void)h;                                                                                   \
         double t0 = now_ns();                                                                      \
         for (uint64_t i = 0; i < n; i++) {                                                         \
-            void *p = ALLOC();                                                                     \
+            void *p = ALLOC(h);                                                                    \
             ESCAPE(p);                                                                             \
-            FREE(p);                                                                               \
+            FREE(h, p);                                                                            \
         }                                                                                          \
         return (now_ns() - t0) / (double)n;                                                        \
     }
 
-#define DEF_BATCH(name, ALLOC, FREE)                                                               \
+#define DEF_BATCH(name, T, H, ALLOC, FREE)                                                         \
     static double name(uint64_t rounds)                                                            \
     {                                                                                              \
         static void *v[BATCH];                                                                     \
+        T h = H;                                                                                   \
+        (void)h;                                                                                   \
         double t0 = now_ns();                                                                      \
         for (uint64_t r = 0; r < rounds; r++) {                                                    \
             for (unsigned i = 0; i < BATCH; i++) {                                                 \
-                v[i] = ALLOC();                                                                    \
+                v[i] = ALLOC(h);                                                                   \
                 ESCAPE(v[i]);                                                                      \
             }                                                                                      \
-            for (unsigned i = 0; i < BATCH; i++) FREE(v[g_perm[i]]);                               \
+            for (unsigned i = 0; i < BATCH; i++) FREE(h, v[g_perm[i]]);                            \
         }                                                                                          \
         return (now_ns() - t0) / (double)(rounds * BATCH);                                         \
     }
 
-DEF_PAIR(pair_malloc, M_ALLOC, M_FREE)
-DEF_PAIR(pair_pool, P_ALLOC, P_FREE)
-DEF_PAIR(pair_pool_ts, PT_ALLOC, PT_FREE)
-DEF_PAIR(pair_slab, S_ALLOC, S_FREE)
-DEF_BATCH(batch_malloc, M_ALLOC, M_FREE)
-DEF_BATCH(batch_pool, P_ALLOC, P_FREE)
-DEF_BATCH(batch_pool_ts, PT_ALLOC, PT_FREE)
-DEF_BATCH(batch_slab, S_ALLOC, S_FREE)
+DEF_PAIR(pair_malloc, void *, NULL, M_ALLOC, M_FREE)
+DEF_PAIR(pair_pool, ra_pool *, g_pool, P_ALLOC, P_FREE)
+DEF_PAIR(pair_pool_ts, ra_pool *, g_pool_ts, P_ALLOC, P_FREE)
+DEF_PAIR(pair_slab, ra_slab *, g_slab, S_ALLOC, S_FREE)
+DEF_BATCH(batch_malloc, void *, NULL, M_ALLOC, M_FREE)
+DEF_BATCH(batch_pool, ra_pool *, g_pool, P_ALLOC, P_FREE)
+DEF_BATCH(batch_pool_ts, ra_pool *, g_pool_ts, P_ALLOC, P_FREE)
+DEF_BATCH(batch_slab, ra_slab *, g_slab, S_ALLOC, S_FREE)
 
 static double arena_malloc(uint64_t rounds)
 {
@@ -169,13 +175,14 @@ static double arena_malloc(uint64_t rounds)
 
 static double arena_arena(uint64_t rounds)
 {
+    ra_arena *a = g_arena;
     double t0 = now_ns();
     for (uint64_t r = 0; r < rounds; r++) {
         for (unsigned i = 0; i < BATCH; i++) {
-            void *p = ra_arena_alloc(g_arena, BS, 8);
+            void *p = ra_arena_alloc(a, BS, 8);
             ESCAPE(p);
         }
-        ra_arena_reset(g_arena);
+        ra_arena_reset(a);
     }
     return (now_ns() - t0) / (double)(rounds * BATCH);
 }
@@ -205,13 +212,13 @@ static _Thread_local uint64_t g_static_next;
 static inline void *x_alloc(int impl)
 {
     if (impl == 3) return g_static[g_static_next++ % (2 * QN)];
-    return impl == 0 ? M_ALLOC() : impl == 1 ? PT_ALLOC() : ST_ALLOC();
+    return impl == 0 ? M_ALLOC(0) : impl == 1 ? PT_ALLOC() : ST_ALLOC();
 }
 
 static inline void x_free(int impl, void *p)
 {
     if (impl == 0)
-        M_FREE(p);
+        M_FREE(0, p);
     else if (impl == 1)
         PT_FREE(p);
     else if (impl == 2)
