@@ -408,7 +408,8 @@ static struct ra__tcache *ra__ts_attach(ra_pool *p)
     struct ra__tcache *c = NULL;
     for (uint32_t i = 0; i < t->ncaches && c == NULL; i++) {
         uint32_t z = 0;
-        /* acquire: see the magazines as the previous owner left them (released at its exit) */
+        /* relaxed peek skips claimed caches cheaply; the CAS acquires: see the magazines as the
+           previous owner left them (released at its exit) */
         if (atomic_load_explicit(&t->caches[i].owner, memory_order_relaxed) == 0 &&
             atomic_compare_exchange_strong_explicit(&t->caches[i].owner, &z, 1,
                                                     memory_order_acquire, memory_order_relaxed))
@@ -468,6 +469,7 @@ static uint32_t ra__ts_carve(ra_pool *p, uint32_t want, uint64_t *first)
     uint64_t cap = p->capacity;
     /* relaxed: the cheap check keeps `carved` from running far past capacity */
     if (atomic_load_explicit(&p->ts->carved, memory_order_relaxed) >= cap) return 0;
+    /* relaxed RMW: uniqueness of each carved range is all it must give (see the field) */
     uint64_t old = atomic_fetch_add_explicit(&p->ts->carved, want, memory_order_relaxed);
     if (old >= cap) return 0;
     *first = old;
@@ -868,7 +870,7 @@ static int ra__ts_create(ra_pool *p, const ra_pool_config *cfg)
     if (t->mags == NULL || t->lnext == NULL || t->caches == NULL) return RA_ENOMEM;
     for (uint32_t i = 0; i < t->nmags; i++) {
         struct ra__mag *m = ra__mag_at(t, i);
-        atomic_init(&m->next, 0);
+        atomic_init(&m->next, 0); /* not shared yet: published by the release push below */
         m->n = 0;
     }
     memset(t->caches, 0, t->ncaches * sizeof *t->caches);
