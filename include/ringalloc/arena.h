@@ -79,7 +79,8 @@ typedef struct ra_arena_mark {
  *         than the first chunk) or RA_ENOMEM; *out is NULL on failure. */
 RA_API int ra_arena_create(ra_arena **out, const ra_arena_config *cfg);
 
-/*! ra_arena_destroy() : frees every chunk (not the caller buffer). NULL is accepted. */
+/*! ra_arena_destroy() : frees every chunk (not the caller buffer). NULL is accepted.
+ * @return nothing; cannot fail. */
 RA_API void ra_arena_destroy(ra_arena *a);
 
 /*! ra_arena_alloc() : size bytes aligned to align (0 means 16; a power of two <= 4096). Size 0
@@ -88,7 +89,8 @@ RA_API void ra_arena_destroy(ra_arena *a);
  *         max_bytes would be exceeded, or when the system is out of memory. */
 RA_API inline void *ra_arena_alloc(ra_arena *a, size_t size, size_t align);
 
-/*! ra_arena_save() : the current position, for ra_arena_rewind(). */
+/*! ra_arena_save() : the current position, for ra_arena_rewind().
+ * @return the mark; cannot fail. */
 RA_API ra_arena_mark ra_arena_save(const ra_arena *a);
 
 /*! ra_arena_rewind() : frees everything allocated since mark m was saved (chunks obtained since
@@ -99,7 +101,8 @@ RA_API ra_arena_mark ra_arena_save(const ra_arena *a);
 RA_API void ra_arena_rewind(ra_arena *a, ra_arena_mark m);
 
 /*! ra_arena_reset() : frees everything at once; keeps the caller buffer and the largest heap
- * chunk, so a steady-state session allocates no chunk again. */
+ * chunk, so a steady-state session allocates no chunk again.
+ * @return nothing; cannot fail (it only gives memory back). */
 RA_API void ra_arena_reset(ra_arena *a);
 
 /*! ra_arena_name() : the arena's name. @return a string owned by the arena; never NULL. */
@@ -130,13 +133,16 @@ typedef struct ra_arena_thread_info {
 RA_API ra_arena *ra_arena_thread(const ra_arena_config *cfg);
 
 /*! ra_arena_thread_reset() : end of session for the calling thread: publishes its arena's stats
- * (with the session's peak) and resets it. No effect when the thread has no arena. */
+ * (with the session's peak) and resets it. No effect when the thread has no arena.
+ * @return nothing; cannot fail. */
 RA_API void ra_arena_thread_reset(void);
 
-/*! ra_arena_thread_publish() : publishes the calling thread's arena stats without resetting. */
+/*! ra_arena_thread_publish() : publishes the calling thread's arena stats without resetting.
+ * @return nothing; cannot fail (no effect without an arena). */
 RA_API void ra_arena_thread_publish(void);
 
-/*! ra_arena_thread_destroy() : destroys the calling thread's arena now (also done at exit). */
+/*! ra_arena_thread_destroy() : destroys the calling thread's arena now (also done at exit).
+ * @return nothing; cannot fail (no effect without an arena). */
 RA_API void ra_arena_thread_destroy(void);
 
 /*! ra_arena_thread_foreach() : calls fn with the published metrics of every live thread arena

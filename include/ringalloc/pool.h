@@ -107,7 +107,8 @@ RA_API size_t ra_pool_mem_size(const ra_pool_config *cfg);
 RA_API int ra_pool_create(ra_pool **out, const ra_pool_config *cfg);
 
 /*! ra_pool_destroy() : frees the pool and its memory (not caller memory, not fallback blocks
- * still in use). No thread may use the pool afterwards. NULL is accepted. */
+ * still in use). No thread may use the pool afterwards. NULL is accepted.
+ * @return nothing; cannot fail. */
 RA_API void ra_pool_destroy(ra_pool *p);
 
 /*! ra_pool_alloc() : one block (contents unspecified; RA_POOL_FREE_FILL in debug mode).
@@ -133,7 +134,8 @@ RA_API size_t ra_pool_block_size(const ra_pool *p);
 RA_API const char *ra_pool_name(const ra_pool *p);
 
 /*! ra_pool_thread_flush() : thread-safe pools: hands the free blocks cached by the calling thread
- * back to the shared depot, so that other threads can get them. Other pools: no effect. */
+ * back to the shared depot, so that other threads can get them. Other pools: no effect.
+ * @return nothing; cannot fail (the thread keeps its cache, emptied). */
 RA_API void ra_pool_thread_flush(ra_pool *p);
 
 /*! ra_pool_get_stats() : a snapshot. Thread-safe pools: any thread (per-thread counters are

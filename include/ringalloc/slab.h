@@ -88,7 +88,8 @@ typedef struct ra_slab_stats {
 RA_API int ra_slab_create(ra_slab **out, const ra_slab_config *cfg);
 
 /*! ra_slab_destroy() : frees the slab and its area (not large or fallback blocks still in use).
- * NULL is accepted. */
+ * NULL is accepted.
+ * @return nothing; cannot fail. */
 RA_API void ra_slab_destroy(ra_slab *s);
 
 /*! ra_slab_alloc() : a 16-byte aligned block of at least `size` bytes.
@@ -109,7 +110,8 @@ RA_API size_t ra_slab_usable_size(const ra_slab *s, const void *ptr);
  * @return the size, or 0 when i is out of range. */
 RA_API size_t ra_slab_class_size(const ra_slab *s, unsigned i);
 
-/*! ra_slab_class_count() : number of size classes. */
+/*! ra_slab_class_count() : number of size classes.
+ * @return 1 .. RA_SLAB_MAX_CLASSES; cannot fail. */
 RA_API unsigned ra_slab_class_count(const ra_slab *s);
 
 /*! ra_slab_class_pool() : the pool behind class i, for ra_pool_get_stats() or direct use.
