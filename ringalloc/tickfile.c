@@ -31,6 +31,10 @@
  * garbage later; zstd content checksums cover compressed files end to end. The end record
  * (record and byte counts) distinguishes a complete file from one cut at a record boundary.
  *
+ * Marks (1.1, kind 3) are per-packet sequence records for tools that redo a feed's accounting
+ * (replay). ra_tick_decoder_next() checks and skips them; ra_tick_decoder_next_event() hands them
+ * out among the data records. They are not data: the end record does not count them.
+ *
  * Writer: records are staged in a 256 KiB buffer (header built in place when the record fits)
  * and handed to the sink or to ZSTD_compressStream2 when it fills; the file header is written
  * lazily at the first record so that streams declared before it go into the header's table.
@@ -748,9 +752,10 @@ static int ra__after_end(ra_tick_decoder *d)
     }
 }
 
-RA_API int ra_tick_decoder_next(ra_tick_decoder *d, ra_tick_record *rec)
+/* The next data record, or the next mark when `mark` is not NULL (marks are checked and skipped
+ * otherwise). @return as ra_tick_decoder_next_event(). */
+static int ra__next(ra_tick_decoder *d, ra_tick_record *rec, ra_tick_mark *mark, uint16_t *kind_out)
 {
-    if (!d || !rec) return RA_EINVAL;
     if (d->state != RA__D_RECORDS) {
         if (d->state == RA__D_HEADER) {
             int rc = ra__parse_header(d);
@@ -789,12 +794,45 @@ RA_API int ra_tick_decoder_next(ra_tick_decoder *d, ra_tick_record *rec)
             d->records++;
             d->payload_bytes += len;
             ra__consume(d, size);
+            if (kind_out) *kind_out = RA_TICK_KIND_DATA;
             return RA_OK;
         }
-        if ((rc = ra__special(d, p, len, kind)) != RA_OK) return rc;
+        if (kind == RA_TICK_KIND_MARK) {
+            if (len < RA_TICK_MARK_LEN)
+                return ra__fail(d, RA_ECORRUPT, d->pos, "short mark record (%" PRIu32 " bytes)",
+                                len);
+            if (mark) {
+                const uint8_t *pl = p + rhs;
+                mark->stream = ra__ld32(p + 8);
+                mark->seq = ra__ld64(p + 16);
+                mark->ts_ns = ra__ld64(p + 24);
+                mark->count = ra__ld32(pl);
+                mark->flags = ra__ld16(pl + 4);
+                mark->framing = ra__ld16(pl + 6);
+                mark->offset = d->pos;
+                ra__consume(d, size);
+                *kind_out = RA_TICK_KIND_MARK;
+                return RA_OK;
+            }
+        } else if ((rc = ra__special(d, p, len, kind)) != RA_OK) {
+            return rc;
+        }
         ra__consume(d, size);
         if (d->state == RA__D_END) return ra__after_end(d);
     }
+}
+
+RA_API int ra_tick_decoder_next(ra_tick_decoder *d, ra_tick_record *rec)
+{
+    if (!d || !rec) return RA_EINVAL;
+    return ra__next(d, rec, NULL, NULL);
+}
+
+RA_API int ra_tick_decoder_next_event(ra_tick_decoder *d, ra_tick_record *rec, ra_tick_mark *mark,
+                                      uint16_t *kind)
+{
+    if (!d || !rec || !mark || !kind) return RA_EINVAL;
+    return ra__next(d, rec, mark, kind);
 }
 
 RA_API int ra_tick_decoder_finish(ra_tick_decoder *d)
@@ -1034,6 +1072,19 @@ RA_API int ra_tick_reader_next(ra_tick_reader *r, ra_tick_record *rec)
     if (r->ioerr.status != RA_OK) return r->ioerr.status;
     for (;;) {
         int rc = ra_tick_decoder_next(r->dec, rec);
+        if (rc != RA_EMPTY) return rc;
+        rc = ra__reader_feed(r);
+        if (rc != RA_OK) return rc;
+    }
+}
+
+RA_API int ra_tick_reader_next_event(ra_tick_reader *r, ra_tick_record *rec, ra_tick_mark *mark,
+                                     uint16_t *kind)
+{
+    if (!r || !rec || !mark || !kind) return RA_EINVAL;
+    if (r->ioerr.status != RA_OK) return r->ioerr.status;
+    for (;;) {
+        int rc = ra_tick_decoder_next_event(r->dec, rec, mark, kind);
         if (rc != RA_EMPTY) return rc;
         rc = ra__reader_feed(r);
         if (rc != RA_OK) return rc;
@@ -1372,6 +1423,22 @@ RA_API int ra_tick_write(ra_tick_writer *w, const ra_tick_record *rec)
     if (rc != RA_OK) return rc;
     w->st.records++;
     w->payload_bytes += rec->len;
+    if (w->compress && w->in_frame >= w->frame_bytes) return ra__w_drain(w, ZSTD_e_end);
+    return RA_OK;
+}
+
+RA_API int ra_tick_write_mark(ra_tick_writer *w, const ra_tick_mark *m)
+{
+    if (!w || !m) return RA_EINVAL;
+    if (w->err) return w->err;
+    int rc = ra__w_header(w);
+    if (rc != RA_OK) return rc;
+    uint8_t pl[RA_TICK_MARK_LEN];
+    ra__st32(pl, m->count);
+    ra__st16(pl + 4, m->flags);
+    ra__st16(pl + 6, m->framing);
+    rc = ra__w_record(w, RA_TICK_KIND_MARK, m->stream, 0, m->seq, m->ts_ns, pl, sizeof pl);
+    if (rc != RA_OK) return rc;
     if (w->compress && w->in_frame >= w->frame_bytes) return ra__w_drain(w, ZSTD_e_end);
     return RA_OK;
 }

@@ -137,6 +137,7 @@ typedef struct hdr_opts {
 static hdr_opts default_hdr(void)
 {
     return (hdr_opts){.major = 1,
+                      .minor = RA_TICK_VERSION_MINOR,
                       .rhs = 32,
                       .max_payload = 1u << 20,
                       .created = 1700000000123456789ull,
@@ -856,13 +857,218 @@ static void test_files(void **state)
     free_records(&s);
 }
 
-/* ---- versions and forward compatibility ----------------------------------------------------- */
-
 static int decode_status(const buf *b, got *g)
 {
     decode(b->p, b->len, 0, g);
     return g->status;
 }
+
+/* ---- marks (1.1) ------------------------------------------------------------------------------
+ */
+
+/* Decodes p[0..n) in chunks of `chunk` bytes with next_event(): kinds in order, marks, and the
+ * data records' fields (payload bytes checked against want). @return the finish status. */
+static int decode_events(const uint8_t *p, size_t n, size_t chunk, uint16_t *kinds,
+                         ra_tick_mark *marks, size_t *nk, size_t *nm, const recset *want)
+{
+    ra_tick_decoder *d;
+    assert_int_equal(ra_tick_decoder_create(&d), RA_OK);
+    size_t at = 0, nd = 0;
+    *nk = *nm = 0;
+    int rc;
+    for (;;) {
+        ra_tick_record rec;
+        ra_tick_mark m;
+        uint16_t kind = 0xEEEE;
+        while ((rc = ra_tick_decoder_next_event(d, &rec, &m, &kind)) == RA_OK) {
+            kinds[(*nk)++] = kind;
+            if (kind == RA_TICK_KIND_MARK) {
+                marks[(*nm)++] = m;
+            } else {
+                assert_int_equal(kind, RA_TICK_KIND_DATA);
+                assert_true(nd < want->n);
+                if (!same_record(&rec, &want->r[nd])) fail_msg("record %zu differs", nd);
+                nd++;
+            }
+        }
+        if (rc != RA_EMPTY) break;
+        if (at == n) {
+            rc = ra_tick_decoder_finish(d);
+            break;
+        }
+        size_t k = chunk < n - at ? chunk : n - at;
+        assert_int_equal(ra_tick_decoder_push(d, p + at, k), RA_OK);
+        at += k;
+    }
+    ra_tick_decoder_destroy(d);
+    return rc;
+}
+
+/* Marks written between data records come back in order through next_event(), are skipped by
+ * next(), are not counted by the end record, and have the bytes docs/tickfile.md gives. */
+static void test_marks(void **state)
+{
+    (void)state;
+    recset s = make_records(300, 21, true);
+    enum { NMARKS = 100 };
+    ra_tick_mark want[NMARKS];
+    for (int z = 0; z < 2; z++) {
+        buf out = {0};
+        ra_tick_writer_config cfg = cfg_for(z);
+        cfg.frame_bytes = 2048; /* marks also end frames */
+        ra_tick_writer *w;
+        assert_int_equal(ra_tick_writer_open_sink(&w, mem_sink, &out, &cfg), RA_OK);
+        uint16_t order[300 + NMARKS];
+        size_t no = 0, nm = 0;
+        for (size_t i = 0; i < s.n; i++) {
+            if (i % 3 == 0) {
+                want[nm] = (ra_tick_mark){.ts_ns = s.r[i].ts_ns,
+                                          .seq = s.r[i].seq,
+                                          .stream = s.r[i].stream,
+                                          .count = (uint32_t)(i % 6 ? 3 : 0),
+                                          .flags = (uint16_t)(i % 6 ? 0 : RA_TICK_MARK_HEARTBEAT),
+                                          .framing = (uint16_t)(1 + i % 2)};
+                if (i == 9) want[nm].flags = 0xFFFF; /* unknown bits are kept */
+                assert_int_equal(ra_tick_write_mark(w, &want[nm]), RA_OK);
+                nm++;
+                order[no++] = RA_TICK_KIND_MARK;
+            }
+            assert_int_equal(ra_tick_write(w, &s.r[i]), RA_OK);
+            order[no++] = RA_TICK_KIND_DATA;
+        }
+        assert_int_equal(nm, NMARKS);
+        ra_tick_writer_stats ws;
+        ra_tick_writer_get_stats(w, &ws);
+        assert_int_equal(ws.records, s.n);
+        if (z) assert_true(ws.frames > 3);
+        assert_int_equal(ra_tick_writer_close(w), RA_OK);
+
+        /* next(): the data records only, and a clean end (the end record's counts hold) */
+        got g;
+        decode(out.p, out.len, 0, &g);
+        assert_int_equal(g.status, RA_OK);
+        assert_records(&g, &s, s.n);
+        got_free(&g);
+
+        /* next_event(): everything in order, in any chunking */
+        static const size_t chunks[] = {1, 7, 64, 1000, 1u << 20};
+        for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+            uint16_t kinds[300 + NMARKS];
+            ra_tick_mark marks[NMARKS];
+            size_t nk, nmk;
+            assert_int_equal(decode_events(out.p, out.len, chunks[c], kinds, marks, &nk, &nmk, &s),
+                             RA_OK);
+            assert_int_equal(nk, no);
+            assert_memory_equal(kinds, order, no * sizeof order[0]);
+            assert_int_equal(nmk, NMARKS);
+            for (size_t k = 0; k < NMARKS; k++) {
+                assert_int_equal(marks[k].ts_ns, want[k].ts_ns);
+                assert_int_equal(marks[k].seq, want[k].seq);
+                assert_int_equal(marks[k].stream, want[k].stream);
+                assert_int_equal(marks[k].count, want[k].count);
+                assert_int_equal(marks[k].flags, want[k].flags);
+                assert_int_equal(marks[k].framing, want[k].framing);
+                if (k && marks[k].offset <= marks[k - 1].offset) fail_msg("mark %zu offset", k);
+            }
+        }
+
+        /* the reader over a file */
+        char path[] = "/tmp/test_tickfile_XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, out.p, out.len), (ssize_t)out.len);
+        close(fd);
+        ra_tick_reader *r;
+        ra_tick_error err;
+        assert_int_equal(ra_tick_reader_open(&r, path, &err), RA_OK);
+        assert_int_equal(ra_tick_reader_info(r)->version_minor, RA_TICK_VERSION_MINOR);
+        ra_tick_record rec;
+        ra_tick_mark m;
+        uint16_t kind;
+        size_t nd = 0, nmk = 0;
+        int rc;
+        while ((rc = ra_tick_reader_next_event(r, &rec, &m, &kind)) == RA_OK) {
+            if (kind == RA_TICK_KIND_MARK) {
+                assert_int_equal(m.seq, want[nmk].seq);
+                nmk++;
+            } else {
+                assert_true(same_record(&rec, &s.r[nd]));
+                nd++;
+            }
+        }
+        assert_int_equal(rc, RA_EMPTY);
+        assert_int_equal(nd, s.n);
+        assert_int_equal(nmk, NMARKS);
+        assert_int_equal(ra_tick_reader_next_event(r, &rec, NULL, &kind), RA_EINVAL);
+        ra_tick_reader_close(r);
+        unlink(path);
+        buf_free(&out);
+    }
+
+    /* the bytes of a mark, from the spec; a longer mark (a newer minor) is read, a short one is
+     * corrupt; a 1.0 reader's view (next()) skips both */
+    buf b = {0};
+    hdr_opts o = default_hdr();
+    enc_header(&b, &o);
+    size_t first = b.len;
+    uint8_t pl[12] = {3, 0, 0, 0, 0x01, 0x00, 0x02, 0x00, 0xAA, 0xBB, 0xCC, 0xDD};
+    enc_record(&b, 32, 12, 0, RA_TICK_KIND_MARK, 5, 77, 1234, pl);
+    enc_record(&b, 32, 1, 'A', 0, 5, 77, 1234, "x");
+    enc_end(&b, 32, 1, 1);
+    uint16_t kinds[4];
+    ra_tick_mark marks[2];
+    size_t nk, nmk;
+    recset one = {&(ra_tick_record){
+                      .ts_ns = 1234, .seq = 77, .data = "x", .len = 1, .stream = 5, .type = 'A'},
+                  NULL, 1};
+    assert_int_equal(decode_events(b.p, b.len, 5, kinds, marks, &nk, &nmk, &one), RA_OK);
+    assert_int_equal(nk, 2);
+    assert_int_equal(nmk, 1);
+    assert_int_equal(marks[0].count, 3);
+    assert_int_equal(marks[0].flags, RA_TICK_MARK_HEARTBEAT);
+    assert_int_equal(marks[0].framing, RA_TICK_FRAMING_IEXTP);
+    assert_int_equal(marks[0].stream, 5);
+    assert_int_equal(marks[0].seq, 77);
+    assert_int_equal(marks[0].ts_ns, 1234);
+    assert_int_equal(marks[0].offset, first);
+    got g;
+    decode(b.p, b.len, 3, &g);
+    assert_int_equal(g.status, RA_OK);
+    assert_int_equal(g.n, 1);
+    got_free(&g);
+    buf_free(&b);
+
+    enc_header(&b, &o);
+    enc_record(&b, 32, 7, 0, RA_TICK_KIND_MARK, 5, 77, 1234, pl);
+    enc_end(&b, 32, 0, 0);
+    assert_int_equal(decode_events(b.p, b.len, 64, kinds, marks, &nk, &nmk, &one), RA_ECORRUPT);
+    assert_int_equal(decode_status(&b, &g), RA_ECORRUPT);
+    assert_int_equal(g.err.offset, first);
+    assert_non_null(strstr(g.err.msg, "short mark"));
+    got_free(&g);
+    buf_free(&b);
+
+    /* the writer's bytes equal the spec's */
+    buf out = {0};
+    ra_tick_writer_config cfg = cfg_for(false);
+    cfg.creator = "test";
+    ra_tick_writer *w;
+    assert_int_equal(ra_tick_writer_open_sink(&w, mem_sink, &out, &cfg), RA_OK);
+    ra_tick_mark mk = {.ts_ns = 1234, .seq = 77, .stream = 5, .count = 3, .flags = 1, .framing = 2};
+    assert_int_equal(ra_tick_write_mark(w, &mk), RA_OK);
+    assert_int_equal(ra_tick_writer_close(w), RA_OK);
+    enc_header(&b, &o);
+    enc_record(&b, 32, 8, 0, RA_TICK_KIND_MARK, 5, 77, 1234, pl);
+    enc_end(&b, 32, 0, 0);
+    assert_int_equal(out.len, b.len);
+    assert_memory_equal(out.p, b.p, b.len);
+    assert_int_equal(ra_tick_write_mark(NULL, &mk), RA_EINVAL);
+    buf_free(&out);
+    buf_free(&b);
+    free_records(&s);
+}
+
+/* ---- versions and forward compatibility ----------------------------------------------------- */
 
 static void test_versions(void **state)
 {
@@ -872,6 +1078,7 @@ static void test_versions(void **state)
     for (unsigned major = 2; major < 70000; major = major * 7 + 1) {
         hdr_opts o = default_hdr();
         o.major = major & 0xFFFF;
+        o.minor = 0;
         o.rhs = 999; /* a newer major may change anything after byte 16 */
         buf b = {0};
         enc_header(&b, &o);
@@ -1539,6 +1746,7 @@ int main(void)
         cmocka_unit_test(test_many_streams),
         cmocka_unit_test(test_pipe),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_marks),
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_truncated_plain),
         cmocka_unit_test(test_truncated_zstd),

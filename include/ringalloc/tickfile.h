@@ -40,7 +40,9 @@ extern "C" {
  * ------------------------------------------------------------------------------------------- */
 
 #define RA_TICK_VERSION_MAJOR 1 /* files with a newer major are refused (RA_EVERSION) */
-#define RA_TICK_VERSION_MINOR 0 /* files with a newer minor are read (new fields ignored) */
+#define RA_TICK_VERSION_MINOR                                                                      \
+    1 /* files with a newer minor are read (new fields ignored);                                   \
+         1.1 added mark records (RA_TICK_KIND_MARK) */
 
 #define RA_TICK_MAGIC      "\x89RTK\r\n\x1a\n" /* the first 8 bytes of every .rtk stream */
 #define RA_TICK_MAGIC_LEN  8u
@@ -66,7 +68,33 @@ enum ra_tick_kind {
     RA_TICK_KIND_DATA = 0,   /* a market-data message: handed to the caller */
     RA_TICK_KIND_STREAM = 1, /* declares a stream after the header: payload = description */
     RA_TICK_KIND_END = 2,    /* the last record: u64 data records, u64 data payload bytes */
+    RA_TICK_KIND_MARK = 3,   /* (1.1) a packet of a sequenced stream: see ra_tick_mark */
 };
+
+/* Mark records (format 1.1). A converter writes one for each packet of a sequenced stream
+ * (MoldUDP64 session, IEX-TP channel and session), before the packet's data records, so that a
+ * reader can redo the feed's per-packet sequence accounting (gaps, heartbeats) from the file.
+ * Payload: u32 count, u16 flags, u16 framing (RA_TICK_MARK_LEN bytes; a newer minor may append
+ * fields). Readers older than 1.1 skip marks, as the format lets them. */
+#define RA_TICK_MARK_LEN            8u
+#define RA_TICK_MARK_HEARTBEAT      0x0001u /* the packet carried no message (count is 0) */
+#define RA_TICK_MARK_END_OF_SESSION 0x0002u /* MoldUDP64 end of session (a heartbeat too) */
+
+enum ra_tick_framing {
+    RA_TICK_FRAMING_UNKNOWN = 0,
+    RA_TICK_FRAMING_MOLDUDP64 = 1,
+    RA_TICK_FRAMING_IEXTP = 2,
+};
+
+typedef struct ra_tick_mark {
+    uint64_t ts_ns;   /* the packet's timestamp, ns */
+    uint64_t seq;     /* the packet's first sequence number (a heartbeat: the next expected) */
+    uint64_t offset;  /* decoder: byte offset of the record in the .rtk stream */
+    uint32_t stream;  /* the sequenced stream, as in data records */
+    uint32_t count;   /* messages the packet announced; 0 for heartbeats */
+    uint16_t flags;   /* RA_TICK_MARK_* bits; unknown bits are kept, not interpreted */
+    uint16_t framing; /* enum ra_tick_framing */
+} ra_tick_mark;
 
 /* One message. The decoder fills every field; the writer reads all but `offset`. */
 typedef struct ra_tick_record {
@@ -178,6 +206,14 @@ RA_API int ra_tick_decoder_read_header(ra_tick_decoder *d);
  *         RA_ENOMEM, or RA_ETRUNC after a finish that found the input cut short. */
 RA_API int ra_tick_decoder_next(ra_tick_decoder *d, ra_tick_record *rec);
 
+/*! ra_tick_decoder_next_event() : like ra_tick_decoder_next(), but also hands out mark records
+ * (format 1.1), in file order among the data records. *kind says which one was filled:
+ * RA_TICK_KIND_DATA (*rec, as ra_tick_decoder_next() fills it) or RA_TICK_KIND_MARK (*mark;
+ * *rec untouched). ra_tick_decoder_next() checks marks the same way and skips them.
+ * @return as ra_tick_decoder_next(); a mark shorter than RA_TICK_MARK_LEN is RA_ECORRUPT. */
+RA_API int ra_tick_decoder_next_event(ra_tick_decoder *d, ra_tick_record *rec, ra_tick_mark *mark,
+                                      uint16_t *kind);
+
 /*! ra_tick_decoder_finish() : declares the end of input, after ra_tick_decoder_next() returned
  * RA_EMPTY, and says whether the stream ended cleanly (end record seen and, compressed, the
  * last zstd frame complete with its checksum verified).
@@ -226,6 +262,12 @@ RA_API int ra_tick_reader_open_fp(ra_tick_reader **out, FILE *fp, const void *pr
  *         cut short (every complete record was delivered before: warn and stop); RA_EIO,
  *         RA_ECORRUPT, RA_EFORMAT, RA_EVERSION or RA_ENOMEM (see ra_tick_reader_error()). */
 RA_API int ra_tick_reader_next(ra_tick_reader *r, ra_tick_record *rec);
+
+/*! ra_tick_reader_next_event() : ra_tick_reader_next() that also hands out marks; see
+ * ra_tick_decoder_next_event().
+ * @return as ra_tick_reader_next(). */
+RA_API int ra_tick_reader_next_event(ra_tick_reader *r, ra_tick_record *rec, ra_tick_mark *mark,
+                                     uint16_t *kind);
 
 /*! ra_tick_reader_info() : the header; never NULL for an open reader. */
 RA_API const ra_tick_info *ra_tick_reader_info(const ra_tick_reader *r);
@@ -296,6 +338,11 @@ RA_API int ra_tick_writer_add_stream(ra_tick_writer *w, uint32_t id, const char 
  * @return RA_OK; RA_ETOOBIG (len above the file's max_payload; nothing written); RA_EINVAL
  *         (NULL data with len > 0); RA_EIO (a write failed; sticky: every later call fails). */
 RA_API int ra_tick_write(ra_tick_writer *w, const ra_tick_record *rec);
+
+/*! ra_tick_write_mark() : appends a mark record (m->offset is ignored). Marks are not data
+ * records: the end record and ra_tick_writer_stats.records do not count them.
+ * @return RA_OK; RA_EINVAL (NULL); RA_EIO (sticky, as for ra_tick_write()). */
+RA_API int ra_tick_write_mark(ra_tick_writer *w, const ra_tick_mark *m);
 
 /*! ra_tick_writer_flush() : pushes everything written so far to the file: ends the current zstd
  * frame, so that the bytes on disk decode as a prefix of the file (a reader reports RA_ETRUNC
