@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ringalloc/tickfile.h"
+
 /* Input formats, detected by magic bytes (after zstd decompression when the file starts with the
  * zstd frame magic), unless rp_source_opts.format says otherwise. */
 typedef enum rp_format {
@@ -108,5 +110,41 @@ rp_format rp_source_detect(const uint8_t *p, size_t n);
  * @return 0 with *out set, or -1 for an unknown name (*out unchanged). */
 int rp_format_parse(const char *name, rp_format *out);
 int rp_framing_parse(const char *name, rp_framing *out);
+
+/* ---- additions (native tick files, convert, info) ----------------------------------------------
+ */
+
+#define RP_NO_STREAM 0xFFFFFFFFu /* rp_message.stream / rp_mark.stream: not tracked (table full)   \
+                                  */
+
+/* One packet of a sequenced stream (MoldUDP64 session, IEX-TP channel + session), as the gap
+ * counters saw it: what `replay convert` stores as a tick file mark record (docs/tickfile.md,
+ * "Replay conventions") so that replaying the file redoes the same accounting. */
+typedef struct rp_mark {
+    uint64_t seq;        /* the packet's first sequence number (a heartbeat: the next expected) */
+    uint64_t ts_ns;      /* the packet's timestamp */
+    uint32_t stream;     /* as rp_message.stream; RP_NO_STREAM when the stream is not tracked */
+    uint32_t count;      /* messages the packet announced (0 for heartbeats) */
+    bool heartbeat;      /* no messages: MoldUDP64 count 0 or end of session, IEX-TP count 0 */
+    bool end_of_session; /* MoldUDP64 count 0xFFFF */
+    rp_framing framing;  /* RP_FRAMING_MOLDUDP64 or RP_FRAMING_IEXTP (AUTO: a mark not saying) */
+} rp_mark;
+
+/* rp_source_next_event() : rp_source_next() that also hands out each sequenced packet's mark,
+ * before the packet's messages (captures: every MoldUDP64 / IEX-TP packet that decoded, heartbeats
+ * included; tick files: their mark records). The feed statistics are the same either way.
+ * @return 1 with *m set (a message); 2 with *mk set (a mark); 0 at the end; -1 on an input
+ *         error, as rp_source_next(). */
+int rp_source_next_event(rp_source *s, rp_message *m, rp_mark *mk);
+
+/* rp_source_stream_desc() : a description of stream `id` of this source: "moldudp64 session
+ * RPGEN00001", "iextp channel 1 session 42", "udp 10.0.0.1:5000 > 233.54.12.111:26477", "itch",
+ * or what a tick file's stream table says.
+ * @return 0 with buf set (NUL-terminated, cut to cap), or -1 when the id is unknown. */
+int rp_source_stream_desc(const rp_source *s, uint32_t id, char *buf, size_t cap);
+
+/* rp_source_tick_info() : the tick file header of an rtk source.
+ * @return the decoder's info (valid until rp_source_close()), or NULL for other formats. */
+const ra_tick_info *rp_source_tick_info(const rp_source *s);
 
 #endif /* RP_SOURCE_H */

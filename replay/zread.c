@@ -15,9 +15,11 @@
  *   just as for a plain file cut short. A decompression error is an error, with the compressed
  *   byte offset (to within the 4 KiB slice of input that zstd was given when it failed: zstd does
  *   not update its positions on error).
- * - rp_zread_fopen() wraps the reader in a fopencookie() stream for libpcap. The stream is made
- *   unbuffered: glibc then passes each fread() straight to the cookie, so no second buffer holds
- *   bytes the reader thinks are consumed, and offsets in messages are exact.
+ * - rp_zread_fopen() wraps the reader in a fopencookie() stream for libpcap. The stream starts
+ *   unbuffered; a caller that wants speed gives it a buffer (setvbuf) and subtracts what that
+ *   buffer holds from rp_zread_offset() for exact offsets (source.c does).
+ * - rp_zread_read() of a large request on an empty window reads (or decompresses) straight into
+ *   the caller's memory: a buffered FILE over the reader then costs no extra copy of the data.
  * - Under AddressSanitizer the unused part of the window is poisoned, so a parser reading past
  *   the bytes it was given is caught even though the window is larger.
  */
@@ -49,7 +51,8 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 
 enum rp__kind { RP__FD, RP__FILE, RP__MEM };
 
-#define RP__SLICE 4096 /* compressed bytes per ZSTD_decompressStream() call */
+#define RP__SLICE      4096        /* compressed bytes per ZSTD_decompressStream() call */
+#define RP__DIRECT_MIN (16u << 10) /* rp_zread_read() sizes that bypass an empty window */
 
 struct rp_zread {
     enum rp__kind kind;
@@ -305,6 +308,20 @@ ssize_t rp_zread_read(rp_zread *z, void *dst, size_t n)
     size_t done = 0;
     while (done < n) {
         size_t avail = z->end - z->pos;
+        if (avail == 0 && n - done >= RP__DIRECT_MIN && !z->eof && !z->failed) {
+            /* nothing buffered and a large request: bypass the window (one copy less). With the
+             * window empty the consumed offset base + pos moves with base. */
+            ssize_t r =
+                z->zstd ? rp__inflate(z, d + done, n - done) : rp__raw_read(z, d + done, n - done);
+            if (r < 0) return done ? (ssize_t)done : -1;
+            if (r == 0) {
+                z->eof = true;
+                break;
+            }
+            z->base += (uint64_t)r;
+            done += (size_t)r;
+            continue;
+        }
         if (avail == 0) {
             ssize_t r = rp__ensure(z, n - done);
             if (r < 0) return done ? (ssize_t)done : -1;

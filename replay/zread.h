@@ -46,7 +46,8 @@ void rp_zread_skip(rp_zread *z, size_t n);
 ssize_t rp_zread_read(rp_zread *z, void *dst, size_t n);
 
 /* rp_zread_fopen() : a read-only FILE* whose reads consume from z (peeked bytes included), for
- * libpcap. Unbuffered, so rp_zread_offset() stays exact. fclose() on it leaves z open.
+ * libpcap. Unbuffered, so rp_zread_offset() stays exact; after setvbuf() the exact position is
+ * rp_zread_offset() minus what the FILE buffer holds. fclose() on it leaves z open.
  * @return the FILE*, or NULL with errno set. */
 FILE *rp_zread_fopen(rp_zread *z);
 

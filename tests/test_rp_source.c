@@ -614,7 +614,7 @@ static void test_format_and_framing_override(void **state)
     o.format = RP_FMT_RTK;
     r = run_mem(&b, &o);
     assert_int_equal(r.rc, -1);
-    assert_non_null(strstr(r.err, "not supported yet"));
+    assert_non_null(strstr(r.err, "mem.bin: tick file, byte offset 0: not a tick file"));
     rpb_free(&b);
 
     /* --framing udp: every UDP payload is one untyped message */
@@ -648,7 +648,7 @@ static void test_format_and_framing_override(void **state)
     assert_int_equal(rp_framing_parse("mold", &fr), -1);
 
     /* detection by magic */
-    const uint8_t ng[4] = {0x0A, 0x0D, 0x0D, 0x0A}, rtk[4] = {'R', 'T', 'K', 1};
+    const uint8_t ng[4] = {0x0A, 0x0D, 0x0D, 0x0A}, rtk[4] = {0x89, 'R', 'T', 'K'};
     assert_int_equal(rp_source_detect(ng, 4), RP_FMT_PCAPNG);
     assert_int_equal(rp_source_detect(rtk, 4), RP_FMT_RTK);
     assert_int_equal(rp_source_detect(rtk, 2), RP_FMT_AUTO);
@@ -819,7 +819,7 @@ static void test_errors_open(void **state)
     assert_int_equal(r.rc, -1);
     assert_non_null(strstr(r.err, "x.bin: unrecognised format, starts with 44 42 4e 03"));
     assert_non_null(
-        strstr(r.err, "expected pcap, pcapng, ITCH 5.0, or any of them zstd-compressed"));
+        strstr(r.err, "expected pcap, pcapng, ITCH 5.0, a tick file (rtk), or any of them zstd"));
     zcompress(b.p, b.len, 1, &z);
     write_or_fail(&z, tmp_path("x.bin.zst"));
     r = run_path(tmp_path("x.bin.zst"), NULL);
@@ -827,11 +827,11 @@ static void test_errors_open(void **state)
     rpb_free(&z);
     rpb_free(&b);
 
-    rpb_put(&b, "RTK\x01", 4);
+    rpb_put(&b, RA_TICK_MAGIC, RA_TICK_MAGIC_LEN);
     rpb_zero(&b, 60);
     r = run_mem(&b, NULL);
     assert_int_equal(r.rc, -1);
-    assert_non_null(strstr(r.err, "mem.bin: native tick files (rtk) are not supported yet"));
+    assert_non_null(strstr(r.err, "mem.bin: tick file, byte offset 8: tick file version 0.0"));
     rpb_free(&b);
 
     /* truncated pcap header: magic recognised, 10 of 24 bytes */
