@@ -3,7 +3,8 @@
  * Design notes
  *
  * Classes. Sizes are multiples of 16 spaced like jemalloc's: within each doubling [2^k, 2^k+1)
- * there are `classes_per_doubling` classes, step 2^k / cpd but never below 16. A lookup table
+ * there are `classes_per_doubling` classes, step 2^k / cpd rounded up to a multiple of 16 (so
+ * fewer when that rounds: cpd 3 gives 256, 352, 448 in [256, 512)). A lookup table
  * indexed by (size + 15) / 16 gives the class in one load (max_size <= 1 MiB keeps it <= 64 KiB).
  *
  * Memory. All classes share one area from ra__mem_get (heap, or huge pages with fallback). Class
@@ -90,8 +91,11 @@ static unsigned ra__slab_classes(size_t min_size, size_t max_size, unsigned cpd,
         if (s >= top) return n;
         size_t pow = 16;
         while (pow * 2 <= s) pow *= 2; /* the doubling [pow, 2 pow) that s is in */
-        size_t step = pow / cpd < 16 ? 16 : pow / cpd;
-        size_t next = RA__ALIGN_UP(s + 1, step);
+        /* pow / cpd rounded up to 16: a power of two only when cpd is one, so the grid is
+           counted from pow (RA__ALIGN_UP masks, which needs a power of two) */
+        size_t step = RA__ALIGN_UP(pow / cpd, 16u);
+        size_t next = pow + ((s - pow) / step + 1) * step;
+        if (next > 2 * pow) next = 2 * pow;
         s = next > top ? top : next;
     }
     return 0;

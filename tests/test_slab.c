@@ -131,6 +131,32 @@ static void test_classes(void **state)
     for (unsigned i = 0; i < 6; i++) assert_int_equal(ra_slab_class_size(s, i), pow2[i]);
     ra_slab_destroy(s);
 
+    /* classes per doubling that is not a power of two: the step rounds up to 16 (fuzz_slab
+       found classes 65, 66, 67... and RA_EINVAL for wider ranges, from a mask meant for powers
+       of two); at most cpd classes in each doubling, all multiples of 16 */
+    s = mk(16, 1024, 1, 0, RA_ON_EMPTY_NULL, 3);
+    const size_t cpd3[] = {16, 32, 48, 64, 96, 128, 176, 224, 256, 352, 448, 512, 688, 864, 1024};
+    assert_int_equal(ra_slab_class_count(s), 15);
+    for (unsigned i = 0; i < 15; i++) assert_int_equal(ra_slab_class_size(s, i), cpd3[i]);
+    ra_slab_destroy(s);
+    for (unsigned cpd = 1; cpd <= 16; cpd++) {
+        s = mk(16, 8192, 2, 0, RA_ON_EMPTY_NULL, cpd);
+        unsigned n = ra_slab_class_count(s), per[16] = {0};
+        for (unsigned i = 0; i < n; i++) {
+            size_t z = ra_slab_class_size(s, i);
+            assert_true(z % 16 == 0 && (i == 0 || z > ra_slab_class_size(s, i - 1)));
+            unsigned k = 0;
+            while ((size_t)32 << k <= z) k++;
+            if (z < 8192) per[k]++;
+            void *p = ra_slab_alloc(s, z);
+            assert_non_null(p);
+            assert_int_equal(ra_slab_usable_size(s, p), z);
+            ra_slab_free(s, p);
+        }
+        for (unsigned k = 0; k < 16; k++) assert_true(per[k] <= cpd);
+        ra_slab_destroy(s);
+    }
+
     s = mk(16, 4096, 1, 0, RA_ON_EMPTY_NULL, 0); /* default: 4 per doubling, geometric */
     unsigned n = ra_slab_class_count(s);
     for (unsigned i = 1; i < n; i++) {

@@ -19,8 +19,9 @@ extern "C" {
  *
  * - Size classes run from min_size to max_size: multiples of 16, `classes_per_doubling` of them
  *   between two powers of two (1: 16, 32, 64, ...; 4, the default: 16, 32, 48, 64, 80, 96, 112,
- *   128, 160, 192, ...), the last one exactly max_size rounded up to 16. Each class is a
- *   ra_pool of blocks_per_class blocks; all classes share one memory area (heap or huge pages).
+ *   128, 160, 192, ...; a step that is not a multiple of 16 is rounded up to one, so 3 gives 256,
+ *   352, 448 between 256 and 512), the last one exactly max_size rounded up to 16. Each class is
+ *   a ra_pool of blocks_per_class blocks; all classes share one memory area (heap or huge pages).
  * - ra_slab_alloc(size) takes the smallest class that fits; size 0 gets the smallest class.
  *   Every block is 16-byte aligned. Requests above max_size go to malloc ("large", counted).
  * - When a class is empty, `on_empty` decides as for a pool: NULL (counted in `failed`), malloc
