@@ -210,8 +210,10 @@ RA_API int ra_arena_create(ra_arena **out, const ra_arena_config *cfg)
     *out = NULL;
     ra_arena_config dflt = {0};
     if (cfg == NULL) cfg = &dflt;
+    /* the caller's buffer is the first chunk and counts against max_bytes like any other */
     if ((cfg->flags & ~(uint32_t)(RA_ARENA_PREFAULT | RA_ARENA_HUGEPAGES)) ||
-        (cfg->mem != NULL && cfg->mem_len == 0))
+        (cfg->mem != NULL && cfg->mem_len == 0) ||
+        (cfg->mem != NULL && cfg->max_bytes != 0 && cfg->mem_len > cfg->max_bytes))
         return RA_EINVAL;
     ra_arena *a = calloc(1, sizeof *a);
     if (a == NULL) return RA_ENOMEM;

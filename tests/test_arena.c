@@ -57,6 +57,15 @@ static void test_create_invalid(void **state)
     assert_int_equal(ra_arena_create(&a, &c), RA_EINVAL);
     c = (ra_arena_config){.max_bytes = 32}; /* not even a chunk header fits */
     assert_int_equal(ra_arena_create(&a, &c), RA_EINVAL);
+    /* a caller buffer larger than max_bytes would hold more than the cap from the start
+       (fuzz_arena: tests/fuzz/corpus/fuzz_arena/regress-caller-buffer-over-cap) */
+    c = (ra_arena_config){.mem = buf, .mem_len = sizeof buf, .max_bytes = sizeof buf - 1};
+    assert_int_equal(ra_arena_create(&a, &c), RA_EINVAL);
+    assert_null(a);
+    c.max_bytes = sizeof buf; /* exactly the cap: fine */
+    assert_int_equal(ra_arena_create(&a, &c), RA_OK);
+    assert_int_equal(st(a).bytes_reserved, sizeof buf);
+    ra_arena_destroy(a);
     assert_int_equal(ra_arena_create(&a, NULL), RA_OK); /* defaults */
     assert_string_equal(ra_arena_name(a), "arena");
     assert_int_equal(st(a).bytes_reserved, RA_ARENA_DEFAULT_CHUNK);

@@ -75,8 +75,9 @@ typedef struct ra_arena_mark {
 } ra_arena_mark;
 
 /*! ra_arena_create() : makes an arena and takes its first chunk.
- * @return RA_OK and *out set; RA_EINVAL (unknown flags, mem without mem_len, or max_bytes smaller
- *         than the first chunk) or RA_ENOMEM; *out is NULL on failure. */
+ * @return RA_OK and *out set; RA_EINVAL (unknown flags, mem without mem_len, a caller buffer
+ *         larger than max_bytes, or max_bytes too small for any heap chunk; a heap first chunk
+ *         larger than max_bytes is shrunk to it) or RA_ENOMEM; *out is NULL on failure. */
 RA_API int ra_arena_create(ra_arena **out, const ra_arena_config *cfg);
 
 /*! ra_arena_destroy() : frees every chunk (not the caller buffer). NULL is accepted.
