@@ -103,8 +103,11 @@ static struct ra__chunk *ra__chunk_new(ra_arena *a, size_t total)
     memset(c, 0, sizeof *c);
     c->mem = m;
     c->data = (unsigned char *)m.base + RA__CHUNK_HDR;
-    c->cap = m.len - RA__CHUNK_HDR; /* huge pages round up: use all of it */
-    c->total = m.len;
+    /* huge pages (or the 4 KiB pages of their fallback) round up: use all of it, unless
+       max_bytes is set, which counts (and lets the arena use) only the bytes asked for */
+    size_t len = a->max_bytes != 0 && m.len > total ? total : m.len;
+    c->cap = len - RA__CHUNK_HDR;
+    c->total = len;
     a->reserved += c->total;
     a->nchunks++;
     ra__arena_poison(c->data, c->cap);

@@ -194,6 +194,16 @@ static void test_max_bytes(void **state)
     assert_non_null(ra_arena_alloc(a, 1000, 8)); /* room again */
     ra_arena_destroy(a);
 
+    /* huge pages, or their 4 KiB fallback, round a chunk up: under a cap only the bytes asked
+       for count (fuzz_arena: tests/fuzz/corpus/fuzz_arena/regress-hugepage-rounding-over-cap) */
+    ra_arena_config hc = {.chunk_size = 10000, .max_bytes = 6000, .flags = RA_ARENA_HUGEPAGES};
+    assert_int_equal(ra_arena_create(&a, &hc), RA_OK);
+    assert_true(st(a).bytes_reserved <= 6000);
+    while (ra_arena_alloc(a, 700, 8) != NULL) assert_true(st(a).bytes_reserved <= 6000);
+    s = st(a);
+    assert_true(s.bytes_reserved <= 6000 && s.bytes_reserved > 6000 - 1000);
+    ra_arena_destroy(a);
+
     static unsigned char buf[4096];
     a = mk(4096, 0, 4096, buf, sizeof buf); /* the buffer alone fills the cap */
     while (ra_arena_alloc(a, 100, 8) != NULL) {}
