@@ -1,10 +1,12 @@
 /* main.c - the replay command line: option parsing, help, and subcommand dispatch
  *
- * Design: `replay [OPTIONS] FILE...` replays; `replay gen ...` synthesizes a capture; `info` and
- * `convert` are reserved (they say "not implemented yet" and exit 1). A first argument naming a
- * subcommand is always the subcommand: a file called "gen" is replayed as ./gen.
- * Exit codes: 0 done; 1 usage error; 2 input error (or gen's output error); 3 the ring or a
- * thread could not be set up, or the continuity check failed; 130 interrupted (after the report).
+ * Design: `replay [OPTIONS] FILE...` replays; `replay gen ...` synthesizes a capture; `replay
+ * info FILE...` describes inputs (input layer only: no ring, no threads); `replay convert IN...
+ * -o OUT` writes a native tick file. A first argument naming a subcommand is always the
+ * subcommand: a file called "gen" is replayed as ./gen.
+ * Exit codes: 0 done; 1 usage error; 2 input error (or gen's / convert's output error); 3 the
+ * ring or a thread could not be set up, or the continuity check failed; 130 interrupted (after
+ * the report; convert removes its unfinished output).
  * Every value is validated before anything runs, with a message naming the option.
  */
 #include <errno.h>
@@ -18,8 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "ringalloc/ringalloc.h"
+#include "convert.h"
 #include "gen.h"
+#include "info.h"
 #include "report.h"
 #include "run.h"
 
@@ -32,21 +38,22 @@
 static const char rp_usage[] =
     "usage: replay [OPTIONS] FILE...      replay inputs through a tick ring and report\n"
     "       replay gen [OPTIONS] -o OUT   write a synthetic ITCH 5.0 / MoldUDP64 capture\n"
-    "       replay info FILE...           (not implemented yet)\n"
-    "       replay convert IN... -o OUT   (not implemented yet)\n"
+    "       replay info [OPTIONS] FILE... describe inputs (counts, gaps, time span) without a "
+    "ring\n"
+    "       replay convert [OPTIONS] IN... -o OUT.rtk[.zst]   write a native tick file\n"
     "       replay --help | --version\n";
 
 static const char rp_help[] =
     "\n"
-    "Reads captures (pcap, pcapng) and Nasdaq ITCH 5.0 files, each optionally zstd-compressed\n"
-    "(one or more frames), from FILE... in order (\"-\" is stdin). One producer thread writes "
-    "every\n"
+    "Reads captures (pcap, pcapng), Nasdaq ITCH 5.0 files and native tick files (.rtk), each\n"
+    "optionally zstd-compressed (one or more frames), from FILE... in order (\"-\" is stdin). One\n"
+    "producer thread writes every\n"
     "message into a tick ring; reader threads consume it, measure writer-to-reader latency and\n"
     "check sequence continuity. Format and framing are detected unless given.\n"
     "\n"
     "Input:\n"
-    "  --format FMT            pcap | pcapng | itch | rtk (default: by magic bytes); rtk, the\n"
-    "                          native tick file, is recognised but not readable yet (exit 2)\n"
+    "  --format FMT            pcap | pcapng | itch | rtk (default: by magic bytes); rtk is the\n"
+    "                          native tick file written by convert (docs/tickfile.md)\n"
     "  --framing F             auto | udp | moldudp64 | iextp: how UDP payloads split into\n"
     "                          messages (default auto, decided per stream)\n"
     "  -F, --filter EXPR       BPF filter applied to capture packets (pcap-filter syntax; one\n"
@@ -56,7 +63,8 @@ static const char rp_help[] =
     "Ring and readers:\n"
     "  --ring-size SIZE        ring data bytes, a power of two >= 4096; K, M, G suffixes are\n"
     "                          powers of 1024 (default 64M)\n"
-    "  --readers N             reader threads, 1..64 (default 1)\n"
+    "  --readers N             reader threads, 0..64 (default 1); 0 only publishes (measures\n"
+    "                          the input and the producer alone)\n"
     "  --reader-delay-ns N     simulated work per message in each reader, 0..10000000000 ns\n"
     "                          (default 0); makes overwrite and loss visible\n"
     "  --resume WHERE          oldest | newest: where a lapped reader continues (default oldest)\n"
@@ -92,6 +100,24 @@ static const char rp_help[] =
     "  --heartbeat-every M     send a heartbeat after every Mth data packet\n"
     "  -o, --output OUT        the pcap file to write (via a temporary file and rename)\n"
     "  --json, -q              as above: one JSON object on stdout / no summary on stderr\n"
+    "\n";
+
+static const char rp_help_sub[] =
+    "info options (no ring, no threads: the input layer only):\n"
+    "  --format, --framing, -F, --strict   as above\n"
+    "  --json                  one JSON object on stdout: {\"files\": [...]}\n"
+    "  --dump                  every message and mark as a text line (payload in hex) on stdout\n"
+    "\n"
+    "convert options (every message, timestamp and sequence number is kept; replaying OUT gives\n"
+    "the same feed counts as replaying IN...):\n"
+    "  -o, --output OUT        the tick file to write (via a temporary file and rename); \"-\" is\n"
+    "                          stdout. zstd-compressed when OUT ends in .zst or with --zstd\n"
+    "  --zstd                  compress whatever the name\n"
+    "  --level N               zstd level (default 3; negative levels are faster)\n"
+    "  --workers N             zstd worker threads (default 0: compress in the main thread)\n"
+    "  --frame-size SIZE       .rtk bytes per zstd frame (default 16M)\n"
+    "  --format, --framing, -F, --strict   as above (for the inputs)\n"
+    "  --json, -q              one JSON object on stdout / no summary on stderr\n"
     "\n"
     "See docs/replay.md for the JSON keys and examples.\n";
 
@@ -181,6 +207,11 @@ enum {
     OPT_SYMBOLS,
     OPT_GAP_EVERY,
     OPT_HEARTBEAT_EVERY,
+    OPT_DUMP,
+    OPT_ZSTD,
+    OPT_LEVEL,
+    OPT_WORKERS,
+    OPT_FRAME_SIZE,
 };
 
 /* The text of the option getopt_long just rejected, for the message. */
@@ -251,6 +282,7 @@ static int rp_cmd_gen(int argc, char **argv)
         case 'h':
             fputs(rp_usage, stdout);
             fputs(rp_help, stdout);
+            fputs(rp_help_sub, stdout);
             return RP_EXIT_OK;
         case ':':
             return rp_bad("missing value for", rp_bad_option(argv, optind, optopt));
@@ -274,6 +306,267 @@ static int rp_cmd_gen(int argc, char **argv)
     }
     if (!quiet) rp_report_gen_human(stderr, &o, &g);
     if (json && rp_report_gen_json(stdout, &o, &g) != 0) {
+        fprintf(stderr, "%s: cannot write the JSON report\n", rp_prog);
+        return RP_EXIT_SYSTEM;
+    }
+    return RP_EXIT_OK;
+}
+
+/* Options that info and convert share with a replay (format, framing, filter, strict).
+ * @return 1 when handled, 0 when c is not one of them, or a usage exit code via *rc. */
+static int rp_src_option(int c, rp_source_opts *src, bool *strict, int *rc)
+{
+    switch (c) {
+    case OPT_FORMAT:
+        if (rp_format_parse(optarg, &src->format) != 0 || src->format == RP_FMT_AUTO)
+            *rc = rp_bad("bad --format (pcap, pcapng, itch, rtk)", optarg);
+        return 1;
+    case OPT_FRAMING:
+        if (rp_framing_parse(optarg, &src->framing) != 0)
+            *rc = rp_bad("bad --framing (auto, udp, moldudp64, iextp)", optarg);
+        return 1;
+    case 'F':
+        src->filter = optarg;
+        return 1;
+    case OPT_STRICT:
+        *strict = true;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Checks the input list: not empty, no empty name, stdin at most once. @return 0 or usage. */
+static int rp_check_inputs(char **files, int n)
+{
+    if (n <= 0) return rp_bad("no input files", NULL);
+    int stdin_uses = 0;
+    for (int i = 0; i < n; i++) {
+        if (files[i][0] == '\0') return rp_bad("empty file name", NULL);
+        if (strcmp(files[i], "-") == 0) stdin_uses++;
+    }
+    if (stdin_uses > 1) return rp_bad("stdin ('-') can be read only once", NULL);
+    return 0;
+}
+
+static int rp_check_filter_opt(const char *filter)
+{
+    char msg[PCAP_ERRBUF_SIZE + 64];
+    if (filter && rp_check_filter(filter, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "%s: bad --filter '%s': %s\n", rp_prog, filter, msg);
+        return RP_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int rp_cmd_info(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"framing", required_argument, NULL, OPT_FRAMING},
+        {"filter", required_argument, NULL, 'F'},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"dump", no_argument, NULL, OPT_DUMP},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    rp_source_opts src = {0};
+    bool json = false, dump = false, strict = false;
+    int c, rc = 0;
+    rp_prog = "replay info";
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":F:h", longopts, NULL)) != -1) {
+        if (rp_src_option(c, &src, &strict, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
+        switch (c) {
+        case OPT_JSON:
+            json = true;
+            break;
+        case OPT_DUMP:
+            dump = true;
+            break;
+        case 'h':
+            fputs(rp_usage, stdout);
+            fputs(rp_help, stdout);
+            fputs(rp_help_sub, stdout);
+            return RP_EXIT_OK;
+        case ':':
+            return rp_bad("missing value for", rp_bad_option(argv, optind, optopt));
+        default:
+            return rp_bad("unknown option", rp_bad_option(argv, optind, optopt));
+        }
+    }
+    if (json && dump) return rp_bad("--json and --dump cannot be combined", NULL);
+    if ((rc = rp_check_filter_opt(src.filter)) != 0) return rc;
+    if ((rc = rp_check_inputs(argv + optind, argc - optind)) != 0) return rc;
+    size_t n = (size_t)(argc - optind);
+    rp_info_file *files = calloc(n, sizeof(*files));
+    if (!files) {
+        fprintf(stderr, "%s: out of memory\n", rp_prog);
+        return RP_EXIT_SYSTEM;
+    }
+    int exit_code = RP_EXIT_OK;
+    char err[1024];
+    for (size_t i = 0; i < n && exit_code == RP_EXIT_OK; i++) {
+        const char *path = argv[optind + (int)i];
+        if (rp_info_read(path, &src, dump ? stdout : NULL, &files[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: %s\n", rp_prog, err);
+            exit_code = RP_EXIT_INPUT;
+        } else if (files[i].feed.truncated) {
+            if (strict) {
+                fprintf(stderr,
+                        "%s: %s: the input ends inside its last record (truncated after %" PRIu64
+                        " bytes; --strict)\n",
+                        rp_prog, path, files[i].feed.bytes);
+                exit_code = RP_EXIT_INPUT;
+            } else {
+                fprintf(stderr, "%s: warning: %s: the last record is truncated (ignored)\n",
+                        rp_prog, path);
+            }
+        }
+    }
+    if (exit_code == RP_EXIT_OK && !dump) {
+        if (json) {
+            if (rp_info_report_json(stdout, files, n) != 0) {
+                fprintf(stderr, "%s: cannot write the JSON report\n", rp_prog);
+                exit_code = RP_EXIT_SYSTEM;
+            }
+        } else {
+            rp_info_report_human(stdout, files, n);
+        }
+    }
+    if (dump && fflush(stdout) != 0 && exit_code == RP_EXIT_OK) exit_code = RP_EXIT_SYSTEM;
+    free(files);
+    return exit_code;
+}
+
+static void rp_on_convert_signal(int sig)
+{
+    (void)sig;
+    rp_convert_stop();
+}
+
+static bool rp_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int rp_cmd_convert(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"zstd", no_argument, NULL, OPT_ZSTD},
+        {"level", required_argument, NULL, OPT_LEVEL},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"frame-size", required_argument, NULL, OPT_FRAME_SIZE},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"framing", required_argument, NULL, OPT_FRAMING},
+        {"filter", required_argument, NULL, 'F'},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    rp_convert_opts o = {0};
+    bool json = false, quiet = false, zstd = false, level_set = false;
+    uint64_t v;
+    int c, rc = 0;
+    rp_prog = "replay convert";
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:F:qh", longopts, NULL)) != -1) {
+        if (rp_src_option(c, &o.src, &o.strict, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
+        switch (c) {
+        case 'o':
+            o.output = optarg;
+            break;
+        case OPT_ZSTD:
+            zstd = true;
+            break;
+        case OPT_LEVEL: {
+            const char *t = optarg[0] == '-' ? optarg + 1 : optarg;
+            if (rp_parse_u64(t, &v) != 0 || v > 1000000)
+                return rp_bad("bad --level (an integer)", optarg);
+            long lv = optarg[0] == '-' ? -(long)v : (long)v;
+            if (lv < ZSTD_minCLevel() || lv > ZSTD_maxCLevel() || lv == 0) {
+                fprintf(stderr, "%s: bad --level '%s' (%d..-1 or 1..%d)\n", rp_prog, optarg,
+                        ZSTD_minCLevel(), ZSTD_maxCLevel());
+                return RP_EXIT_USAGE;
+            }
+            o.level = (int)lv;
+            level_set = true;
+            break;
+        }
+        case OPT_WORKERS:
+            if (rp_parse_u64(optarg, &v) != 0 || v > 256)
+                return rp_bad("bad --workers (0..256)", optarg);
+            o.workers = (int)v;
+            break;
+        case OPT_FRAME_SIZE:
+            if (rp_parse_size(optarg, &v) != 0 || v < 4096 || v > (UINT64_C(1) << 40))
+                return rp_bad("bad --frame-size (4K..1T, e.g. 16M)", optarg);
+            o.frame_size = v;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            fputs(rp_usage, stdout);
+            fputs(rp_help, stdout);
+            fputs(rp_help_sub, stdout);
+            return RP_EXIT_OK;
+        case ':':
+            return rp_bad("missing value for", rp_bad_option(argv, optind, optopt));
+        default:
+            return rp_bad("unknown option", rp_bad_option(argv, optind, optopt));
+        }
+    }
+    if (!o.output || !*o.output) return rp_bad("-o OUT is required", NULL);
+    o.compress = zstd || rp_ends_with(o.output, ".zst");
+    if (level_set && !o.compress)
+        return rp_bad("--level needs a compressed output (OUT ending in .zst, or --zstd)", NULL);
+    if (json && strcmp(o.output, "-") == 0)
+        return rp_bad("--json needs stdout: it cannot be combined with -o -", NULL);
+    if ((rc = rp_check_filter_opt(o.src.filter)) != 0) return rc;
+    if ((rc = rp_check_inputs(argv + optind, argc - optind)) != 0) return rc;
+    o.inputs = (const char *const *)(argv + optind);
+    o.ninputs = (size_t)(argc - optind);
+    o.progress = !quiet && isatty(STDERR_FILENO);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = rp_on_convert_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    rp_convert_result res;
+    char err[1024];
+    rc = rp_convert(&o, &res, err, sizeof(err));
+    if (rc != RP_CONVERT_OK) {
+        fprintf(stderr, "%s: %s\n", rp_prog, err);
+        return rc == RP_CONVERT_STOPPED ? RP_EXIT_INTERRUPT : RP_EXIT_INPUT;
+    }
+    for (const char *p = res.warnings; *p;) {
+        const char *e = strchr(p, '\n');
+        int k = e ? (int)(e - p) : (int)strlen(p);
+        fprintf(stderr, "%s: %.*s\n", rp_prog, k, p);
+        p = e ? e + 1 : p + k;
+    }
+    if (!quiet) rp_convert_report_human(stderr, &o, &res);
+    if (json && rp_convert_report_json(stdout, &o, &res) != 0) {
         fprintf(stderr, "%s: cannot write the JSON report\n", rp_prog);
         return RP_EXIT_SYSTEM;
     }
@@ -352,8 +645,8 @@ static int rp_cmd_replay(int argc, char **argv)
             cfg.ring_size = (size_t)v;
             break;
         case OPT_READERS:
-            if (rp_parse_u64(optarg, &v) != 0 || v < 1 || v > RP_RUN_MAX_READERS)
-                return rp_bad("bad --readers (1..64)", optarg);
+            if (rp_parse_u64(optarg, &v) != 0 || v > RP_RUN_MAX_READERS)
+                return rp_bad("bad --readers (0..64)", optarg);
             cfg.readers = (unsigned)v;
             break;
         case OPT_READER_DELAY:
@@ -406,6 +699,7 @@ static int rp_cmd_replay(int argc, char **argv)
         case 'h':
             fputs(rp_usage, stdout);
             fputs(rp_help, stdout);
+            fputs(rp_help_sub, stdout);
             return RP_EXIT_OK;
         case 'V':
             printf("replay (ringalloc) %s\n", ra_version_string());
@@ -492,9 +786,7 @@ static int rp_cmd_replay(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "gen") == 0) return rp_cmd_gen(argc - 1, argv + 1);
-    if (argc >= 2 && (strcmp(argv[1], "info") == 0 || strcmp(argv[1], "convert") == 0)) {
-        fprintf(stderr, "replay: %s: not implemented yet\n", argv[1]);
-        return RP_EXIT_USAGE;
-    }
+    if (argc >= 2 && strcmp(argv[1], "info") == 0) return rp_cmd_info(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "convert") == 0) return rp_cmd_convert(argc - 1, argv + 1);
     return rp_cmd_replay(argc, argv);
 }

@@ -259,6 +259,41 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
     return rp__emit(f, mem, &buf, &len);
 }
 
+void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type, bool is_char)
+{
+    rp__by_type(j, key, by_type, is_char);
+}
+
+void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type, bool is_char)
+{
+    bool any = false;
+    for (unsigned t = 0; t < 256; t++) {
+        if (!by_type[t]) continue;
+        char k[8];
+        rp_type_key(k, sizeof(k), t, is_char);
+        fprintf(f, "%s%s:%" PRIu64, any ? " " : prefix, k, by_type[t]);
+        any = true;
+    }
+    if (any) fputc('\n', f);
+}
+
+int rp_report_emit(FILE *f, FILE *mem, char **buf, size_t *len)
+{
+    return rp__emit(f, mem, buf, len);
+}
+
+void rp_report_bytes(char *buf, size_t cap, double b)
+{
+    if (b >= 1e9)
+        snprintf(buf, cap, "%.2f GB", b / 1e9);
+    else if (b >= 1e6)
+        snprintf(buf, cap, "%.1f MB", b / 1e6);
+    else if (b >= 1e3)
+        snprintf(buf, cap, "%.1f kB", b / 1e3);
+    else
+        snprintf(buf, cap, "%.0f B", b);
+}
+
 void rp_report_gen_human(FILE *f, const rp_gen_opts *o, const rp_gen_result *g)
 {
     fprintf(f,

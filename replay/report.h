@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "gen.h"
+#include "json.h"
 #include "run.h"
 
 /* rp_type_key() : the by_type key of message type t: the character itself when is_char and it is
@@ -26,5 +27,22 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res);
  * rp_report_gen_json @return 0, or -1 as for rp_report_json. */
 void rp_report_gen_human(FILE *f, const rp_gen_opts *o, const rp_gen_result *g);
 int rp_report_gen_json(FILE *f, const rp_gen_opts *o, const rp_gen_result *g);
+
+/* ---- shared by the info and convert reports ----------------------------------------------------
+ */
+
+/* rp_report_by_type_json() : a "by_type" object (keys as rp_type_key()) named key. */
+void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type, bool is_char);
+
+/* rp_report_by_type_line() : "<prefix>A:10 B:3 ...\n" on f, nothing when every count is 0. */
+void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type, bool is_char);
+
+/* rp_report_emit() : closes mem (an open_memstream over *buf, *len) and copies what it holds to
+ * f in one write, then frees *buf.
+ * @return 0, or -1 when the memory stream failed or the write did. */
+int rp_report_emit(FILE *f, FILE *mem, char **buf, size_t *len);
+
+/* rp_report_bytes() : "12.3 MB" style (decimal units) into buf. */
+void rp_report_bytes(char *buf, size_t cap, double bytes);
 
 #endif /* RP_REPORT_H */

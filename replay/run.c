@@ -550,7 +550,7 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
     pthread_t producer;
     pthread_t *tids = NULL;
 
-    if (cfg->readers < 1 || cfg->readers > RP_RUN_MAX_READERS || cfg->loops < 1) {
+    if (cfg->readers > RP_RUN_MAX_READERS || cfg->loops < 1) {
         snprintf(err, errlen, "invalid run configuration");
         return RP_RUN_ESYSTEM;
     }
@@ -564,11 +564,13 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
     }
     res->max_msg = ra_ring_max_msg(x.ring);
     res->nreaders = cfg->readers;
-    res->readers = calloc(cfg->readers, sizeof(*res->readers));
-    x.readers = aligned_alloc(64, cfg->readers * sizeof(*x.readers));
-    tids = calloc(cfg->readers, sizeof(*tids));
+    /* at least one slot each: --readers 0 (publish only) must not look like out of memory */
+    unsigned slots = cfg->readers ? cfg->readers : 1;
+    res->readers = calloc(slots, sizeof(*res->readers));
+    x.readers = aligned_alloc(64, slots * sizeof(*x.readers));
+    tids = calloc(slots, sizeof(*tids));
     if (!res->readers || !x.readers || !tids) goto nomem;
-    memset(x.readers, 0, cfg->readers * sizeof(*x.readers));
+    memset(x.readers, 0, slots * sizeof(*x.readers));
     for (unsigned i = 0; i < cfg->readers; i++) {
         rp__reader *r = &x.readers[i];
         r->run = &x;

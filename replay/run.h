@@ -24,7 +24,7 @@ typedef struct rp_run_config {
     size_t nfiles;
     rp_source_opts src;       /* format, framing, BPF filter */
     size_t ring_size;         /* data bytes, power of two >= RA_RING_MIN_CAPACITY */
-    unsigned readers;         /* 1..RP_RUN_MAX_READERS */
+    unsigned readers;         /* 0..RP_RUN_MAX_READERS; 0 = publish only (no reader thread) */
     uint64_t reader_delay_ns; /* simulated work per message in each reader */
     enum ra_start resume;     /* RA_START_OLDEST or RA_START_NEWEST after a lap */
     rp_pace pace;             /* mode, speed, pps (the anchors are set by the run) */

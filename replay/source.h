@@ -111,11 +111,10 @@ rp_format rp_source_detect(const uint8_t *p, size_t n);
 int rp_format_parse(const char *name, rp_format *out);
 int rp_framing_parse(const char *name, rp_framing *out);
 
-/* ---- additions (native tick files, convert, info) ----------------------------------------------
- */
+/* ---- additions (tick files, convert, info) ------------------------------------------------ */
 
-#define RP_NO_STREAM 0xFFFFFFFFu /* rp_message.stream / rp_mark.stream: not tracked (table full)   \
-                                  */
+/* rp_message.stream / rp_mark.stream of a stream that is not tracked (its table was full) */
+#define RP_NO_STREAM 0xFFFFFFFFu
 
 /* One packet of a sequenced stream (MoldUDP64 session, IEX-TP channel + session), as the gap
  * counters saw it: what `replay convert` stores as a tick file mark record (docs/tickfile.md,

@@ -125,7 +125,7 @@ expect 1 "no input files" -- --json
 expect 1 "bad --ring-size.*'1000'" -- --ring-size 1000 "$tmp/ok.pcap"
 expect 1 "bad --ring-size.*'3M'" -- --ring-size 3M "$tmp/ok.pcap"
 expect 1 "bad --ring-size.*'64Q'" -- --ring-size 64Q "$tmp/ok.pcap"
-expect 1 "bad --readers.*'0'" -- --readers 0 "$tmp/ok.pcap"
+expect 1 "bad --readers.*'-1'" -- --readers -1 "$tmp/ok.pcap"
 expect 1 "bad --readers.*'65'" -- --readers 65 "$tmp/ok.pcap"
 expect 1 "bad --readers.*'two'" -- --readers two "$tmp/ok.pcap"
 expect 1 "bad --reader-delay-ns.*'-5'" -- --reader-delay-ns -5 "$tmp/ok.pcap"
@@ -142,8 +142,10 @@ expect 1 "bad --filter 'udp port \(\(': .*syntax error" -- -F "udp port ((" "$tm
 expect 1 "bad --stats-interval.*'-1'" -- --stats-interval -1 "$tmp/ok.pcap"
 expect 1 "'-'.*once" -- - -
 expect 1 "--loop.*'-'" -- --loop 2 -
-expect 1 "info: not implemented yet" -- info "$tmp/ok.pcap"
-expect 1 "convert: not implemented yet" -- convert "$tmp/ok.pcap" -o "$tmp/x.rtk"
+expect 1 "info: no input files" -- info --json
+expect 1 "convert: -o OUT is required" -- convert "$tmp/ok.pcap"
+expect 1 "convert: --level needs a compressed output" -- convert --level 5 "$tmp/ok.pcap" -o "$tmp/x.rtk"
+[ -e "$tmp/x.rtk" ] && fail "a refused convert wrote its output"
 expect 1 "-o OUT is required" -- gen --messages 100
 expect 1 "too small" -- gen --messages 5 --symbols 8 -o "$tmp/g.pcap"
 expect 1 "bad --symbols" -- gen --symbols 0 -o "$tmp/g.pcap"

@@ -1,0 +1,503 @@
+/* convert.c - `replay convert`: any input replay reads -> a native tick file (.rtk, .rtk.zst)
+ *
+ * Design notes
+ * - Everything goes through the input layer (rp_source_next_event), so a tick file holds exactly
+ *   the messages a replay of the same inputs would put in the ring, and a mark record for every
+ *   sequenced packet (MoldUDP64 / IEX-TP, heartbeats included) before that packet's messages.
+ *   Replaying the tick file then redoes the same gap and heartbeat accounting from the marks
+ *   (docs/tickfile.md "Replay conventions").
+ * - All inputs are opened first: their formats go into the header (written before the first
+ *   record), and a missing or unreadable input fails before any output exists. Memory is one
+ *   source per input (its window, zstd and libpcap buffers) plus the writer's: it does not grow
+ *   with file sizes.
+ * - Stream ids: the first input keeps its own; each later input's streams get fresh ids above
+ *   every id used so far, so streams of different inputs never merge (their gap counters stay
+ *   apart, as they are when a replay reads the inputs one after the other). Each id is declared
+ *   (ra_tick_writer_add_stream) with its description the first time it is used.
+ * - The output is written to a temporary file beside it and renamed into place at the end, so
+ *   OUT is either complete or untouched; "-" writes to stdout directly.
+ * - The progress line (a TTY) is drawn from the producer loop itself, at most every 250 ms, the
+ *   clock being read once per 4096 events.
+ */
+#include "convert.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "framing.h"
+#include "report.h"
+#include "run.h"
+
+#define RP__OUT_BUF (1u << 20) /* stdio buffer of the output file */
+
+/* set by rp_convert_stop(), possibly from a signal handler: a lock-free atomic is signal-safe */
+static atomic_int rp__stop;
+
+void rp_convert_stop(void)
+{
+    atomic_store_explicit(&rp__stop, 1, memory_order_relaxed); /* a request; orders nothing */
+}
+#define RP__PROGRESS_NS 250000000u
+
+/* Stream id mapping for one input: input id -> output id (key: the 4 id bytes). */
+typedef struct rp__idmap {
+    rp_streams table;
+    bool identity; /* the first input: ids kept */
+} rp__idmap;
+
+typedef struct rp__conv {
+    const rp_convert_opts *o;
+    rp_convert_result *res;
+    ra_tick_writer *w;
+    FILE *out;
+    char *tmp;           /* temporary path, NULL when writing to stdout */
+    uint64_t next_id;    /* fresh output ids start here (above every id used) */
+    uint64_t total_size; /* sum of input sizes, 0 when unknown */
+    uint64_t t0, next_draw;
+    bool drawn;
+    bool abandon; /* after an error: the sink drops everything (no end record reaches stdout) */
+    char *err;
+    size_t errlen;
+} rp__conv;
+
+static void rp__note_name(char *list, size_t cap, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && memcmp(p, name, n) == 0) return;
+        p = e ? e + 1 : p + len;
+    }
+    size_t used = strlen(list);
+    if (used + (used ? 1 : 0) + n + 1 > cap) return;
+    if (used) list[used++] = ',';
+    memcpy(list + used, name, n + 1);
+}
+
+static void rp__warn(rp_convert_result *res, const char *path, const char *what)
+{
+    size_t used = strlen(res->warnings);
+    if (used + 1 >= sizeof(res->warnings)) return;
+    snprintf(res->warnings + used, sizeof(res->warnings) - used, "warning: %s: %s\n", path, what);
+}
+
+/* The output id of input stream `id`, declaring it on first use.
+ * @return 0 with *out set, or -1 with c->err set (ids exhausted, writer error, no memory). */
+static int rp__map_stream(rp__conv *c, rp__idmap *m, const rp_source *s, uint32_t id, uint32_t *out)
+{
+    if (id == RP_NO_STREAM) {
+        *out = id;
+        return 0;
+    }
+    uint8_t key[4] = {(uint8_t)id, (uint8_t)(id >> 8), (uint8_t)(id >> 16), (uint8_t)(id >> 24)};
+    bool created;
+    rp_stream *e = rp_streams_get(&m->table, key, sizeof key, &created);
+    if (!e) {
+        snprintf(c->err, c->errlen, "%s: out of memory for the stream table", c->o->output);
+        return -1;
+    }
+    if (!created) {
+        *out = e->id;
+        return 0;
+    }
+    uint64_t oid = m->identity ? id : c->next_id++;
+    if (oid >= RP_NO_STREAM) {
+        snprintf(c->err, c->errlen, "%s: stream ids exhausted (inputs use ids up to 0x%" PRIx32 ")",
+                 c->o->output, id);
+        return -1;
+    }
+    e->id = (uint32_t)oid;
+    if (oid + 1 > c->next_id) c->next_id = oid + 1;
+    char desc[256];
+    if (rp_source_stream_desc(s, id, desc, sizeof desc) == 0) {
+        int rc = ra_tick_writer_add_stream(c->w, e->id, desc);
+        if (rc == RA_OK) {
+            c->res->streams++;
+        } else if (rc != RA_EINVAL) { /* EINVAL: more than the format's limit, left undeclared */
+            snprintf(c->err, c->errlen, "%s: cannot write: %s", c->o->output,
+                     rc == RA_EIO ? strerror(errno) : ra_strerror(rc));
+            return -1;
+        }
+    }
+    *out = e->id;
+    return 0;
+}
+
+static void rp__sum(rp_convert_result *r, const rp_feed_stats *st)
+{
+    rp_feed_stats *f = &r->feed;
+    f->packets += st->packets;
+    f->bytes += st->bytes;
+    f->decode_errors += st->decode_errors;
+    f->fragments += st->fragments;
+    f->non_udp += st->non_udp;
+    f->messages += st->messages;
+    f->heartbeats += st->heartbeats;
+    f->gaps += st->gaps;
+    f->missing += st->missing;
+    f->backward += st->backward;
+    uint64_t typed = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        f->by_type[i] += st->by_type[i];
+        typed += st->by_type[i];
+    }
+    if (typed) { /* characters only when every typed input says so (as run.c) */
+        f->type_is_char = r->typed_seen ? (f->type_is_char && st->type_is_char) : st->type_is_char;
+        r->typed_seen = true;
+    }
+    f->truncated = f->truncated || st->truncated;
+    if (st->first_ts_ns && (f->first_ts_ns == 0 || st->first_ts_ns < f->first_ts_ns))
+        f->first_ts_ns = st->first_ts_ns;
+    if (st->last_ts_ns > f->last_ts_ns) f->last_ts_ns = st->last_ts_ns;
+}
+
+static void rp__progress(rp__conv *c, uint64_t done, uint64_t msgs, bool force)
+{
+    uint64_t now = rp_now_ns();
+    if (!force && now < c->next_draw) return;
+    c->next_draw = now + RP__PROGRESS_NS;
+    double secs = (double)(now - c->t0) / 1e9;
+    double rate = secs > 0 ? (double)done / secs : 0;
+    char d[32], t[32], r[32];
+    rp_report_bytes(d, sizeof d, (double)done);
+    rp_report_bytes(r, sizeof r, rate);
+    if (c->total_size) {
+        rp_report_bytes(t, sizeof t, (double)c->total_size);
+        double pct = 100.0 * (double)done / (double)c->total_size;
+        if (pct > 100) pct = 100;
+        double eta = rate > 0 && c->total_size > done ? (double)(c->total_size - done) / rate : 0;
+        fprintf(stderr, "\rconvert: %s / %s  %5.1f%%  %" PRIu64 " msgs  %s/s  ETA %.0fs\033[K", d,
+                t, pct, msgs, r, eta);
+    } else {
+        fprintf(stderr, "\rconvert: %s  %" PRIu64 " msgs  %s/s\033[K", d, msgs, r);
+    }
+    fflush(stderr);
+    c->drawn = true;
+}
+
+/* The writer's failure as a message naming the output. */
+static int rp__write_fail(rp__conv *c, int rc)
+{
+    if (rc == RA_EIO)
+        snprintf(c->err, c->errlen, "%s: write error: %s", c->o->output,
+                 errno ? strerror(errno) : "I/O error");
+    else
+        snprintf(c->err, c->errlen, "%s: cannot write: %s", c->o->output, ra_strerror(rc));
+    return RP_CONVERT_EOUTPUT;
+}
+
+/* Copies one opened source into the writer. @return RP_CONVERT_OK or an error (c->err set). */
+static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map, uint64_t before)
+{
+    rp_convert_result *res = c->res;
+    rp_message m;
+    rp_mark k;
+    unsigned tick = 0;
+    for (;;) {
+        if (atomic_load_explicit(&rp__stop, memory_order_relaxed)) { /* see rp_convert_stop */
+            snprintf(c->err, c->errlen, "interrupted: %s not written", c->o->output);
+            return RP_CONVERT_STOPPED;
+        }
+        int ev = rp_source_next_event(s, &m, &k);
+        if (ev == 0) break;
+        if (ev < 0) {
+            snprintf(c->err, c->errlen, "%s", rp_source_error(s));
+            return RP_CONVERT_EINPUT;
+        }
+        int rc;
+        uint32_t id;
+        if (ev == 2) {
+            if (rp__map_stream(c, map, s, k.stream, &id) != 0) return RP_CONVERT_EOUTPUT;
+            ra_tick_mark tm = {
+                .ts_ns = k.ts_ns,
+                .seq = k.seq,
+                .stream = id,
+                .count = k.count,
+                .flags = (uint16_t)((k.heartbeat ? RA_TICK_MARK_HEARTBEAT : 0) |
+                                    (k.end_of_session ? RA_TICK_MARK_END_OF_SESSION : 0)),
+                .framing = k.framing == RP_FRAMING_MOLDUDP64 ? RA_TICK_FRAMING_MOLDUDP64
+                           : k.framing == RP_FRAMING_IEXTP   ? RA_TICK_FRAMING_IEXTP
+                                                             : RA_TICK_FRAMING_UNKNOWN};
+            rc = ra_tick_write_mark(c->w, &tm);
+            res->marks++;
+        } else {
+            if (rp__map_stream(c, map, s, m.stream, &id) != 0) return RP_CONVERT_EOUTPUT;
+            ra_tick_record rec = {.ts_ns = m.ts_ns,
+                                  .seq = m.seq,
+                                  .data = m.data,
+                                  .len = m.len,
+                                  .stream = id,
+                                  .type = m.type};
+            rc = ra_tick_write(c->w, &rec);
+            res->msg_bytes += m.len;
+            if (m.type == RP_TYPE_NONE) res->untyped++;
+        }
+        if (rc == RA_ETOOBIG) {
+            snprintf(c->err, c->errlen,
+                     "%s: a message of %" PRIu32 " bytes is larger than a tick file allows", path,
+                     m.len);
+            return RP_CONVERT_EINPUT;
+        }
+        if (rc != RA_OK) return rp__write_fail(c, rc);
+        if (c->o->progress && (++tick & 4095u) == 0)
+            rp__progress(c, before + rp_source_offset(s),
+                         res->feed.messages + rp_source_stats(s)->messages, false);
+    }
+    const rp_feed_stats *st = rp_source_stats(s);
+    if (st->truncated) {
+        if (c->o->strict) {
+            snprintf(c->err, c->errlen,
+                     "%s: the input ends inside its last record (truncated after %" PRIu64
+                     " bytes; --strict)",
+                     path, st->bytes);
+            return RP_CONVERT_EINPUT;
+        }
+        rp__warn(res, path, "the last record is truncated (converted what precedes it)");
+    }
+    rp__sum(res, st);
+    res->in_bytes += st->bytes;
+    uint64_t size = rp_source_size(s);
+    res->in_size += size ? size : rp_source_offset(s);
+    return RP_CONVERT_OK;
+}
+
+/* The writer's sink: the output FILE, counting what it is given. */
+static int rp__sink(void *ctx, const void *buf, size_t len)
+{
+    rp__conv *c = ctx;
+    if (c->abandon) return -1;
+    if (fwrite(buf, 1, len, c->out) != len) return -1;
+    c->res->out_bytes += len;
+    return 0;
+}
+
+/* Creates the temporary output beside o->output (or takes stdout).
+ * @return 0, or -1 with c->err set. */
+static int rp__create_output(rp__conv *c)
+{
+    const char *out = c->o->output;
+    if (strcmp(out, "-") == 0) {
+        c->out = stdout;
+        return 0;
+    }
+    size_t n = strlen(out);
+    c->tmp = malloc(n + 16);
+    if (!c->tmp) {
+        snprintf(c->err, c->errlen, "%s: out of memory", out);
+        return -1;
+    }
+    snprintf(c->tmp, n + 16, "%s.tmp.XXXXXX", out);
+    int fd = mkstemp(c->tmp);
+    if (fd < 0) {
+        snprintf(c->err, c->errlen, "%s: cannot create a temporary file: %s", out, strerror(errno));
+        free(c->tmp);
+        c->tmp = NULL;
+        return -1;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || !(c->out = fdopen(fd, "wb"))) {
+        snprintf(c->err, c->errlen, "%s: %s", c->tmp, strerror(errno));
+        close(fd);
+        unlink(c->tmp);
+        free(c->tmp);
+        c->tmp = NULL;
+        return -1;
+    }
+    setvbuf(c->out, NULL, _IOFBF, RP__OUT_BUF);
+    return 0;
+}
+
+int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    rp__conv c = {.o = o, .res = res, .err = err, .errlen = errlen};
+    c.t0 = rp_now_ns();
+    c.next_draw = c.t0 + RP__PROGRESS_NS;
+    int rc = RP_CONVERT_EINPUT;
+    rp_source **srcs = calloc(o->ninputs ? o->ninputs : 1, sizeof *srcs);
+    if (!srcs) {
+        snprintf(err, errlen, "out of memory");
+        return RP_CONVERT_EINPUT;
+    }
+    uint32_t max_payload = RA_TICK_DEFAULT_PAYLOAD;
+    bool sizes_known = true;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        if (rp_source_open(&srcs[i], o->inputs[i], &o->src, err, errlen) != 0) goto out;
+        rp__note_name(res->formats, sizeof res->formats, rp_source_format_name(srcs[i]));
+        res->in_compressed = res->in_compressed || rp_source_compressed(srcs[i]);
+        const ra_tick_info *ti = rp_source_tick_info(srcs[i]);
+        if (ti && ti->max_payload > max_payload) max_payload = ti->max_payload;
+        uint64_t size = rp_source_size(srcs[i]);
+        if (!size) sizes_known = false;
+        c.total_size += size;
+    }
+    if (!sizes_known) c.total_size = 0;
+
+    rc = RP_CONVERT_EOUTPUT;
+    if (rp__create_output(&c) != 0) goto out;
+    char creator[64], framing[16] = "";
+    snprintf(creator, sizeof creator, "replay (ringalloc %s)", ra_version_string());
+    if (o->src.framing == RP_FRAMING_UDP) snprintf(framing, sizeof framing, "udp");
+    if (o->src.framing == RP_FRAMING_MOLDUDP64) snprintf(framing, sizeof framing, "moldudp64");
+    if (o->src.framing == RP_FRAMING_IEXTP) snprintf(framing, sizeof framing, "iextp");
+    ra_tick_writer_config wc = {.compress = o->compress,
+                                .level = o->level,
+                                .workers = o->workers,
+                                .frame_bytes = o->frame_size,
+                                .max_payload = max_payload,
+                                .source_format = res->formats,
+                                .framing = framing,
+                                .creator = creator};
+    int wrc = ra_tick_writer_open_sink(&c.w, rp__sink, &c, &wc);
+    if (wrc != RA_OK) {
+        snprintf(err, errlen, "%s: cannot write a tick file: %s", o->output,
+                 wrc == RA_EINVAL ? "bad settings (zstd level?)" : ra_strerror(wrc));
+        goto out;
+    }
+    uint64_t before = 0;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        rp__idmap map = {.identity = i == 0};
+        rp_streams_init(&map.table, (size_t)1 << 22);
+        rc = rp__copy(&c, srcs[i], o->inputs[i], &map, before);
+        rp_streams_free(&map.table);
+        if (rc != RP_CONVERT_OK) goto out;
+        uint64_t size = rp_source_size(srcs[i]);
+        before += size ? size : rp_source_offset(srcs[i]);
+        rp_source_close(srcs[i]);
+        srcs[i] = NULL;
+    }
+    /* close() adds the end record (32-byte header + 16) and, compressed, ends the last frame
+     * (never empty: it holds the end record); the writer is gone afterwards */
+    ra_tick_writer_stats ws;
+    ra_tick_writer_get_stats(c.w, &ws);
+    res->rtk_bytes = ws.bytes_in + RA_TICK_REC_HDR + 16;
+    res->frames = ws.frames + (o->compress ? 1 : 0);
+    wrc = ra_tick_writer_close(c.w);
+    c.w = NULL;
+    if (fflush(c.out) != 0 && wrc == RA_OK) wrc = RA_EIO;
+    if (wrc != RA_OK) {
+        rc = rp__write_fail(&c, wrc);
+        goto out;
+    }
+    rc = RP_CONVERT_OK;
+out:
+    if (c.drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    if (c.w) { /* after an error: the output is discarded, and a reader of stdout sees a cut file */
+        c.abandon = true;
+        (void)ra_tick_writer_close(c.w);
+    }
+    if (c.out && c.out != stdout) {
+        if (fclose(c.out) != 0 && rc == RP_CONVERT_OK) {
+            snprintf(err, errlen, "%s: write error: %s", o->output, strerror(errno));
+            rc = RP_CONVERT_EOUTPUT;
+        }
+        if (rc == RP_CONVERT_OK && rename(c.tmp, o->output) != 0) {
+            snprintf(err, errlen, "%s: cannot rename %s into place: %s", o->output, c.tmp,
+                     strerror(errno));
+            rc = RP_CONVERT_EOUTPUT;
+        }
+        if (rc != RP_CONVERT_OK) unlink(c.tmp);
+    }
+    free(c.tmp);
+    for (size_t i = 0; i < o->ninputs; i++) rp_source_close(srcs[i]);
+    free(srcs);
+    res->seconds = (double)(rp_now_ns() - c.t0) / 1e9;
+    return rc;
+}
+
+/* ---- reports ------------------------------------------------------------------------------- */
+
+static double rp__ratio(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : 0.0;
+}
+
+void rp_convert_report_human(FILE *f, const rp_convert_opts *o, const rp_convert_result *r)
+{
+    const rp_feed_stats *fd = &r->feed;
+    char a[32], b[32], c[32], d[32];
+    fprintf(f, "convert: %s (%s tick file%s) from %zu input%s (%s%s)\n", o->output,
+            o->compress ? "zstd" : "plain", o->compress ? "" : ", uncompressed", o->ninputs,
+            o->ninputs == 1 ? "" : "s", r->formats, r->in_compressed ? ", zstd" : "");
+    fprintf(f,
+            "         %" PRIu64 " messages, %" PRIu64 " marks, %" PRIu64 " streams, %" PRIu64
+            " heartbeats, %" PRIu64 " gaps (%" PRIu64 " missing), %" PRIu64 " backward\n",
+            fd->messages, r->marks, r->streams, fd->heartbeats, fd->gaps, fd->missing,
+            fd->backward);
+    rp_report_by_type_line(f, "         by type: ", fd->by_type, fd->type_is_char);
+    rp_report_bytes(a, sizeof a, (double)r->in_size);
+    rp_report_bytes(b, sizeof b, (double)r->in_bytes);
+    rp_report_bytes(c, sizeof c, (double)r->rtk_bytes);
+    rp_report_bytes(d, sizeof d, (double)r->out_bytes);
+    fprintf(f, "Size:    input %s (%s decompressed) -> .rtk %s -> written %s\n", a, b, c, d);
+    fprintf(f, "         compression ratio %.2f (.rtk / written), output/input %.2f",
+            rp__ratio(r->rtk_bytes, r->out_bytes), rp__ratio(r->out_bytes, r->in_size));
+    if (o->compress) fprintf(f, ", %" PRIu64 " zstd frame%s", r->frames, r->frames == 1 ? "" : "s");
+    fputc('\n', f);
+    double secs = r->seconds > 0 ? r->seconds : 0;
+    fprintf(f, "Rate:    %.3f s, %.1f MB/s of input (decompressed), %.0f messages/s\n", secs,
+            secs > 0 ? (double)r->in_bytes / 1e6 / secs : 0.0,
+            secs > 0 ? (double)fd->messages / secs : 0.0);
+}
+
+int rp_convert_report_json(FILE *f, const rp_convert_opts *o, const rp_convert_result *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) return -1;
+    const rp_feed_stats *fd = &r->feed;
+    rp_json j;
+    rp_json_init(&j, mem);
+    rp_json_object_begin(&j, NULL);
+    rp_json_str(&j, "version", ra_version_string());
+    rp_json_str(&j, "output", o->output);
+    rp_json_bool(&j, "compressed", o->compress);
+    rp_json_array_begin(&j, "inputs");
+    for (size_t i = 0; i < o->ninputs; i++) rp_json_str(&j, NULL, o->inputs[i]);
+    rp_json_array_end(&j);
+    rp_json_str(&j, "formats", r->formats);
+    rp_json_bool(&j, "inputs_compressed", r->in_compressed);
+    rp_json_bool(&j, "truncated", fd->truncated);
+    rp_json_object_begin(&j, "feed");
+    rp_json_u64(&j, "messages", fd->messages);
+    rp_report_by_type_json(&j, "by_type", fd->by_type, fd->type_is_char);
+    rp_json_u64(&j, "untyped", r->untyped);
+    rp_json_u64(&j, "heartbeats", fd->heartbeats);
+    rp_json_u64(&j, "gaps", fd->gaps);
+    rp_json_u64(&j, "missing", fd->missing);
+    rp_json_u64(&j, "backward", fd->backward);
+    rp_json_u64(&j, "message_bytes", r->msg_bytes);
+    rp_json_u64(&j, "first_ts_ns", fd->first_ts_ns);
+    rp_json_u64(&j, "last_ts_ns", fd->last_ts_ns);
+    rp_json_object_end(&j);
+    rp_json_u64(&j, "marks", r->marks);
+    rp_json_u64(&j, "streams", r->streams);
+    rp_json_object_begin(&j, "size");
+    rp_json_u64(&j, "input", r->in_size);
+    rp_json_u64(&j, "input_decompressed", r->in_bytes);
+    rp_json_u64(&j, "rtk", r->rtk_bytes);
+    rp_json_u64(&j, "output", r->out_bytes);
+    rp_json_u64(&j, "frames", r->frames);
+    rp_json_f64(&j, "compression_ratio", rp__ratio(r->rtk_bytes, r->out_bytes), 3);
+    rp_json_f64(&j, "output_to_input", rp__ratio(r->out_bytes, r->in_size), 3);
+    rp_json_object_end(&j);
+    rp_json_object_begin(&j, "throughput");
+    rp_json_f64(&j, "seconds", r->seconds, 6);
+    rp_json_f64(&j, "mb_per_sec", r->seconds > 0 ? (double)r->in_bytes / 1e6 / r->seconds : 0, 3);
+    rp_json_f64(&j, "msgs_per_sec", r->seconds > 0 ? (double)fd->messages / r->seconds : 0, 1);
+    rp_json_object_end(&j);
+    rp_json_object_end(&j);
+    return rp_report_emit(f, mem, &buf, &len);
+}

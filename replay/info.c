@@ -1,0 +1,266 @@
+/* info.c - `replay info`: describe inputs (format, counts, gaps, time span) without a ring
+ *
+ * Design notes
+ * - Cheap by construction: one pass of rp_source_next_event() over each input, counting. No
+ *   ring, no threads, no per-message clock reads; the cost is the input layer's own (reading,
+ *   decompressing, framing), which is the floor for any tool that must count every message.
+ * - The counts are the input layer's, so they are the ones a replay reports (DESIGN.md rules);
+ *   `marks` counts sequenced packets (for a tick file: its mark records).
+ * - Timestamps print as UTC date and time, except those below one day, which are ITCH times of
+ *   day (ns since midnight) and print as such.
+ * - --dump writes one line per message and mark (payload in hex): a byte-exact, diffable view of
+ *   what an input holds, used by the tests to compare a capture with its converted tick file.
+ */
+#include "info.h"
+
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+#include "run.h"
+
+#define RP__DAY_NS (86400ull * 1000000000ull)
+
+/* One --dump line for a message. @return 0, or -1 when the write failed. */
+static int rp__dump_msg(FILE *f, const rp_message *m)
+{
+    static const char hexd[] = "0123456789abcdef";
+    char line[160];
+    int n = snprintf(line, sizeof line, "D %" PRIu32 " %" PRIu64 " %" PRIu64 " 0x%04x %" PRIu32 " ",
+                     m->stream, m->seq, m->ts_ns, (unsigned)m->type, m->len);
+    if (n < 0 || fwrite(line, 1, (size_t)n, f) != (size_t)n) return -1;
+    char hex[512];
+    for (uint32_t i = 0; i < m->len;) {
+        size_t k = 0;
+        for (; i < m->len && k + 2 <= sizeof hex; i++) {
+            hex[k++] = hexd[m->data[i] >> 4];
+            hex[k++] = hexd[m->data[i] & 15];
+        }
+        if (fwrite(hex, 1, k, f) != k) return -1;
+    }
+    return fputc('\n', f) == EOF ? -1 : 0;
+}
+
+static int rp__dump_mark(FILE *f, const rp_mark *k)
+{
+    return fprintf(f, "M %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %s\n", k->stream, k->seq,
+                   k->ts_ns, k->count,
+                   k->end_of_session ? "eos"
+                   : k->heartbeat    ? "hb"
+                                     : "-") < 0
+               ? -1
+               : 0;
+}
+
+static void rp__copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+int rp_info_read(const char *path, const rp_source_opts *opts, FILE *dump, rp_info_file *out,
+                 char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->path = path;
+    uint64_t t0 = rp_now_ns();
+    rp_source *s;
+    if (rp_source_open(&s, path, opts, err, errlen) != 0) return -1;
+    rp_message m;
+    rp_mark k;
+    int ev;
+    while ((ev = rp_source_next_event(s, &m, &k)) > 0) {
+        if (ev == 2) {
+            out->marks++;
+            if (dump && rp__dump_mark(dump, &k) != 0) goto dump_fail;
+            continue;
+        }
+        out->msg_bytes += m.len;
+        if (m.type == RP_TYPE_NONE) out->untyped++;
+        if (dump && rp__dump_msg(dump, &m) != 0) goto dump_fail;
+    }
+    if (ev < 0) {
+        snprintf(err, errlen, "%s", rp_source_error(s));
+        rp_source_close(s);
+        return -1;
+    }
+    out->feed = *rp_source_stats(s);
+    rp__copy_str(out->format, sizeof out->format, rp_source_format_name(s));
+    rp__copy_str(out->framing, sizeof out->framing, rp_source_framing_name(s));
+    out->compressed = rp_source_compressed(s);
+    out->linktype = rp_source_linktype(s);
+    if (out->linktype >= 0)
+        rp__copy_str(out->linkname, sizeof out->linkname, pcap_datalink_val_to_name(out->linktype));
+    out->size = rp_source_size(s);
+    if (!out->size) out->size = rp_source_offset(s);
+    const ra_tick_info *ti = rp_source_tick_info(s);
+    if (ti) {
+        out->rtk = true;
+        out->version_major = ti->version_major;
+        out->version_minor = ti->version_minor;
+        out->created_ns = ti->created_ns;
+        out->max_payload = ti->max_payload;
+        out->streams = ti->nstreams;
+        rp__copy_str(out->creator, sizeof out->creator, ti->creator);
+        rp__copy_str(out->source_format, sizeof out->source_format, ti->source_format);
+        rp__copy_str(out->header_framing, sizeof out->header_framing, ti->framing);
+    }
+    rp_source_close(s);
+    out->seconds = (double)(rp_now_ns() - t0) / 1e9;
+    return 0;
+dump_fail:
+    snprintf(err, errlen, "%s: cannot write the dump", path);
+    rp_source_close(s);
+    return -1;
+}
+
+/* ---- reports ------------------------------------------------------------------------------- */
+
+/* A timestamp: UTC date and time with ns, or an ITCH time of day (below one day). */
+static void rp__ts(char *buf, size_t cap, uint64_t ns)
+{
+    if (ns < RP__DAY_NS) {
+        uint64_t s = ns / 1000000000u;
+        snprintf(buf, cap, "%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 ".%09" PRIu64 " (time of day)",
+                 s / 3600, s / 60 % 60, s % 60, ns % 1000000000u);
+        return;
+    }
+    time_t t = (time_t)(ns / 1000000000u);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(buf, cap, "%" PRIu64 " ns", ns);
+        return;
+    }
+    char d[32];
+    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, cap, "%s.%09" PRIu64 "Z", d, ns % 1000000000u);
+}
+
+static uint64_t rp__span(const rp_feed_stats *f)
+{
+    return f->last_ts_ns > f->first_ts_ns ? f->last_ts_ns - f->first_ts_ns : 0;
+}
+
+static double rp__ratio(const rp_info_file *i)
+{
+    return i->compressed && i->size ? (double)i->feed.bytes / (double)i->size : 1.0;
+}
+
+void rp_info_report_human(FILE *f, const rp_info_file *files, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const rp_info_file *i = &files[k];
+        const rp_feed_stats *fd = &i->feed;
+        char a[64], b[64];
+        fprintf(f, "%s: %s", i->path, i->format);
+        if (i->rtk) fprintf(f, " %u.%u", (unsigned)i->version_major, (unsigned)i->version_minor);
+        if (i->compressed)
+            fprintf(f, ", zstd (%" PRIu64 " -> %" PRIu64 " bytes, ratio %.2f)\n", i->size,
+                    fd->bytes, rp__ratio(i));
+        else
+            fprintf(f, ", not compressed, %" PRIu64 " bytes\n", fd->bytes);
+        if (i->rtk) {
+            rp__ts(a, sizeof a, i->created_ns);
+            fprintf(f, "  tick file:  from %s%s%s, by %s, created %s, %" PRIu64 " streams\n",
+                    i->source_format[0] ? i->source_format : "?", i->header_framing[0] ? " / " : "",
+                    i->header_framing, i->creator[0] ? i->creator : "?", a, i->streams);
+        }
+        if (i->linktype >= 0)
+            fprintf(f, "  link type:  %d (%s)\n", i->linktype, i->linkname[0] ? i->linkname : "?");
+        fprintf(f, "  framing:    %s\n", i->framing);
+        fprintf(f,
+                "  packets:    %" PRIu64 "%s, %" PRIu64 " sequenced (marks), %" PRIu64
+                " decode errors",
+                fd->packets, i->rtk ? " records" : "", i->marks, fd->decode_errors);
+        if (fd->fragments || fd->non_udp)
+            fprintf(f, ", skipped %" PRIu64 " fragments and %" PRIu64 " non-UDP", fd->fragments,
+                    fd->non_udp);
+        fprintf(f, ", truncated: %s\n", fd->truncated ? "yes" : "no");
+        fprintf(f,
+                "  messages:   %" PRIu64 " (%" PRIu64 " bytes, %" PRIu64 " untyped), %" PRIu64
+                " heartbeats, %" PRIu64 " gaps (%" PRIu64 " missing), %" PRIu64 " backward\n",
+                fd->messages, i->msg_bytes, i->untyped, fd->heartbeats, fd->gaps, fd->missing,
+                fd->backward);
+        rp_report_by_type_line(f, "  by type:    ", fd->by_type, fd->type_is_char);
+        if (fd->first_ts_ns || fd->last_ts_ns) {
+            rp__ts(a, sizeof a, fd->first_ts_ns);
+            rp__ts(b, sizeof b, fd->last_ts_ns);
+            fprintf(f, "  time:       %s .. %s (%.6f s)\n", a, b, (double)rp__span(fd) / 1e9);
+        } else {
+            fprintf(f, "  time:       no timestamps\n");
+        }
+        fprintf(f, "  read in:    %.3f s (%.1f MB/s)\n", i->seconds,
+                i->seconds > 0 ? (double)fd->bytes / 1e6 / i->seconds : 0.0);
+    }
+}
+
+int rp_info_report_json(FILE *f, const rp_info_file *files, size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) return -1;
+    rp_json j;
+    rp_json_init(&j, mem);
+    rp_json_object_begin(&j, NULL);
+    rp_json_str(&j, "version", ra_version_string());
+    rp_json_array_begin(&j, "files");
+    for (size_t k = 0; k < n; k++) {
+        const rp_info_file *i = &files[k];
+        const rp_feed_stats *fd = &i->feed;
+        rp_json_object_begin(&j, NULL);
+        rp_json_str(&j, "file", i->path);
+        rp_json_str(&j, "format", i->format);
+        rp_json_bool(&j, "compressed", i->compressed);
+        rp_json_u64(&j, "size", i->size);
+        rp_json_u64(&j, "bytes", fd->bytes);
+        rp_json_f64(&j, "compression_ratio", rp__ratio(i), 3);
+        if (i->linktype >= 0) {
+            rp_json_i64(&j, "link_type", i->linktype);
+            rp_json_str(&j, "link_name", i->linkname);
+        } else {
+            rp_json_null(&j, "link_type");
+            rp_json_null(&j, "link_name");
+        }
+        rp_json_str(&j, "framing", i->framing);
+        rp_json_u64(&j, "packets", fd->packets);
+        rp_json_u64(&j, "marks", i->marks);
+        rp_json_u64(&j, "messages", fd->messages);
+        rp_json_u64(&j, "message_bytes", i->msg_bytes);
+        rp_json_u64(&j, "untyped", i->untyped);
+        rp_report_by_type_json(&j, "by_type", fd->by_type, fd->type_is_char);
+        rp_json_u64(&j, "heartbeats", fd->heartbeats);
+        rp_json_u64(&j, "gaps", fd->gaps);
+        rp_json_u64(&j, "missing", fd->missing);
+        rp_json_u64(&j, "backward", fd->backward);
+        rp_json_u64(&j, "decode_errors", fd->decode_errors);
+        rp_json_u64(&j, "fragments", fd->fragments);
+        rp_json_u64(&j, "non_udp", fd->non_udp);
+        rp_json_bool(&j, "truncated", fd->truncated);
+        rp_json_u64(&j, "first_ts_ns", fd->first_ts_ns);
+        rp_json_u64(&j, "last_ts_ns", fd->last_ts_ns);
+        rp_json_u64(&j, "span_ns", rp__span(fd));
+        rp_json_f64(&j, "seconds", i->seconds, 6);
+        if (i->rtk) {
+            char v[16];
+            snprintf(v, sizeof v, "%u.%u", (unsigned)i->version_major, (unsigned)i->version_minor);
+            rp_json_object_begin(&j, "tick_file");
+            rp_json_str(&j, "version", v);
+            rp_json_u64(&j, "created_ns", i->created_ns);
+            rp_json_str(&j, "creator", i->creator);
+            rp_json_str(&j, "source_format", i->source_format);
+            rp_json_str(&j, "framing", i->header_framing);
+            rp_json_u64(&j, "streams", i->streams);
+            rp_json_u64(&j, "max_payload", i->max_payload);
+            rp_json_object_end(&j);
+        } else {
+            rp_json_null(&j, "tick_file");
+        }
+        rp_json_object_end(&j);
+    }
+    rp_json_array_end(&j);
+    rp_json_object_end(&j);
+    return rp_report_emit(f, mem, &buf, &len);
+}
