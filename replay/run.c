@@ -7,10 +7,19 @@
  *   Every reader is initialised (RA_START_OLDEST) before the producer starts, so each one's start
  *   sequence is 0 and at the end read + lost must equal the ring's published count.
  * - Record layout: [8-byte CLOCK_MONOTONIC publish stamp][message], ts_ns = capture timestamp,
- *   type = message type (see RP_STAMP_BYTES in run.h). The stamp is taken after the payload copy,
- *   just before commit, so latency covers commit -> reader copy -> reader clock read. Keeping the
- *   capture time in ts_ns means any ring consumer sees the market timestamp where it expects it;
- *   the cost is 8 bytes per record, which ring.published_bytes includes.
+ *   type = message type (see RP_STAMP_BYTES in run.h). Keeping the capture time in ts_ns means
+ *   any ring consumer sees the market timestamp where it expects it; the cost is 8 bytes per
+ *   record, which ring.published_bytes includes.
+ * - The stamp. In paced modes it is read for every message, after the payload copy, just before
+ *   commit. At max speed a clock read (20-35 ns on the VMs measured) cost as much as the rest of
+ *   the producer's per-message work, so the stamp is reused for up to RP__STAMP_EVERY messages,
+ *   and refreshed whenever the source did I/O or decompression since it was taken
+ *   (rp_source_fill() moved): between a stamp and a commit that uses it there is only in-memory
+ *   splitting and publishing of those few messages (well under a microsecond), never a read.
+ *   Latency is then overstated by at most that. Readers likewise read the clock once for a burst
+ *   of up to RP__STAMP_EVERY back-to-back reads at max speed without --reader-delay-ns (it is
+ *   then understated by at most the copies of that burst), and for every message otherwise.
+ *   Both errors are a fraction of a microsecond; docs/replay.md says so.
  * - Continuity: readers check seq strictly increasing and count the sequence numbers they never
  *   saw (`skipped`); the run is verified when, for every reader, skipped == lost (the ring's own
  *   count), read + lost == published and no seq went backwards.
@@ -47,6 +56,7 @@ static atomic_int rp__stop;
 #define RP__SLEEP_SLICE_NS 50000000u
 #define RP__PROGRESS_NS    250000000u
 #define RP__READER_BUF     (65536u + RP_STAMP_BYTES)
+#define RP__STAMP_EVERY    8u /* max speed: messages that may share one publish stamp */
 
 typedef struct rp__run rp__run;
 
@@ -220,6 +230,7 @@ static void *rp__producer(void *arg)
     const rp_run_config *cfg = x->cfg;
     rp_run_result *res = x->res;
     rp_pace pace = cfg->pace;
+    const bool paced = pace.mode != RP_PACE_MAX;
     bool anchored = false, done = false;
     uint64_t index = 0, max_ts = 0, bytes_before = 0;
 
@@ -242,6 +253,8 @@ static void *rp__producer(void *arg)
             res->compressed = res->compressed || rp_source_compressed(s);
             rp_message m;
             int rc = 0;
+            uint64_t stamp = 0, stamp_fill = UINT64_MAX; /* see "The stamp" in the notes */
+            unsigned stamp_uses = RP__STAMP_EVERY;
             for (;;) {
                 if (cfg->limit && index >= cfg->limit) {
                     res->limited = done = true;
@@ -259,15 +272,20 @@ static void *rp__producer(void *arg)
                     pace.start_ns = rp_now_ns();
                     if (pace.mode == RP_PACE_SPEED && m.ts_ns == 0) res->no_timestamps = true;
                 }
-                if (pace.mode != RP_PACE_MAX)
-                    rp__sleep_until(rp_pace_target(&pace, pass, index, m.ts_ns));
+                if (paced) rp__sleep_until(rp_pace_target(&pace, pass, index, m.ts_ns));
                 if (pass == 0 && m.ts_ns > max_ts) max_ts = m.ts_ns;
                 /* too big for the ring: reserve refuses it and the ring counts it (too_big) */
                 if (m.len <= UINT32_MAX - RP_STAMP_BYTES) {
                     unsigned char *p = ra_ring_reserve(x->ring, m.len + RP_STAMP_BYTES);
                     if (p) {
                         if (m.len) memcpy(p + RP_STAMP_BYTES, m.data, m.len);
-                        uint64_t stamp = rp_now_ns();
+                        uint64_t fill = rp_source_fill(s);
+                        if (paced || fill != stamp_fill || stamp_uses >= RP__STAMP_EVERY) {
+                            stamp = rp_now_ns();
+                            stamp_fill = fill;
+                            stamp_uses = 0;
+                        }
+                        stamp_uses++;
                         memcpy(p, &stamp, sizeof(stamp));
                         ra_ring_commit(x->ring, m.len + RP_STAMP_BYTES, m.type, m.ts_ns);
                     }
@@ -275,7 +293,7 @@ static void *rp__producer(void *arg)
                 if (m.type == RP_TYPE_NONE) res->untyped++;
                 res->msg_bytes += m.len;
                 index++;
-                if (pace.mode != RP_PACE_MAX || (index & 255u) == 0) { /* cheap next to sleeps */
+                if (paced || (index & 255u) == 0) { /* cheap next to sleeps */
                     atomic_store_explicit(&x->prog_msgs, index, memory_order_relaxed);
                     atomic_store_explicit(&x->prog_bytes, bytes_before + rp_source_offset(s),
                                           memory_order_relaxed);
@@ -356,15 +374,20 @@ static void *rp__reader_main(void *arg)
     rp__reader *r = arg;
     rp__run *x = r->run;
     rp_reader_result *o = r->out;
-    uint64_t expect = 0, delay = x->cfg->reader_delay_ns;
-    unsigned idle = 0;
+    uint64_t expect = 0, delay = x->cfg->reader_delay_ns, now = 0;
+    /* max speed without simulated work: one clock read serves a burst of up to RP__STAMP_EVERY
+     * back-to-back reads (see "The stamp"); otherwise one per message */
+    const bool amortize = delay == 0 && x->cfg->pace.mode == RP_PACE_MAX;
+    unsigned idle = 0, burst = 0;
     for (;;) {
         /* acquire: pairs with the producer's release, see the design notes */
         bool fin = atomic_load_explicit(&x->producer_done, memory_order_acquire);
         ra_msg m;
         int rc = ra_reader_read(&r->rd, r->buf, r->cap, &m);
         if (rc == RA_OK) {
-            uint64_t now = rp_now_ns(), stamp = 0;
+            if (burst == 0) now = rp_now_ns();
+            burst = amortize && burst + 1 < RP__STAMP_EVERY ? burst + 1 : 0;
+            uint64_t stamp = 0;
             if (m.len >= RP_STAMP_BYTES) memcpy(&stamp, r->buf, sizeof(stamp));
             rp_hist_record(o->latency, now > stamp ? now - stamp : 0);
             if (m.seq < expect)
@@ -373,9 +396,10 @@ static void *rp__reader_main(void *arg)
                 o->skipped += m.seq - expect;
             expect = m.seq + 1;
             idle = 0;
-            rp__publish_reader(r);
+            if (delay || (expect & 255u) == 0) rp__publish_reader(r); /* the monitor's view */
             if (delay) rp__work(delay);
         } else if (rc == RA_LAPPED) {
+            burst = 0;
             rp__publish_reader(r);
         } else if (rc == RA_ETOOBIG && m.len > r->cap) {
             /* the message stays unread: grow the buffer and read it again */
@@ -387,6 +411,8 @@ static void *rp__reader_main(void *arg)
             r->buf = nb;
             r->cap = m.len;
         } else if (rc == RA_EMPTY) {
+            burst = 0;
+            rp__publish_reader(r);
             if (fin) break;
             if (idle < RP__IDLE_SPINS) {
                 idle++;

@@ -55,6 +55,15 @@
     "expected pcap, pcapng, ITCH 5.0, a tick file (rtk), or any of them zstd-compressed"
 #define RP__PCAP_BUF (64u * 1024) /* stdio buffer of the FILE that libpcap reads */
 
+/* The last entry found in a stream table: most captures carry one flow and one session, so most
+ * packets find their stream with one memcmp instead of a hash and a probe. The pointer stays
+ * valid until the table gets a new entry, which only rp__lookup() adds (and then re-caches). */
+typedef struct rp__cache {
+    rp_stream *e;
+    uint8_t klen;
+    uint8_t key[RP_KEY_MAX];
+} rp__cache;
+
 struct rp_source {
     char name[256];
     rp_format fmt;
@@ -70,6 +79,7 @@ struct rp_source {
     bool failed, done, filtered, stamped;
 
     rp_streams flows, seqs;
+    rp__cache flow_cache, seq_cache; /* the last stream looked up in each table */
     uint32_t next_id;
     unsigned framings_seen; /* bit per rp_framing used */
     rp_gaps gaps;
@@ -549,17 +559,41 @@ static int rp__next_itch(rp_source *s, rp_message *m)
     }
 }
 
-/* The next message of the current packet. @return 1, or 0 when it has no more. */
-static int rp__next_in_packet(rp_source *s, rp_message *m)
+/* rp_streams_get() through the table's one-entry cache. */
+static rp_stream *rp__lookup(rp_streams *t, rp__cache *c, const uint8_t *key, size_t klen,
+                             bool *created)
+{
+    if (c->e && c->klen == klen && memcmp(c->key, key, klen) == 0) {
+        *created = false;
+        return c->e;
+    }
+    rp_stream *e = rp_streams_get(t, key, klen, created);
+    c->e = e;
+    if (e) {
+        c->klen = (uint8_t)klen;
+        memcpy(c->key, key, klen);
+    }
+    return e;
+}
+
+/* The next message of the current packet. The frame's lengths were all checked by
+ * rp_frame_decode(), so this walks them inline (rp_frame_next() with its checks, without the
+ * call: this is the per-message path). @return 1, or 0 when it has no more. */
+static inline int rp__next_in_packet(rp_source *s, rp_message *m)
 {
     if (s->kind == RP_FRAMING_UDP) {
         s->active = false;
         rp__deliver(s, m, s->udp, (uint32_t)s->udp_len, RP_TYPE_NONE, s->stream, s->seq_udp, s->ts);
         return 1;
     }
-    const uint8_t *msg;
-    uint16_t len;
-    while (rp_frame_next(&s->fr, &s->cur, &msg, &len)) {
+    const bool le = s->kind == RP_FRAMING_IEXTP;
+    while (s->cur.index < s->fr.complete && s->fr.body_len - s->cur.off >= 2) {
+        const uint8_t *q = s->fr.body + s->cur.off;
+        uint16_t len = le ? (uint16_t)(q[0] | q[1] << 8) : (uint16_t)(q[0] << 8 | q[1]);
+        if ((size_t)len > s->fr.body_len - s->cur.off - 2) break; /* cannot happen after decode */
+        const uint8_t *msg = q + 2;
+        s->cur.off += 2 + (size_t)len;
+        s->cur.index++;
         uint64_t seq = s->fr.first_seq + s->cur.index - 1;
         if (len == 0 ||
             (s->kind == RP_FRAMING_MOLDUDP64 && rp_itch_check(msg, len) == RP_ITCH_BADSIZE)) {
@@ -594,7 +628,8 @@ static int rp__packet(rp_source *s, const struct pcap_pkthdr *h, const uint8_t *
 
     uint8_t key[RP_KEY_MAX];
     bool created;
-    rp_stream *flow = rp_streams_get(&s->flows, key, rp_udp_flow_key(&u, key), &created);
+    rp_stream *flow =
+        rp__lookup(&s->flows, &s->flow_cache, key, rp_udp_flow_key(&u, key), &created);
     rp_framing kind = s->framing_opt;
     if (flow && created) flow->id = s->next_id++;
     if (kind == RP_FRAMING_AUTO) {
@@ -630,7 +665,7 @@ static int rp__packet(rp_source *s, const struct pcap_pkthdr *h, const uint8_t *
         }
         s->st.decode_errors++; /* the capture cut it: use the messages that are there */
     }
-    rp_stream *seq = rp_streams_get(&s->seqs, s->fr.key, s->fr.klen, &created);
+    rp_stream *seq = rp__lookup(&s->seqs, &s->seq_cache, s->fr.key, s->fr.klen, &created);
     if (seq && created) seq->id = s->next_id++;
     if (seq) {
         rp_seq_track(&seq->seq, s->fr.first_seq, s->fr.heartbeat ? 0 : s->fr.count, &s->gaps);
@@ -712,7 +747,7 @@ static void rp__rtk_mark(rp_source *s, const ra_tick_mark *k, rp_mark *out)
         uint8_t key[5] = {'S', (uint8_t)k->stream, (uint8_t)(k->stream >> 8),
                           (uint8_t)(k->stream >> 16), (uint8_t)(k->stream >> 24)};
         bool created;
-        rp_stream *q = rp_streams_get(&s->seqs, key, sizeof key, &created);
+        rp_stream *q = rp__lookup(&s->seqs, &s->seq_cache, key, sizeof key, &created);
         if (q) {
             rp_seq_track(&q->seq, k->seq, hb ? 0 : k->count, &s->gaps);
             s->st.gaps = s->gaps.gaps;
@@ -767,8 +802,10 @@ static int rp__next_rtk(rp_source *s, rp_message *m, rp_mark *mk)
     }
 }
 
-static int rp__next(rp_source *s, rp_message *m, rp_mark *mk)
+static inline int rp__next(rp_source *s, rp_message *m, rp_mark *mk)
 {
+    /* the common case first: the next message of a packet already set up */
+    if (s->active && !s->mark_ready && rp__next_in_packet(s, m)) return 1;
     if (s->failed) return -1;
     if (s->done) return 0;
     if (s->fmt == RP_FMT_ITCH) return rp__next_itch(s, m);
@@ -896,6 +933,11 @@ int rp_source_stream_desc(const rp_source *s, uint32_t id, char *buf, size_t cap
 const ra_tick_info *rp_source_tick_info(const rp_source *s)
 {
     return s->dec ? ra_tick_decoder_info(s->dec) : NULL;
+}
+
+uint64_t rp_source_fill(const rp_source *s)
+{
+    return s->z ? rp_zread_filled(s->z) : 0;
 }
 
 uint64_t rp_source_offset(const rp_source *s)

@@ -142,6 +142,13 @@ int rp_source_next_event(rp_source *s, rp_message *m, rp_mark *mk);
  * @return 0 with buf set (NUL-terminated, cut to cap), or -1 when the id is unknown. */
 int rp_source_stream_desc(const rp_source *s, uint32_t id, char *buf, size_t cap);
 
+/* rp_source_fill() : input bytes the source has read or decompressed so far (decompressed
+ * count; it moves exactly when the source did I/O or decompression, which may take time, and not
+ * while it splits what it already holds into messages). run.c refreshes its publish stamp when
+ * this moves.
+ * @return the count; never fails. */
+uint64_t rp_source_fill(const rp_source *s);
+
 /* rp_source_tick_info() : the tick file header of an rtk source.
  * @return the decoder's info (valid until rp_source_close()), or NULL for other formats. */
 const ra_tick_info *rp_source_tick_info(const rp_source *s);

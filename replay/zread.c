@@ -362,6 +362,11 @@ uint64_t rp_zread_offset(const rp_zread *z)
     return z->base + z->pos;
 }
 
+uint64_t rp_zread_filled(const rp_zread *z)
+{
+    return z->base + z->end;
+}
+
 uint64_t rp_zread_raw_offset(const rp_zread *z)
 {
     return z->raw;

@@ -53,6 +53,7 @@ FILE *rp_zread_fopen(rp_zread *z);
 
 uint64_t rp_zread_offset(const rp_zread *z);     /* decompressed bytes consumed */
 uint64_t rp_zread_raw_offset(const rp_zread *z); /* input (compressed) bytes read so far */
+uint64_t rp_zread_filled(const rp_zread *z);     /* decompressed bytes produced so far */
 bool rp_zread_compressed(const rp_zread *z);     /* zstd */
 bool rp_zread_at_eof(const rp_zread *z);         /* end of input reached and all of it consumed */
 bool rp_zread_truncated(const rp_zread *z);      /* the input ended inside a zstd frame */

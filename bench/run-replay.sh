@@ -1,0 +1,149 @@
+#!/bin/sh
+# run-replay.sh - replay's input speed against its floors, side by side in one run (make bench)
+#
+# On a capture made by `replay gen` (REPLAY_BENCH_MESSAGES, default 5 million messages):
+#   .pcap.zst   replay --speed max          vs  zstd -d of the same file to /dev/null
+#   .pcap       replay --speed max          vs  a bare libpcap pcap_next_ex loop (bench_pcaploop)
+#   .rtk.zst    replay --speed max          vs  zstd -d of it
+# each with the default one reader and with --readers 0 (publish only), and peak RSS of replay
+# on the capture and on one four times larger (memory must not grow with file size).
+# Wall time of whole processes (fork to exit), median of REPLAY_BENCH_REPS runs (default 5),
+# page cache warm. Captures live in $BUILD/bench-data (generated once, not committed). Prints a
+# markdown table and MET / NOT MET lines for the goals, and writes them to
+# $BUILD/bench-replay.md. Not a test: numbers depend on the machine and its load (reported).
+set -u
+: "${BUILD:=build/release}"
+: "${REPLAY:=$(pwd)/$BUILD/replay}"
+: "${REPLAY_BENCH_MESSAGES:=5000000}"
+: "${REPLAY_BENCH_REPS:=5}"
+LOOP=$BUILD/bench/bench_pcaploop
+DATA=$BUILD/bench-data
+OUT=$BUILD/bench-replay.md
+for t in "$REPLAY" "$LOOP"; do
+    [ -x "$t" ] || { echo "run-replay: $t not built (make bench builds it)"; exit 1; }
+done
+command -v zstd >/dev/null 2>&1 || { echo "run-replay: the zstd CLI is needed"; exit 1; }
+if [ -x /usr/bin/time ]; then TIMECMD=/usr/bin/time; else TIMECMD=; fi
+mkdir -p "$DATA" || exit 1
+
+n1=$REPLAY_BENCH_MESSAGES
+n4=$((REPLAY_BENCH_MESSAGES * 4))
+small=$DATA/gen-$n1.pcap
+large=$DATA/gen-$n4.pcap
+
+# make_data N FILE : the capture and its .zst, .rtk.zst (kept between runs)
+make_data() {
+    if [ ! -s "$2" ]; then
+        echo "run-replay: generating $2 ($1 messages)"
+        "$REPLAY" gen --messages "$1" --seed 7 --symbols 64 -q -o "$2" || exit 1
+        rm -f "$2.zst" "${2%.pcap}.rtk.zst"
+    fi
+    [ -s "$2.zst" ] || zstd -q -f "$2" -o "$2.zst" || exit 1
+    [ -s "${2%.pcap}.rtk.zst" ] || "$REPLAY" convert -q "$2" -o "${2%.pcap}.rtk.zst" || exit 1
+}
+make_data "$n1" "$small"
+make_data "$n4" "$large"
+srtk=${small%.pcap}.rtk.zst
+lrtk=${large%.pcap}.rtk.zst
+cat "$small" "$small.zst" "$srtk" "$large.zst" >/dev/null # warm the page cache
+
+now_ns() { date +%s%N; }
+# one_run CMD... : runs it (stdout and stderr discarded); sets wall (seconds) and rss (KiB)
+one_run() {
+    t0=$(now_ns)
+    if [ -n "$TIMECMD" ]; then
+        "$TIMECMD" -f '%M' -o "$DATA/rss.txt" "$@" >/dev/null 2>&1
+        rc=$?
+        rss=$(tail -n 1 "$DATA/rss.txt")
+    else
+        "$@" >/dev/null 2>&1
+        rc=$?
+        rss=0
+    fi
+    t1=$(now_ns)
+    [ $rc -eq 0 ] || { echo "run-replay: '$*' failed (exit $rc)"; exit 1; }
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# measure NAME CMD... : median wall and max RSS over the repetitions -> $DATA/NAME.{wall,rss}
+measure() {
+    name=$1
+    shift
+    : >"$DATA/$name.walls"
+    : >"$DATA/$name.rsss"
+    i=0
+    while [ $i -lt "$REPLAY_BENCH_REPS" ]; do
+        one_run "$@"
+        echo "$wall" >>"$DATA/$name.walls"
+        echo "$rss" >>"$DATA/$name.rsss"
+        i=$((i + 1))
+    done
+    median <"$DATA/$name.walls" >"$DATA/$name.wall"
+    sort -n "$DATA/$name.rsss" | tail -n 1 >"$DATA/$name.rss"
+}
+get() { cat "$DATA/$1.$2"; }
+ratio() { awk -v a="$(get "$1" wall)" -v b="$(get "$2" wall)" 'BEGIN { printf "%.2f", a / b }'; }
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "run-replay: $(nproc) CPUs, load average $load_before; $REPLAY_BENCH_REPS runs each"
+measure zstd_pcap zstd -d -c "$small.zst"
+measure replay_pcapzst "$REPLAY" -q --speed max "$small.zst"
+measure replay0_pcapzst "$REPLAY" -q --speed max --readers 0 "$small.zst"
+measure pcaploop "$LOOP" "$small"
+measure replay_pcap "$REPLAY" -q --speed max "$small"
+measure replay0_pcap "$REPLAY" -q --speed max --readers 0 "$small"
+measure zstd_rtk zstd -d -c "$srtk"
+measure replay_rtkzst "$REPLAY" -q --speed max "$srtk"
+measure replay0_rtkzst "$REPLAY" -q --speed max --readers 0 "$srtk"
+measure info_pcapzst "$REPLAY" info "$small.zst"
+REPLAY_BENCH_REPS=1
+measure replay_large_pcapzst "$REPLAY" -q --speed max "$large.zst"
+measure replay_large_rtkzst "$REPLAY" -q --speed max "$lrtk"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+size() { wc -c <"$1" | tr -d ' '; }
+mb() { awk -v b="$1" -v s="$(get "$2" wall)" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
+msgs() { awk -v n="$n1" -v s="$(get "$1" wall)" 'BEGIN { printf "%.1f", n / 1e6 / s }'; }
+raw=$(size "$small")
+rtkraw=$("$REPLAY" info --json "$srtk" | awk -F': ' '/"bytes"/ { gsub(/[ ,]/, "", $2); print $2; exit }')
+[ -n "$rtkraw" ] || rtkraw=0
+row() { # label name floor_name decompressed_bytes
+    if [ -n "$3" ]; then r="$(ratio "$2" "$3")x"; else r=""; fi
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$(get "$2" wall)" "$r" "$(msgs "$2")" \
+        "$([ "$4" -gt 0 ] && mb "$4" "$2")" "$(awk -v k="$(get "$2" rss)" 'BEGIN { printf "%.1f", k / 1024 }')"
+}
+verdict() { # name floor goal label
+    awk -v r="$(ratio "$1" "$2")" -v g="$3" -v l="$4" \
+        'BEGIN { printf "%s: %s %.2fx (goal <= %.1fx)\n", (r <= g) ? "MET" : "NOT MET", l, r, g }'
+}
+{
+    echo "Captures: \`replay gen --messages $n1 --seed 7 --symbols 64\` ($raw bytes, $(size "$small.zst") as .pcap.zst, $(size "$srtk") as .rtk.zst), and the same with $n4 messages for RSS."
+    echo "$(nproc) CPUs; load average $load_before before, $load_after after; median of the runs, whole-process wall time, page cache warm."
+    echo
+    echo "| run | seconds | vs floor | M msgs/s | MB/s (decompressed) | peak RSS MiB |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+    row "zstd -d .pcap.zst > /dev/null (floor)" zstd_pcap "" "$raw"
+    row "replay .pcap.zst" replay_pcapzst zstd_pcap "$raw"
+    row "replay --readers 0 .pcap.zst" replay0_pcapzst zstd_pcap "$raw"
+    row "replay info .pcap.zst (no ring)" info_pcapzst zstd_pcap "$raw"
+    row "bench_pcaploop .pcap (floor)" pcaploop "" "$raw"
+    row "replay .pcap" replay_pcap pcaploop "$raw"
+    row "replay --readers 0 .pcap" replay0_pcap pcaploop "$raw"
+    row "zstd -d .rtk.zst > /dev/null (floor)" zstd_rtk "" "$rtkraw"
+    row "replay .rtk.zst" replay_rtkzst zstd_rtk "$rtkraw"
+    row "replay --readers 0 .rtk.zst" replay0_rtkzst zstd_rtk "$rtkraw"
+    printf '| replay .pcap.zst, 4x capture (%s msgs) | %s | | | | %s |\n' "$n4" \
+        "$(get replay_large_pcapzst wall)" "$(awk -v k="$(get replay_large_pcapzst rss)" 'BEGIN { printf "%.1f", k / 1024 }')"
+    printf '| replay .rtk.zst, 4x capture | %s | | | | %s |\n' "$(get replay_large_rtkzst wall)" \
+        "$(awk -v k="$(get replay_large_rtkzst rss)" 'BEGIN { printf "%.1f", k / 1024 }')"
+    echo
+    verdict replay_pcapzst zstd_pcap 1.3 "replay .pcap.zst vs zstd -d:"
+    verdict replay_pcap pcaploop 1.5 "replay .pcap vs bare pcap_next_ex loop:"
+    echo "info: replay .rtk.zst vs zstd -d: $(ratio replay_rtkzst zstd_rtk)x (no goal)"
+    awk -v a="$(get replay_pcapzst rss)" -v b="$(get replay_large_pcapzst rss)" \
+        -v c="$(get replay_rtkzst rss)" -v d="$(get replay_large_rtkzst rss)" 'BEGIN {
+        flat = b <= a * 1.05 + 1024 && d <= c * 1.05 + 1024
+        printf "%s: peak RSS flat: .pcap.zst %.1f -> %.1f MiB, .rtk.zst %.1f -> %.1f MiB for 4x the messages (goal: within 5%% + 1 MiB)\n",
+            flat ? "MET" : "NOT MET", a / 1024, b / 1024, c / 1024, d / 1024 }'
+} >"$OUT"
+cat "$OUT"
