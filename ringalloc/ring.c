@@ -463,23 +463,26 @@ __attribute__((noinline)) static int ra__write_slow(ra_ring *r, uint16_t type, u
     return RA_OK;
 }
 
-/* The fast path of write: overwrite mode, the record fits before the end of the data. It is
- * ra__reserve + copy + ra__publish with the cases that cannot happen here taken out. */
+/* The fast path of write: the record fits before the end of the data and, in backpressure
+ * mode, below the consumer's last known position. It is ra__reserve + copy + ra__publish with
+ * the cases that cannot happen here taken out; everything else takes ra__write_slow. */
 RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *p, uint32_t len)
 {
     uint64_t pos = r->tail, size = ra__rec_size(len);
-    uint64_t off = pos & r->mask;
-    if (__builtin_expect(len > r->max_msg || !p || size > r->capacity - off ||
-                             (r->flags & RA_RING_BACKPRESSURE),
-                         0))
+    uint64_t off = pos & r->mask, end = pos + size;
+    if (__builtin_expect(len > r->max_msg || !p || size > r->capacity - off, 0))
         return ra__write_slow(r, type, ts_ns, p, len);
-    uint64_t end = pos + size;
-    if (end - r->head > r->capacity) ra__retire(r, end);
-    if (end > r->intent) {
-        r->intent = end;
-        /* release + release fence: as in ra__reserve (intent before the data stores) */
-        atomic_store_explicit(&r->ctl->intent, end, memory_order_release);
-        atomic_thread_fence(memory_order_release);
+    if (r->flags & RA_RING_BACKPRESSURE) {
+        if (__builtin_expect(end - r->consumed > r->capacity, 0))
+            return ra__write_slow(r, type, ts_ns, p, len); /* reloads consumed, or refuses */
+    } else {
+        if (end - r->head > r->capacity) ra__retire(r, end);
+        if (end > r->intent) {
+            r->intent = end;
+            /* release + release fence: as in ra__reserve (intent before the data stores) */
+            atomic_store_explicit(&r->ctl->intent, end, memory_order_release);
+            atomic_thread_fence(memory_order_release);
+        }
     }
     __builtin_prefetch(r->data + ((end + RA__PREFETCH) & r->mask), 1, 3);
     unsigned char *rec = r->data + off;
