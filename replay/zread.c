@@ -22,13 +22,25 @@
  *   the caller's memory: a buffered FILE over the reader then costs no extra copy of the data.
  * - Under AddressSanitizer the unused part of the window is poisoned, so a parser reading past
  *   the bytes it was given is caught even though the window is larger.
+ * - Read-ahead. A zstd regular file is decompressed by a worker thread, RP__AHEAD_CHUNKS chunks
+ *   of RP__AHEAD_BYTES ahead of the reader, so that decompression (the floor of a .zst replay:
+ *   `zstd -d` speed) overlaps with the caller's parsing and publishing on another core. The
+ *   worker owns a shadow copy of the reader's input side (descriptor, compressed buffer, zstd
+ *   stream, raw count) and runs the same rp__inflate() on it; it hands filled chunks over under
+ *   a mutex, with their raw offset, and at the end its outcome (end, truncation inside a frame,
+ *   or the error message): the reader sees exactly the bytes and the outcome the synchronous
+ *   path would give, in the same order, one memcpy later. Only regular files get a worker
+ *   (reads there never block indefinitely, so closing early just waits for the chunk in hand);
+ *   pipes, FILE* and memory inputs decompress in the caller's thread. Memory: the chunks (1 MiB).
  */
 #include "zread.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -51,8 +63,10 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 
 enum rp__kind { RP__FD, RP__FILE, RP__MEM };
 
-#define RP__SLICE      4096        /* compressed bytes per ZSTD_decompressStream() call */
-#define RP__DIRECT_MIN (16u << 10) /* rp_zread_read() sizes that bypass an empty window */
+#define RP__SLICE        4096         /* compressed bytes per ZSTD_decompressStream() call */
+#define RP__AHEAD_CHUNKS 4u           /* read-ahead: chunks in flight */
+#define RP__AHEAD_BYTES  (256u << 10) /* read-ahead: decompressed bytes per chunk */
+#define RP__DIRECT_MIN   (16u << 10)  /* rp_zread_read() sizes that bypass an empty window */
 
 struct rp_zread {
     enum rp__kind kind;
@@ -72,9 +86,33 @@ struct rp_zread {
     ZSTD_DStream *ds;
     size_t zhint; /* last ZSTD_decompressStream() result: 0 at a frame boundary */
 
-    uint64_t raw; /* bytes read from the input */
+    uint64_t raw; /* bytes read from the input (with read-ahead: by the chunks taken so far) */
     bool zstd, raw_eof, eof, truncated, failed;
     char err[512];
+    struct rp__ahead *ahead; /* the decompression worker, or NULL */
+};
+
+typedef struct rp__chunk {
+    uint8_t *p;
+    size_t len;
+    uint64_t raw_end; /* compressed bytes read when the chunk was complete */
+} rp__chunk;
+
+/* The read-ahead worker and its hand-over queue (see the design notes). Everything below `mu`
+ * is shared and guarded by it; `w` belongs to the worker; `cur`/`pos` to the reader. */
+struct rp__ahead {
+    rp_zread w; /* the worker's shadow of the reader's input side */
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t filled, drained;
+    rp__chunk q[RP__AHEAD_CHUNKS];
+    unsigned head, count; /* filled chunks: q[head], q[head + 1], ... */
+    bool done;            /* the worker has queued its last chunk; outcome below */
+    bool stop;            /* the reader is closing */
+    bool truncated, failed;
+    char err[512];
+    bool holding; /* reader: q[head] is being copied out, from `pos` */
+    size_t pos;
 };
 
 bool rp_zread_is_zstd(const uint8_t *p, size_t n)
@@ -166,6 +204,147 @@ static ssize_t rp__inflate(rp_zread *z, uint8_t *dst, size_t room)
     }
 }
 
+/* The worker: fills chunks with rp__inflate() on its shadow until the end, an error or stop. */
+static void *rp__ahead_main(void *arg)
+{
+    struct rp__ahead *a = arg;
+    uint64_t produced = 0;
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        while (a->count == RP__AHEAD_CHUNKS && !a->stop) pthread_cond_wait(&a->drained, &a->mu);
+        bool stop = a->stop;
+        rp__chunk *c = &a->q[(a->head + a->count) % RP__AHEAD_CHUNKS];
+        pthread_mutex_unlock(&a->mu);
+        if (stop) return NULL;
+        /* the slot is not in the queue: only this thread touches it until it is queued */
+        size_t len = 0;
+        ssize_t r = 1;
+        while (len < RP__AHEAD_BYTES) {
+            a->w.base = produced + len; /* for the decompressed offset in error messages */
+            r = rp__inflate(&a->w, c->p + len, RP__AHEAD_BYTES - len);
+            if (r <= 0) break;
+            len += (size_t)r;
+        }
+        produced += len;
+        pthread_mutex_lock(&a->mu);
+        c->len = len;
+        c->raw_end = a->w.raw;
+        a->count++;
+        if (r <= 0) {
+            a->done = true;
+            a->truncated = a->w.truncated;
+            a->failed = a->w.failed;
+            memcpy(a->err, a->w.err, sizeof a->err);
+        }
+        pthread_cond_signal(&a->filled);
+        pthread_mutex_unlock(&a->mu);
+        if (r <= 0) return NULL;
+    }
+}
+
+/* rp__inflate() through the worker: copies up to `room` decompressed bytes into dst.
+ * @return bytes copied (0 at the end of input, truncation noted), or -1 (error copied). */
+static ssize_t rp__ahead_take(rp_zread *z, uint8_t *dst, size_t room)
+{
+    struct rp__ahead *a = z->ahead;
+    for (;;) {
+        if (!a->holding) {
+            pthread_mutex_lock(&a->mu);
+            while (a->count == 0 && !a->done) pthread_cond_wait(&a->filled, &a->mu);
+            if (a->count == 0) { /* done, and every chunk taken: the worker's outcome */
+                z->truncated = a->truncated;
+                if (a->failed) {
+                    z->failed = true;
+                    memcpy(z->err, a->err, sizeof z->err);
+                }
+                pthread_mutex_unlock(&a->mu);
+                return a->failed ? -1 : 0;
+            }
+            a->holding = true;
+            a->pos = 0;
+            pthread_mutex_unlock(&a->mu);
+        }
+        rp__chunk *c = &a->q[a->head]; /* queued, so the worker leaves it alone */
+        size_t k = c->len - a->pos < room ? c->len - a->pos : room;
+        if (k) memcpy(dst, c->p + a->pos, k);
+        a->pos += k;
+        z->raw = c->raw_end;
+        if (a->pos == c->len) {
+            pthread_mutex_lock(&a->mu);
+            a->head = (a->head + 1) % RP__AHEAD_CHUNKS;
+            a->count--;
+            a->holding = false;
+            pthread_cond_signal(&a->drained);
+            pthread_mutex_unlock(&a->mu);
+        }
+        if (k) return (ssize_t)k;
+    }
+}
+
+static ssize_t rp__decompress(rp_zread *z, uint8_t *dst, size_t room)
+{
+    return z->ahead ? rp__ahead_take(z, dst, room) : rp__inflate(z, dst, room);
+}
+
+/* Starts the worker over z's input side (z must be zstd, nothing decompressed yet). On any
+ * failure z simply stays synchronous. */
+static void rp__ahead_start(rp_zread *z)
+{
+    struct rp__ahead *a = calloc(1, sizeof *a);
+    if (!a) return;
+    bool ok = true;
+    for (unsigned i = 0; i < RP__AHEAD_CHUNKS && ok; i++)
+        ok = (a->q[i].p = malloc(RP__AHEAD_BYTES));
+    if (ok && pthread_mutex_init(&a->mu, NULL) != 0) ok = false;
+    if (ok && pthread_cond_init(&a->filled, NULL) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        ok = false;
+    }
+    if (ok && pthread_cond_init(&a->drained, NULL) != 0) {
+        pthread_cond_destroy(&a->filled);
+        pthread_mutex_destroy(&a->mu);
+        ok = false;
+    }
+    if (ok) {
+        a->w = *z; /* the shadow: descriptor, compressed buffer, zstd stream, counters */
+        a->w.buf = NULL;
+        a->w.ahead = NULL;
+        if (pthread_create(&a->tid, NULL, rp__ahead_main, a) != 0) {
+            pthread_cond_destroy(&a->drained);
+            pthread_cond_destroy(&a->filled);
+            pthread_mutex_destroy(&a->mu);
+            ok = false;
+        }
+    }
+    if (!ok) {
+        for (unsigned i = 0; i < RP__AHEAD_CHUNKS; i++) free(a->q[i].p);
+        free(a);
+        return;
+    }
+    z->ahead = a;
+}
+
+/* Stops and joins the worker and frees the queue; the input side (shared with the shadow) is
+ * freed by rp_zread_close(). */
+static void rp__ahead_stop(rp_zread *z)
+{
+    struct rp__ahead *a = z->ahead;
+    if (!a) return;
+    pthread_mutex_lock(&a->mu);
+    a->stop = true;
+    pthread_cond_signal(&a->drained);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->tid, NULL);
+    z->ds = a->w.ds; /* the same pointers; the shadow's are current */
+    z->in = a->w.in;
+    pthread_cond_destroy(&a->drained);
+    pthread_cond_destroy(&a->filled);
+    pthread_mutex_destroy(&a->mu);
+    for (unsigned i = 0; i < RP__AHEAD_CHUNKS; i++) free(a->q[i].p);
+    free(a);
+    z->ahead = NULL;
+}
+
 /* Makes up to `want` bytes available at buf+pos. @return bytes available, or -1. */
 static ssize_t rp__ensure(rp_zread *z, size_t want)
 {
@@ -182,7 +361,7 @@ static ssize_t rp__ensure(rp_zread *z, size_t want)
         uint8_t *dst = z->buf + z->end;
         size_t room = z->cap - z->end;
         RP__UNPOISON(dst, room);
-        ssize_t r = z->zstd ? rp__inflate(z, dst, room) : rp__raw_read(z, dst, room);
+        ssize_t r = z->zstd ? rp__decompress(z, dst, room) : rp__raw_read(z, dst, room);
         if (r < 0) {
             RP__POISON(dst, room);
             return -1;
@@ -237,6 +416,8 @@ static int rp__open(rp_zread **out, rp_zread *z, const char *name, char *err, si
         z->end = 0;
         z->zhint = 1; /* no frame finished yet */
         RP__POISON(z->buf, z->cap);
+        struct stat sb;
+        if (z->kind == RP__FD && fstat(z->fd, &sb) == 0 && S_ISREG(sb.st_mode)) rp__ahead_start(z);
     }
     *out = z;
     return 0;
@@ -311,8 +492,8 @@ ssize_t rp_zread_read(rp_zread *z, void *dst, size_t n)
         if (avail == 0 && n - done >= RP__DIRECT_MIN && !z->eof && !z->failed) {
             /* nothing buffered and a large request: bypass the window (one copy less). With the
              * window empty the consumed offset base + pos moves with base. */
-            ssize_t r =
-                z->zstd ? rp__inflate(z, d + done, n - done) : rp__raw_read(z, d + done, n - done);
+            ssize_t r = z->zstd ? rp__decompress(z, d + done, n - done)
+                                : rp__raw_read(z, d + done, n - done);
             if (r < 0) return done ? (ssize_t)done : -1;
             if (r == 0) {
                 z->eof = true;
@@ -400,6 +581,7 @@ const char *rp_zread_error(const rp_zread *z)
 void rp_zread_close(rp_zread *z)
 {
     if (!z) return;
+    rp__ahead_stop(z);
     if (z->buf) RP__UNPOISON(z->buf, z->cap);
     free(z->buf);
     free(z->in);
