@@ -255,8 +255,13 @@ static void *rp__producer(void *arg)
             int rc = 0;
             uint64_t stamp = 0, stamp_fill = UINT64_MAX; /* see "The stamp" in the notes */
             unsigned stamp_uses = RP__STAMP_EVERY;
+            /* per-message state in locals: the payload copies into the ring could alias cfg and
+             * res as far as the compiler knows, which would reload them for every message */
+            const uint64_t limit = cfg->limit ? cfg->limit : UINT64_MAX;
+            uint64_t untyped = 0, msg_bytes = 0;
+            ra_ring *ring = x->ring;
             for (;;) {
-                if (cfg->limit && index >= cfg->limit) {
+                if (index >= limit) {
                     res->limited = done = true;
                     break;
                 }
@@ -276,7 +281,7 @@ static void *rp__producer(void *arg)
                 if (pass == 0 && m.ts_ns > max_ts) max_ts = m.ts_ns;
                 /* too big for the ring: reserve refuses it and the ring counts it (too_big) */
                 if (m.len <= UINT32_MAX - RP_STAMP_BYTES) {
-                    unsigned char *p = ra_ring_reserve(x->ring, m.len + RP_STAMP_BYTES);
+                    unsigned char *p = ra_ring_reserve(ring, m.len + RP_STAMP_BYTES);
                     if (p) {
                         if (m.len) memcpy(p + RP_STAMP_BYTES, m.data, m.len);
                         uint64_t fill = rp_source_fill(s);
@@ -287,11 +292,11 @@ static void *rp__producer(void *arg)
                         }
                         stamp_uses++;
                         memcpy(p, &stamp, sizeof(stamp));
-                        ra_ring_commit(x->ring, m.len + RP_STAMP_BYTES, m.type, m.ts_ns);
+                        ra_ring_commit(ring, m.len + RP_STAMP_BYTES, m.type, m.ts_ns);
                     }
                 }
-                if (m.type == RP_TYPE_NONE) res->untyped++;
-                res->msg_bytes += m.len;
+                untyped += m.type == RP_TYPE_NONE;
+                msg_bytes += m.len;
                 index++;
                 if (paced || (index & 255u) == 0) { /* cheap next to sleeps */
                     atomic_store_explicit(&x->prog_msgs, index, memory_order_relaxed);
@@ -299,6 +304,8 @@ static void *rp__producer(void *arg)
                                           memory_order_relaxed);
                 }
             }
+            res->untyped += untyped;
+            res->msg_bytes += msg_bytes;
             if (rc < 0) {
                 x->status = RP_RUN_EINPUT;
                 snprintf(x->err, sizeof(x->err), "%s", rp_source_error(s));
