@@ -244,7 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             len = want_cap * m.stride - 1 + (m.ea - 1);
             break;
         }
-        buf = malloc(len + 64 + 1);
+        buf = malloc((c3 & 63u) + len + (len == 0)); /* ASan's redzone right after it */
         REQUIRE(buf != NULL);
         unsigned char *mem = buf + (c3 & 63u);
         cfg.mem = mem;
