@@ -90,7 +90,7 @@ PC         := $(BUILD)/ringalloc.pc
 DEPS_STAMP := $(BUILD)/.deps-build
 
 .PHONY: all lib demo check test bench fuzz fuzz-run install uninstall clean format format-check deps \
-        tests soak
+        tests soak valgrind
 .DEFAULT_GOAL := all
 
 all: lib $(REPLAY)
@@ -144,7 +144,8 @@ $(BUILD)/tests/%: tests/%.c $(LIB_A) $(if $(RP_LIBOBJS),$(RP_A)) | $(DEPS_STAMP)
 		$(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TEST_LIBS)
 
 # Each fuzz target also builds with a plain main() that replays its corpus (no libFuzzer).
-$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/driver.c $(LIB_A) $(if $(RP_LIBOBJS),$(RP_A))
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/driver.c $(wildcard tests/fuzz/*.h) $(LIB_A) \
+		$(if $(RP_LIBOBJS),$(RP_A))
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) -Iringalloc -Ireplay $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ \
 		$< tests/fuzz/driver.c $(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TOOL_LIBS)
@@ -178,19 +179,50 @@ FUZZ_FLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE -Iinclude -I
               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_LIBSRCS := $(LIB_SRCS) $(RP_LIBSRCS)
+FUZZ_DEPS  := $(FUZZ_LIBSRCS) $(wildcard tests/fuzz/*.h include/ringalloc/*.h ringalloc/*.h replay/*.h)
+# The allocator targets once more without ASan (UBSan only): under ASan the pool and the arena
+# always take their checked out-of-line paths, so only these builds fuzz the inline fast paths.
+FUZZ_FAST  := $(filter $(FUZZ_BUILD)/fast/fuzz_pool $(FUZZ_BUILD)/fast/fuzz_slab \
+                $(FUZZ_BUILD)/fast/fuzz_arena,$(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/fast/%))
+FUZZ_JOBS  ?= 1
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIBSRCS)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_DEPS)
 	@sh scripts/ensure-deps.sh fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBSRCS) $(TOOL_LIBS)
 
-fuzz: $(FUZZ_BINS)
+$(FUZZ_BUILD)/fast/%: tests/fuzz/%.c $(FUZZ_DEPS)
+	@sh scripts/ensure-deps.sh fuzz
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(subst address$(comma),,$(FUZZ_FLAGS)) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_LIBSRCS) $(TOOL_LIBS)
 
+fuzz: $(FUZZ_BINS) $(FUZZ_FAST)
+
+# Each target for FUZZ_SECONDS on a scratch corpus in build/fuzz/corpus (the committed seeds are
+# only read); FUZZ_JOBS targets at a time. See tests/fuzz/run_fuzzers.sh.
 fuzz-run: fuzz
-	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
-		echo "== $$n ($(FUZZ_SECONDS) s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus/$$n \
-		  tests/fuzz/corpus/$$n || exit 1; done
+	@FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_OUT=$(FUZZ_BUILD) sh tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS) \
+		$(FUZZ_BINS) $(FUZZ_FAST)
+
+# ---- Valgrind memcheck: the allocator and ring tests, zero errors and no definite leaks ---------
+# Release binaries (Valgrind does not run sanitized ones); each test from a scratch directory so
+# that the death tests' children leave no vgcore files; the stress test with fewer messages and
+# fair scheduling (its threads spin on each other, which Valgrind's default scheduler starves).
+VALGRIND_TESTS := test_ring test_pool test_slab test_arena test_stats test_ring_stress
+VALGRIND_FLAGS ?= -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+                  --fair-sched=yes
+VALGRIND_STRESS_MSGS ?= 20000
+valgrind:
+	@$(MAKE) --no-print-directory SANITIZE= $(VALGRIND_TESTS:%=build/release/tests/%)
+	@command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
+	@d=$$(mktemp -d); fail=0; for t in $(VALGRIND_TESTS); do \
+		start=$$(date +%s); \
+		( cd $$d && RA_STRESS_MSGS=$(VALGRIND_STRESS_MSGS) valgrind $(VALGRIND_FLAGS) \
+		  $(abspath build/release/tests)/$$t >$$d/$$t.out 2>$$d/$$t.err ); rc=$$?; \
+		if [ $$rc -eq 0 ]; then printf 'valgrind  %-20s clean  %4ss\n' $$t $$(($$(date +%s) - start)); \
+		else printf 'valgrind  %-20s FAILED (exit %s)\n' $$t $$rc; tail -n 40 $$d/$$t.err; \
+		  tail -n 20 $$d/$$t.out; fail=1; fi; done; rm -rf $$d; exit $$fail
 
 # ---- install ------------------------------------------------------------------------------------
 install: all
