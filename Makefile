@@ -224,6 +224,16 @@ valgrind:
 		else printf 'valgrind  %-20s FAILED (exit %s)\n' $$t $$rc; tail -n 40 $$d/$$t.err; \
 		  tail -n 20 $$d/$$t.out; fail=1; fi; done; rm -rf $$d; exit $$fail
 
+# ---- soak (not in CI): replay in a loop, then the ring with readers of different speeds -----
+SOAK_MINUTES ?= 10
+$(BUILD)/soak_ring: tests/soak/soak_ring.c $(LIB_A) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(LIB_LIBS)
+
+soak: all $(BUILD)/soak_ring
+	@SOAK_MINUTES=$(SOAK_MINUTES) BUILD=$(BUILD) REPLAY=$(abspath $(BUILD))/replay \
+		sh tests/soak/soak.sh
+
 # ---- install ------------------------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ringalloc $(DESTDIR)$(PKGCONFIGDIR) \
