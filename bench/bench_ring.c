@@ -30,7 +30,7 @@
  * All memory (floor buffer and ring, via ra_ring_config.mem) comes from the same mmap, touched
  * before use, so neither side pays page faults or gets different page sizes.
  *
- * usage: bench_ring [--reps N] [--msgs N] [--quick] [--only publish|spsc|latency]
+ * usage: bench_ring [--reps N] [--msgs N] [--quick] [--busy-spin] [--only publish|spsc|latency]
  *                   [--pace-ns N] [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]
  *        bench_ring --print-slots     (the Disruptor slot counts, one per line)
  *        bench_ring --print-cpus      (the two CPUs used, "A,B"; nothing with fewer than two)
@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -107,10 +108,13 @@ static inline uint64_t ticks_after_loads(void)
 #endif
 }
 
+static int g_busy_spin;      /* --busy-spin: throughput loops spin without pause */
+static size_t g_batch = 256; /* --batch: max_msgs per ra_reader_poll in 1P1C */
+
 static inline void cpu_relax(void)
 {
 #if HAVE_TSC
-    _mm_pause();
+    if (!g_busy_spin) _mm_pause();
 #endif
 }
 
@@ -219,6 +223,44 @@ static void loadavg(char *buf, size_t n)
     for (int k = 0; k < 3 && sp; k++) sp = strchr(sp + 1, ' ');
     if (sp) *sp = '\0';
 }
+
+/* ---- noise: CPU time other processes took while a section ran ------------------------------ */
+
+typedef struct noise_mark {
+    double busy, self, wall; /* seconds: all CPUs busy (/proc/stat), this process, wall clock */
+} noise_mark;
+
+static noise_mark noise_now(void)
+{
+    noise_mark m = {0, 0, (double)now_ns() / 1e9};
+    FILE *f = fopen("/proc/stat", "r");
+    if (f) {
+        unsigned long long v[8] = {0};
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) == 8) {
+            long hz = sysconf(_SC_CLK_TCK);
+            /* user nice system (idle iowait) irq softirq steal */
+            m.busy =
+                (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)(hz > 0 ? hz : 100);
+        }
+        fclose(f);
+    }
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        m.self = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return m;
+}
+
+/* Percent of one CPU that other processes used between a and b. */
+static double noise_pct(noise_mark a, noise_mark b)
+{
+    double wall = b.wall - a.wall, other = (b.busy - a.busy) - (b.self - a.self);
+    if (wall <= 0) return 0;
+    return other < 0 ? 0 : 100.0 * other / wall;
+}
+
+static double g_noise[3]; /* publish, 1P1C, latency */
 
 static ra_ring *ring_make(void *mem, size_t cap, uint32_t flags)
 {
@@ -526,7 +568,7 @@ static void *reader_main(void *arg)
     pc_ctx *c = arg;
     pin_self(g_cpu[1]);
     start_line(c);
-    const size_t batch = c->latency ? 1 : 256;
+    const size_t batch = c->latency ? 1 : g_batch;
     if (c->kind == K_LINE) {
         /* A stamp overwritten before it was seen is simply not sampled (never at this pace). */
         uint64_t last = 0, seen = 0;
@@ -753,6 +795,7 @@ static void report(int did_pub, int did_spsc, int did_lat)
                        p[P_RC], p[P_CK], p[P_WRITE] / p[P_FLOOR], p[P_RC] / p[P_FLOOR],
                        p[P_CK] / p[P_WRITE]);
             }
+        printf("(other processes used %.0f%% of a CPU meanwhile)\n", g_noise[0]);
         printf("(ck ring slots: records the ring holds, power of two: ");
         for (int ci = 0; ci < NCAPS; ci++)
             for (int li = 0; li < NLENS; li++)
@@ -781,6 +824,7 @@ static void report(int did_pub, int did_spsc, int did_lat)
                    s[S_CK] / 1e6, db, s[S_RING] / s[S_CK], rb, (unsigned long long)g_spsc_full[ci]);
         }
         if (g_dis_na) printf("Disruptor: NOT RUN: %s\n", g_dis_na);
+        printf("(other processes used %.0f%% of a CPU meanwhile)\n", g_noise[1]);
     }
     if (did_lat) {
         printf("\n== latency writer->reader, reader spinning, 32-byte payload, one message "
@@ -800,6 +844,7 @@ static void report(int did_pub, int did_spsc, int did_lat)
                "lost: overwritten before the reader got to them (ring) or missed stamps (line): "
                "the reader was descheduled)\n",
                g_tsc_per_ns, g_tick_cost_ns);
+        printf("(other processes used %.0f%% of a CPU meanwhile)\n", g_noise[2]);
     }
 
     printf("\n== goals ==\n");
@@ -833,7 +878,7 @@ static void report(int did_pub, int did_spsc, int did_lat)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_ring [--reps N] [--msgs N] [--quick] [--only "
+    fprintf(stderr, "usage: bench_ring [--reps N] [--msgs N] [--quick] [--busy-spin] [--only "
                     "publish|spsc|latency] [--pace-ns N]\n"
                     "                  [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]\n"
                     "       bench_ring --print-slots | --print-cpus\n");
@@ -853,6 +898,10 @@ int main(int argc, char **argv)
             pick_cpus();
             if (g_cpu[1] >= 0) printf("%d,%d\n", g_cpu[0], g_cpu[1]);
             return 0;
+        } else if (!strcmp(a, "--batch") && v) {
+            g_batch = strtoull(v, NULL, 10), i++;
+        } else if (!strcmp(a, "--busy-spin")) {
+            g_busy_spin = 1;
         } else if (!strcmp(a, "--quick")) {
             g_quick = 1;
         } else if (!strcmp(a, "--reps") && v) {
@@ -897,9 +946,16 @@ int main(int argc, char **argv)
     int lat = !only || !strcmp(only, "latency");
     if (!pub && !spsc && !lat) usage();
     uint64_t t0 = now_ns();
+    noise_mark n0 = noise_now(), n1;
     if (pub) bench_publish();
+    n1 = noise_now();
+    g_noise[0] = noise_pct(n0, n1);
     if (spsc) bench_spsc();
+    n0 = noise_now();
+    g_noise[1] = noise_pct(n1, n0);
     if (lat) bench_latency();
+    n1 = noise_now();
+    g_noise[2] = noise_pct(n0, n1);
     report(pub, spsc, lat);
     loadavg(la1, sizeof la1);
     printf("\nload average before %s, after %s; %.1f s\n", la0, la1, (double)(now_ns() - t0) / 1e9);
