@@ -2,7 +2,8 @@
  *
  * Design notes
  * - Cheap by construction: one pass of rp_source_next_event() over each input, counting. No
- *   ring, no threads, no per-message clock reads; the cost is the input layer's own (reading,
+ *   ring, no threads (not even the input layer's read-ahead decompressor), no per-message clock
+ *   reads; the cost is the input layer's own (reading,
  *   decompressing, framing), which is the floor for any tool that must count every message.
  * - The counts are the input layer's, so they are the ones a replay reports (DESIGN.md rules);
  *   `marks` counts sequenced packets (for a tick file: its mark records).
@@ -67,7 +68,9 @@ int rp_info_read(const char *path, const rp_source_opts *opts, FILE *dump, rp_in
     out->path = path;
     uint64_t t0 = rp_now_ns();
     rp_source *s;
-    if (rp_source_open(&s, path, opts, err, errlen) != 0) return -1;
+    rp_source_opts o = opts ? *opts : (rp_source_opts){0};
+    o.no_threads = true; /* info starts no thread: the input layer in this one only */
+    if (rp_source_open(&s, path, &o, err, errlen) != 0) return -1;
     rp_message m;
     rp_mark k;
     int ev;

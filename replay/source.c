@@ -395,6 +395,7 @@ static rp_source *rp__new(const char *name, const rp_source_opts *opts)
 static int rp__finish_open(rp_source **out, rp_source *s, const rp_source_opts *opts, char *err,
                            size_t errlen)
 {
+    if (opts && opts->no_threads) rp_zread_no_readahead(s->z);
     if (rp__start(s, opts) != 0) {
         snprintf(err, errlen, "%s", s->err);
         rp_source_close(s);

@@ -31,6 +31,7 @@ typedef struct rp_source_opts {
     rp_format format;   /* RP_FMT_AUTO: by magic bytes */
     rp_framing framing; /* for captures */
     const char *filter; /* BPF expression (-F), or NULL */
+    bool no_threads;    /* decompress in the caller's thread (no read-ahead worker) */
 } rp_source_opts;
 
 #define RP_TYPE_NONE 0xFFFFu /* rp_message.type of untyped messages (udp framing) */

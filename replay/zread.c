@@ -31,7 +31,9 @@
  *   or the error message): the reader sees exactly the bytes and the outcome the synchronous
  *   path would give, in the same order, one memcpy later. Only regular files get a worker
  *   (reads there never block indefinitely, so closing early just waits for the chunk in hand);
- *   pipes, FILE* and memory inputs decompress in the caller's thread. Memory: the chunks (1 MiB).
+ *   pipes, FILE* and memory inputs decompress in the caller's thread, and so does a reader told
+ *   rp_zread_no_readahead() before its first decompression (the worker starts lazily then).
+ *   Memory: the chunks (1 MiB).
  */
 #include "zread.h"
 
@@ -90,6 +92,7 @@ struct rp_zread {
     bool zstd, raw_eof, eof, truncated, failed;
     char err[512];
     struct rp__ahead *ahead; /* the decompression worker, or NULL */
+    bool ahead_ok;           /* a worker may start (at the first decompression) */
 };
 
 typedef struct rp__chunk {
@@ -281,8 +284,14 @@ static ssize_t rp__ahead_take(rp_zread *z, uint8_t *dst, size_t room)
     }
 }
 
+static void rp__ahead_start(rp_zread *z);
+
 static ssize_t rp__decompress(rp_zread *z, uint8_t *dst, size_t room)
 {
+    if (z->ahead_ok) { /* the first decompression: start the worker now (or never) */
+        z->ahead_ok = false;
+        rp__ahead_start(z);
+    }
     return z->ahead ? rp__ahead_take(z, dst, room) : rp__inflate(z, dst, room);
 }
 
@@ -417,7 +426,7 @@ static int rp__open(rp_zread **out, rp_zread *z, const char *name, char *err, si
         z->zhint = 1; /* no frame finished yet */
         RP__POISON(z->buf, z->cap);
         struct stat sb;
-        if (z->kind == RP__FD && fstat(z->fd, &sb) == 0 && S_ISREG(sb.st_mode)) rp__ahead_start(z);
+        z->ahead_ok = z->kind == RP__FD && fstat(z->fd, &sb) == 0 && S_ISREG(sb.st_mode);
     }
     *out = z;
     return 0;
@@ -541,6 +550,11 @@ FILE *rp_zread_fopen(rp_zread *z)
 uint64_t rp_zread_offset(const rp_zread *z)
 {
     return z->base + z->pos;
+}
+
+void rp_zread_no_readahead(rp_zread *z)
+{
+    z->ahead_ok = false;
 }
 
 uint64_t rp_zread_filled(const rp_zread *z)

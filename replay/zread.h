@@ -45,6 +45,11 @@ void rp_zread_skip(rp_zread *z, size_t n);
  *         before any byte was copied (see rp_zread_error()). */
 ssize_t rp_zread_read(rp_zread *z, void *dst, size_t n);
 
+/* rp_zread_no_readahead() : keeps decompression in the caller's thread (no read-ahead worker,
+ * see zread.c), for callers that must not start threads. Effective when called before the first
+ * peek or read that decompresses (right after open). */
+void rp_zread_no_readahead(rp_zread *z);
+
 /* rp_zread_fopen() : a read-only FILE* whose reads consume from z (peeked bytes included), for
  * libpcap. Unbuffered, so rp_zread_offset() stays exact; after setvbuf() the exact position is
  * rp_zread_offset() minus what the FILE buffer holds. fclose() on it leaves z open.
