@@ -30,13 +30,13 @@
 #include "ringalloc/pool.h"
 
 #define MAXLIVE 512
-/* Churn runs in units of 1024 pairs where the inline fast path runs (no ASan: enough to wrap its
-   16-bit counter); under ASan every call takes the checked path, which is slow and has no such
-   counter, so a few pairs do. */
+/* Churn runs in units of 1024 pairs where the inline fast path runs (a single-threaded pool
+   without debug checks, outside ASan: enough to wrap its 16-bit counter); elsewhere every call
+   takes the checked or thread-safe path, which is slower and has no such counter: a few pairs. */
 #ifdef FZ_ASAN
-#define CHURN_UNIT 4u
+#define CHURN_FAST 0
 #else
-#define CHURN_UNIT 1024u
+#define CHURN_FAST 1
 #endif
 
 typedef struct blk {
@@ -299,7 +299,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 ra_pool_thread_flush(p);
                 break;
             case 1:
-                if (churns++ < 2) do_churn(p, &m, ((size_t)(arg >> 2) + 1) * CHURN_UNIT);
+                if (churns++ < 2)
+                    do_churn(p, &m,
+                             ((size_t)(arg >> 2) + 1) *
+                                 (CHURN_FAST && !m.ts && !m.debug ? 1024 : 4));
                 break;
             case 2:
                 while (m.nlive) do_free(p, &m, (size_t)(arg >> 2) % m.nlive);
