@@ -9,7 +9,9 @@
 # plus zstd-level damage, a directory, /dev/null and a FIFO whose writer closes without writing.
 # Base files come from `replay gen` (small), mutations from python3 (deterministic seeds).
 #
-# Every case runs `replay --json` (and `replay info` where it exists) under `timeout`. Allowed
+# Every case runs `replay --json`, `replay info` and `replay convert` (where they exist) under
+# `timeout`; a file that convert accepts must replay back cleanly (--strict), one it refuses must
+# leave no output or temporary file behind. Allowed
 # outcomes: exit 2 with a message naming the file (and a byte offset, for damage after the
 # first bytes), or exit 0 (a cut last record must then print the truncation warning). Anything
 # else fails: a signal, a timeout (hang), another exit code, a sanitizer report on stderr, or a
@@ -85,11 +87,25 @@ print("messages %s decode_errors %s truncated %s" % (f.get("messages"), i.get("d
     esac
 }
 
-# run_case ENTRY FILE EXPECT : replay (ring through readers) and info, where it exists
+# run_case ENTRY FILE EXPECT : replay (ring through readers), info and convert where they exist;
+# what convert writes from a damaged input (exit 0) must itself read back cleanly
 run_case() {
     cases=$((cases + 1))
     check "$1" "$2" "$3" -q --json --ring-size 1M
     [ $has_info -eq 1 ] && check "$1" "$2" "$3" info --json
+    if [ $has_convert -eq 1 ]; then
+        rm -f "$tmp/conv.rtk"
+        check "$1" "$2" "$3" convert -q -o "$tmp/conv.rtk"
+        if [ $rc -ne 0 ]; then # documented: on any error nothing is left (temporaries too)
+            leftover=$(find "$tmp" -maxdepth 1 -name 'conv.rtk*')
+            [ -z "$leftover" ] || fail "$1: convert exit $rc left $leftover"
+            rm -f "$tmp"/conv.rtk*
+        else
+            timeout -k 5 "$BAD_INPUT_TIMEOUT" "$REPLAY" -q --json --strict --ring-size 1M \
+                "$tmp/conv.rtk" >"$tmp/out" 2>"$tmp/err" ||
+                fail "$1: replay of what convert wrote: exit $?: $(head -c 300 "$tmp/err")"
+        fi
+    fi
 }
 
 # ---- base files ------------------------------------------------------------------------------
