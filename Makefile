@@ -3,10 +3,12 @@
 #   make                          libringalloc.a, libringalloc.so.0, ringalloc.pc, replay
 #   make demo                     replay the bundled sample (data/sample.pcap) and print the report
 #   make check                    build and run every test (unit, stress, CLI, fuzz corpora)
-#   make SANITIZE=address,undefined check   the same under ASan+UBSan (in build/asan-undefined)
+#   make SANITIZE=address,undefined check   the same under ASan+UBSan (build/address-undefined)
 #   make SANITIZE=thread check    the same under TSan (in build/thread)
 #   make bench                    benchmarks against the peers (not a test)
-#   make fuzz / fuzz-run FUZZ_SECONDS=N     libFuzzer targets (clang 14)
+#   make fuzz / fuzz-run FUZZ_SECONDS=N     libFuzzer targets (clang 14), FUZZ_JOBS at a time
+#   make valgrind                 ring and allocator tests under Valgrind memcheck
+#   make soak SOAK_MINUTES=N      replay in a loop + ring with readers of different speeds
 #   make install / uninstall      honours PREFIX and DESTDIR
 #   make format-check / format    clang-format 14
 #   WERROR=1                      warnings are errors (CI)
