@@ -364,6 +364,21 @@ PY
     done
 fi
 
+# ---- every kind read as every other (--format) and every framing forced on the capture ------
+for f in "$tmp"/cases/*-ok.*; do
+    case $f in *.zst) continue ;; esac
+    for fmt in pcap pcapng itch rtk; do
+        case $f in *".$fmt") continue ;; esac
+        cases=$((cases + 1))
+        check "$(basename "$f") as $fmt" "$f" plain -q --json --ring-size 1M --format "$fmt"
+    done
+done
+for fr in udp moldudp64 iextp; do
+    cases=$((cases + 1))
+    check "pcap-ok.pcap framing $fr" "$tmp/cases/pcap-ok.pcap" plain -q --json --ring-size 1M \
+        --framing "$fr"
+done
+
 # ---- not regular files -----------------------------------------------------------------------
 mkdir "$tmp/cases/a-directory.pcap"
 run_case "directory" "$tmp/cases/a-directory.pcap" err
