@@ -77,8 +77,8 @@ struct ra__mag {
     /* depot link (index + 1 of the next magazine, 0 at the bottom): atomic because a popper may
        read it while another thread pushes the same magazine again (that popper's CAS fails) */
     _Atomic uint32_t next;
-    uint32_t n;              /* blocks held */
-    void *slot[RA__MAG_MAX]; /* slot[0 .. n) */
+    uint32_t n;   /* blocks held */
+    void *slot[]; /* slot[0 .. n), n <= msize: a magazine is mstride bytes */
 };
 
 struct ra__tcache {
