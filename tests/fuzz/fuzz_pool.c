@@ -33,8 +33,8 @@
 /* Churn runs in units of 1024 pairs where the inline fast path runs (a single-threaded pool
    without debug checks, outside ASan: enough to wrap its 16-bit counter); elsewhere every call
    takes the checked or thread-safe path, which is slower and has no such counter: a few pairs. */
-#ifdef FZ_ASAN
-#define CHURN_FAST 0
+#if defined(FZ_ASAN) || defined(__SANITIZE_THREAD__)
+#define CHURN_FAST 0 /* TSan: the corpus replay in make check would spend seconds here */
 #else
 #define CHURN_FAST 1
 #endif
