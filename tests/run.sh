@@ -7,6 +7,7 @@ set -u
 : "${TEST_TIMEOUT:=600}"
 export SHARED_DATA REPLAY BUILD
 pass=0 fail=0 skip=0 failed=""
+t0=$(date +%s)
 run() { # name, command...
     name=$1; shift
     start=$(date +%s)
@@ -38,5 +39,5 @@ for c in "$(dirname "$0")"/cli/*.sh; do
     [ -f "$c" ] || continue
     run "cli/$(basename "$c" .sh)" sh "$c"
 done
-echo "tests: $pass passed, $fail failed, $skip skipped"
+echo "tests: $pass passed, $fail failed, $skip skipped ($(($(date +%s) - t0)) s)"
 [ $fail -eq 0 ] || { echo "failed:$failed"; exit 1; }
