@@ -31,6 +31,7 @@
  * before use, so neither side pays page faults or gets different page sizes.
  *
  * usage: bench_ring [--reps N] [--msgs N] [--quick] [--busy-spin] [--only publish|spsc|latency]
+ *                   [--cap KIB] [--batch N] [--peek]    (--cap: only that capacity, a power of two)
  *                   [--pace-ns N] [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]
  *        bench_ring --print-slots     (the Disruptor slot counts, one per line)
  *        bench_ring --print-cpus      (the two CPUs used, "A,B"; nothing with fewer than two)
@@ -67,13 +68,16 @@
 #define NLENS   4
 #define MAXREPS 31
 
-static const size_t g_caps[NCAPS] = {256u << 10, 64u << 20};
+static size_t g_caps[NCAPS] = {256u << 10, 64u << 20}; /* --cap replaces the first */
+/* 1P1C also at 4 MiB: just above the 2 MiB L2, where its throughput changes regime */
+#define NSCAPS 3
+static size_t g_scaps[NSCAPS] = {256u << 10, 4u << 20, 64u << 20};
 static const uint32_t g_lens[NLENS] = {16, 32, 64, 256};
 
 static unsigned char g_src[NSRC][MAXPAY] __attribute__((aligned(64)));
 static int g_reps = 5;
 static int g_quick;
-static uint64_t g_spsc_msgs = 10000000;
+static uint64_t g_spsc_msgs = 5000000;
 static uint64_t g_pace_ns = 1000;
 static int g_cpu[2] = {-1, -1}; /* producer, reader */
 static double g_tsc_per_ns = 1.0;
@@ -110,6 +114,8 @@ static inline uint64_t ticks_after_loads(void)
 
 static int g_busy_spin;      /* --busy-spin: throughput loops spin without pause */
 static size_t g_batch = 256; /* --batch: max_msgs per ra_reader_poll in 1P1C */
+static int g_peek;           /* --peek: the 1P1C reader uses peek/advance instead of poll */
+static size_t g_only_cap;    /* --cap KIB: run only that ring capacity (for profiling) */
 
 static inline void cpu_relax(void)
 {
@@ -415,6 +421,7 @@ static double g_pub[NCAPS][NLENS][P_N]; /* ns/msg, medians */
 static void bench_publish(void)
 {
     for (int ci = 0; ci < NCAPS; ci++) {
+        if (g_only_cap && g_caps[ci] != g_only_cap) continue;
         const size_t cap = g_caps[ci];
         unsigned char *fmem = region_alloc(cap);
         void *rmem = region_alloc(ra_ring_footprint(cap));
@@ -598,12 +605,15 @@ static void *reader_main(void *arg)
                 cpu_relax();
             }
         }
-    } else if (c->latency) {
+    } else if (c->latency || g_peek) {
         /* peek + advance: a message overwritten while we looked at it (the reader was
          * descheduled for a whole lap) is dropped with whatever was derived from it */
         ra_msg m;
         while (c->expect < c->n) {
-            if (ra_reader_peek(&c->rd, &m) != RA_OK) continue;
+            if (ra_reader_peek(&c->rd, &m) != RA_OK) {
+                if (!c->latency) cpu_relax();
+                continue;
+            }
             const uint64_t e = c->expect, er = c->errors, sk = c->skipped, nl = c->nlat;
             consume(c, m.data, m.len);
             if (ra_reader_advance(&c->rd) != RA_OK) {
@@ -690,17 +700,23 @@ static void pc_fini(pc_ctx *c, const char *what)
 }
 
 enum { S_RING, S_CK, S_N };
-static double g_spsc[NCAPS][S_N]; /* msgs/s, medians */
-static uint64_t g_spsc_full[NCAPS];
+static double g_spsc[NSCAPS][S_N]; /* msgs/s, medians */
+static uint64_t g_spsc_full[NSCAPS];
+
+/* ck+malloc runs 10-20x longer than the ring in 1P1C, and varies little: at most 3 runs */
+static int g_ck_reps;
 
 static void bench_spsc(void)
 {
-    for (int ci = 0; ci < NCAPS; ci++) {
-        const size_t cap = g_caps[ci];
+    g_ck_reps = g_reps < 3 ? g_reps : 3;
+    for (int ci = 0; ci < NSCAPS; ci++) {
+        if (g_only_cap && g_scaps[ci] != g_only_cap) continue;
+        const size_t cap = g_scaps[ci];
         void *mem = region_alloc(ra_ring_footprint(cap));
         double v[S_N][MAXREPS];
         for (int rep = 0; rep < g_reps; rep++) {
             for (int k = 0; k < S_N; k++) {
+                if (k == S_CK && rep >= g_ck_reps) continue;
                 pc_ctx *c = pc_new();
                 c->len = 32;
                 c->n = g_spsc_msgs;
@@ -715,7 +731,8 @@ static void bench_spsc(void)
                 free(c);
             }
         }
-        for (int k = 0; k < S_N; k++) g_spsc[ci][k] = median(v[k], g_reps);
+        g_spsc[ci][S_RING] = median(v[S_RING], g_reps);
+        g_spsc[ci][S_CK] = median(v[S_CK], g_ck_reps);
         g_spsc_full[ci] /= (uint64_t)g_reps;
         munmap(mem, ra_ring_footprint(cap));
     }
@@ -736,6 +753,7 @@ static void bench_latency(void)
     uint64_t *all = malloc(sizeof *all * per_rep * (uint64_t)g_reps);
     if (!all) exit(1);
     for (int ci = 0; ci < NCAPS; ci++) {
+        if (g_only_cap && g_caps[ci] != g_only_cap) continue;
         const size_t cap = g_caps[ci];
         void *mem = region_alloc(ra_ring_footprint(cap));
         for (int k = 0; k < L_N; k++) {
@@ -810,6 +828,7 @@ static void report(int did_pub, int did_spsc, int did_lat)
                "ring.write", "ring.rsv+cmt", "ck+malloc", "write/floor", "rsv+c/floor", "ck/write");
         for (int ci = 0; ci < NCAPS; ci++)
             for (int li = 0; li < NLENS; li++) {
+                if (g_only_cap && g_caps[ci] != g_only_cap) continue;
                 const double *p = g_pub[ci][li];
                 printf("%-7s %5u %8.2f %10.2f %12.2f %10.2f %10.2fx %10.2fx %9.2fx\n",
                        cap_name(g_caps[ci], nb, sizeof nb), g_lens[li], p[P_FLOOR], p[P_WRITE],
@@ -825,13 +844,15 @@ static void report(int did_pub, int did_spsc, int did_lat)
     }
     if (did_spsc) {
         printf("\n== 1P1C: producer and reader threads (cpus %d,%d), every message delivered "
-               "and checked, 32-byte payload, %llu msgs; Mmsgs/s (median of %d) ==\n",
-               g_cpu[0], g_cpu[1], (unsigned long long)g_spsc_msgs, g_reps);
-        printf("%-7s %7s %10s %10s %10s %8s %10s %11s\n", "ring", "slots", "ring(bp)", "ck+malloc",
+               "and checked, 32-byte payload, %llu msgs; Mmsgs/s, median of %d runs (ck: %d) "
+               "==\n",
+               g_cpu[0], g_cpu[1], (unsigned long long)g_spsc_msgs, g_reps, g_ck_reps);
+        printf("%-7s %7s %10s %10s %10s %8s %10s %13s\n", "ring", "slots", "ring(bp)", "ck+malloc",
                "disruptor", "ring/ck", "ring/disr", "ring full/run");
-        for (int ci = 0; ci < NCAPS; ci++) {
+        for (int ci = 0; ci < NSCAPS; ci++) {
+            if (g_only_cap && g_scaps[ci] != g_only_cap) continue;
             const double *s = g_spsc[ci];
-            double d = disruptor_for(g_caps[ci]);
+            double d = disruptor_for(g_scaps[ci]);
             char db[32], rb[32];
             if (d > 0) {
                 snprintf(db, sizeof db, "%.2f", d / 1e6);
@@ -840,11 +861,14 @@ static void report(int did_pub, int did_spsc, int did_lat)
                 snprintf(db, sizeof db, "n/a");
                 snprintf(rb, sizeof rb, "n/a");
             }
-            printf("%-7s %7u %10.2f %10.2f %10s %7.2fx %10s %11llu\n",
-                   cap_name(g_caps[ci], nb, sizeof nb), slots_for(g_caps[ci], 32), s[S_RING] / 1e6,
-                   s[S_CK] / 1e6, db, s[S_RING] / s[S_CK], rb, (unsigned long long)g_spsc_full[ci]);
+            printf("%-7s %7u %10.2f %10.2f %10s %7.2fx %10s %13llu\n",
+                   cap_name(g_scaps[ci], nb, sizeof nb), slots_for(g_scaps[ci], 32),
+                   s[S_RING] / 1e6, s[S_CK] / 1e6, db, s[S_RING] / s[S_CK], rb,
+                   (unsigned long long)g_spsc_full[ci]);
         }
         if (g_dis_na) printf("Disruptor: NOT RUN: %s\n", g_dis_na);
+        printf("(slots: records of 56 bytes the ring holds, power of two; the ck_ring and "
+               "Disruptor peers get as many. ring full/run: writes refused per run, retried)\n");
         printf("(other processes used %.0f%% of a CPU meanwhile)\n", g_noise[1]);
     }
     if (did_lat) {
@@ -855,6 +879,7 @@ static void report(int did_pub, int did_spsc, int did_lat)
                "max", "samples", "lost");
         for (int ci = 0; ci < NCAPS; ci++)
             for (int k = 0; k < L_N; k++) {
+                if (g_only_cap && g_caps[ci] != g_only_cap) continue;
                 const double *l = g_lat[ci][k];
                 printf("%-7s %-20s %8.0f %8.0f %8.0f %10.0f %9llu %6llu\n",
                        cap_name(g_caps[ci], nb, sizeof nb), g_lat_names[k], l[0], l[1], l[2], l[3],
@@ -870,6 +895,7 @@ static void report(int did_pub, int did_spsc, int did_lat)
 
     printf("\n== goals ==\n");
     for (int ci = 0; ci < NCAPS && did_pub; ci++) {
+        if (g_only_cap && g_caps[ci] != g_only_cap) continue;
         const double *p = g_pub[ci][1]; /* 32-byte payloads */
         cap_name(g_caps[ci], nb, sizeof nb);
         printf("publish 32B <= 1.3x memcpy floor   %-7s ring.write %.2fx floor          %s\n", nb,
@@ -877,10 +903,11 @@ static void report(int did_pub, int did_spsc, int did_lat)
         printf("publish 32B >= 2x faster than ck   %-7s ck+malloc/ring.write %.2fx      %s\n", nb,
                p[P_CK] / p[P_WRITE], met(p[P_CK] >= 2 * p[P_WRITE]));
     }
-    for (int ci = 0; ci < NCAPS && did_spsc; ci++) {
+    for (int ci = 0; ci < NSCAPS && did_spsc; ci++) {
+        if (g_only_cap && g_scaps[ci] != g_only_cap) continue;
         const double *s = g_spsc[ci];
-        double d = disruptor_for(g_caps[ci]);
-        cap_name(g_caps[ci], nb, sizeof nb);
+        double d = disruptor_for(g_scaps[ci]);
+        cap_name(g_scaps[ci], nb, sizeof nb);
         printf("1P1C >= 10x ck_ring+malloc         %-7s ring/ck %.2fx                   %s\n", nb,
                s[S_RING] / s[S_CK], met(s[S_RING] >= 10 * s[S_CK]));
         if (d > 0)
@@ -891,6 +918,7 @@ static void report(int did_pub, int did_spsc, int did_lat)
                    g_dis_na ? g_dis_na : "no Disruptor result for this slot count");
     }
     for (int ci = 0; ci < NCAPS && did_lat; ci++) {
+        if (g_only_cap && g_caps[ci] != g_only_cap) continue;
         cap_name(g_caps[ci], nb, sizeof nb);
         printf("latency p50 <= 100 ns (overwrite)  %-7s p50 %.0f ns                     %s\n", nb,
                g_lat[ci][L_RING_OW][0], met(g_lat[ci][L_RING_OW][0] <= 100));
@@ -900,7 +928,7 @@ static void report(int did_pub, int did_spsc, int did_lat)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_ring [--reps N] [--msgs N] [--quick] [--busy-spin] [--only "
-                    "publish|spsc|latency] [--pace-ns N]\n"
+                    "publish|spsc|latency] [--pace-ns N] [--cap KIB] [--batch N] [--peek]\n"
                     "                  [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]\n"
                     "       bench_ring --print-slots | --print-cpus\n");
     exit(2);
@@ -913,12 +941,16 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--print-slots")) {
-            for (int ci = 0; ci < NCAPS; ci++) printf("%u\n", slots_for(g_caps[ci], 32));
+            for (int ci = 0; ci < NSCAPS; ci++) printf("%u\n", slots_for(g_scaps[ci], 32));
             return 0;
         } else if (!strcmp(a, "--print-cpus")) {
             pick_cpus();
             if (g_cpu[1] >= 0) printf("%d,%d\n", g_cpu[0], g_cpu[1]);
             return 0;
+        } else if (!strcmp(a, "--cap") && v) {
+            g_only_cap = g_caps[0] = g_scaps[0] = (size_t)strtoull(v, NULL, 10) << 10, i++;
+        } else if (!strcmp(a, "--peek")) {
+            g_peek = 1;
         } else if (!strcmp(a, "--batch") && v) {
             g_batch = strtoull(v, NULL, 10), i++;
         } else if (!strcmp(a, "--busy-spin")) {
@@ -947,7 +979,7 @@ int main(int argc, char **argv)
         }
     }
     if (g_reps < 1 || g_reps > MAXREPS || g_spsc_msgs == 0) usage();
-    if (g_quick && g_spsc_msgs == 10000000) g_spsc_msgs = 1000000;
+    if (g_quick && g_spsc_msgs == 5000000) g_spsc_msgs = 500000;
 
     for (unsigned i = 0; i < NSRC; i++)
         for (unsigned j = 0; j < MAXPAY; j++) g_src[i][j] = (unsigned char)(i * 131u + j * 7u + 1u);

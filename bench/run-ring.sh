@@ -2,7 +2,7 @@
 # run-ring.sh - the ring benchmark of issue 3: the Java LMAX Disruptor peer, then bench_ring, which
 # prints one table with every number and ratio (the Disruptor's msgs/s are passed in).
 # usage: BUILD=build/release sh bench/run-ring.sh      (make bench runs it from the repo root)
-# env:   RING_REPS (default 5), RING_MSGS (1P1C message count, default 10000000),
+# env:   RING_REPS (default 5), RING_MSGS (1P1C message count, default 5000000),
 #        RING_ARGS (more bench_ring options, e.g. --quick), DISRUPTOR_JAR, JAVA, JAVAC
 # The output is also saved to $BUILD/bench/ring-results.txt.
 set -u
@@ -11,7 +11,7 @@ BIN=$BUILD/bench/bench_ring
 JDIR=$BUILD/bench/java
 OUT=$BUILD/bench/ring-results.txt
 REPS=${RING_REPS:-5}
-MSGS=${RING_MSGS:-10000000}
+MSGS=${RING_MSGS:-5000000}
 JAR=${DISRUPTOR_JAR:-/usr/share/java/disruptor.jar}
 JAVA=${JAVA:-java}
 JAVAC=${JAVAC:-javac}
@@ -37,11 +37,13 @@ else
     if ! "$JAVAC" -nowarn -cp "$JAR" -d "$JDIR" bench/disruptor/RingallocDisruptorBench.java; then
         na="javac failed"
     else
+        # the JVM on the same two CPUs as the C side; producer and consumer threads pinned to one
+        # each, as in bench_ring (the program does it with taskset on its thread ids)
         pin=""
         if command -v taskset >/dev/null 2>&1 && [ -n "$cpus" ]; then pin="taskset -c $cpus"; fi
         # shellcheck disable=SC2086 # $pin and $slots are word lists
-        jout=$($pin "$JAVA" -Xms256m -Xmx1g -cp "$JAR:$JDIR" RingallocDisruptorBench \
-            "$MSGS" "$REPS" $slots 2>&1)
+        jout=$($pin "$JAVA" -Xms256m -Xmx1g -Dringalloc.cpus="$cpus" -cp "$JAR:$JDIR" \
+            RingallocDisruptorBench "$MSGS" "$REPS" $slots 2>&1)
         rc=$?
         printf '%s\n' "$jout" | sed 's/^/  java: /'
         if [ $rc -ne 0 ]; then

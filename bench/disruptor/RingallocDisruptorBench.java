@@ -7,7 +7,12 @@
  * and stores the message counter in its first 8 bytes; the consumer checks every counter, so
  * every message is delivered and verified, as in the C ring and ck_ring runs.
  *
- * usage: java -cp disruptor.jar:DIR RingallocDisruptorBench MSGS REPS SLOTS...
+ * Pinning, as on the C side: with -Dringalloc.cpus=A,B the producer (main) thread pins itself to
+ * CPU A and the consumer thread to CPU B (taskset -p on the thread id read from /proc/thread-self;
+ * a failure is reported once and the run goes on unpinned). -Dspin=true makes the producer spin
+ * on hasAvailableCapacity() before next() instead of letting next() park when the ring is full.
+ *
+ * usage: java -cp disruptor.jar:DIR [-Dringalloc.cpus=A,B] RingallocDisruptorBench MSGS REPS SLOTS...
  * prints, per SLOTS value, one line:
  *   disruptor slots=S msgs=N reps=R median_msgs_per_s=X min_msgs_per_s=Y max_msgs_per_s=Z
  * (after two untimed warm-up runs that let the JIT compile the hot paths). Exit 1 on a
@@ -22,12 +27,35 @@ import com.lmax.disruptor.util.DaemonThreadFactory;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 
 public final class RingallocDisruptorBench {
     static final int PAYLOAD = 32;
     static final boolean SPIN = Boolean.getBoolean("spin");
+    static int producerCpu = -1, consumerCpu = -1;
+    static boolean pinWarned;
+
+    /* Pins the calling thread to one CPU with taskset (Java has no affinity API). */
+    static void pin(int cpu) {
+        if (cpu < 0) return;
+        try {
+            String tid = Files.readSymbolicLink(Paths.get("/proc/thread-self")).getFileName()
+                    .toString();
+            Process p = new ProcessBuilder("taskset", "-p", "-c", Integer.toString(cpu), tid)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (p.waitFor() != 0) throw new IllegalStateException("taskset exit " + p.exitValue());
+        } catch (Exception e) {
+            synchronized (RingallocDisruptorBench.class) {
+                if (!pinWarned) System.err.println("disruptor: not pinned: " + e);
+                pinWarned = true;
+            }
+        }
+    }
     static final VarHandle LONGS =
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -62,14 +90,19 @@ public final class RingallocDisruptorBench {
     /* One run: a fresh Disruptor, `msgs` events, returns msgs/s (producer start to last event
      * handled by the consumer). */
     static double runOnce(int slots, long msgs) throws InterruptedException {
-        Disruptor<Event> d = new Disruptor<>(Event::new, slots, DaemonThreadFactory.INSTANCE,
-                ProducerType.SINGLE, new BusySpinWaitStrategy());
+        Disruptor<Event> d = new Disruptor<>(Event::new, slots, r -> {
+            Thread t = DaemonThreadFactory.INSTANCE.newThread(() -> {
+                pin(consumerCpu);
+                r.run();
+            });
+            return t;
+        }, ProducerType.SINGLE, new BusySpinWaitStrategy());
         Consumer c = new Consumer(msgs);
         d.handleEventsWith(c);
         RingBuffer<Event> rb = d.start();
         byte[] src = new byte[PAYLOAD];
         for (int i = 0; i < PAYLOAD; i++) src[i] = (byte) (i * 37 + 11);
-        Thread.sleep(20); /* let the consumer thread reach its spin loop */
+        Thread.sleep(30); /* let the consumer thread pin itself and reach its spin loop */
         long t0 = System.nanoTime();
         for (long i = 0; i < msgs; i++) {
             if (SPIN) while (!rb.hasAvailableCapacity(1)) Thread.onSpinWait();
@@ -93,6 +126,12 @@ public final class RingallocDisruptorBench {
         if (args.length < 3) {
             System.err.println("usage: RingallocDisruptorBench MSGS REPS SLOTS...");
             System.exit(2);
+        }
+        String cpus = System.getProperty("ringalloc.cpus", "");
+        if (cpus.matches("\\d+,\\d+")) {
+            producerCpu = Integer.parseInt(cpus.split(",")[0]);
+            consumerCpu = Integer.parseInt(cpus.split(",")[1]);
+            pin(producerCpu);
         }
         long msgs = Long.parseLong(args[0]);
         int reps = Integer.parseInt(args[1]);
