@@ -104,6 +104,7 @@ static void give_back(model *m, uint64_t from, bool poisoned)
 
 static void do_alloc(ra_arena *a, model *m, size_t size, size_t align)
 {
+    if (m->nlive == MAXLIVE) return; /* the model is full: no more live blocks */
     ra_arena_stats s0 = stats(a, m);
     size_t al = align ? align : 16;
     bool bad = (al & (al - 1)) != 0 || al > RA_ARENA_MAX_ALIGN || size > SIZE_MAX / 2;
@@ -124,7 +125,6 @@ static void do_alloc(ra_arena *a, model *m, size_t size, size_t align)
     if (m->fresh && m->mem && size + al - 1 <= m->mem_len)
         REQUIRE(p >= m->mem && p + size <= m->mem + m->mem_len);
     m->fresh = false;
-    REQUIRE(m->nlive < MAXLIVE);
     for (size_t i = 0; i < m->nlive; i++)
         REQUIRE(fz_disjoint(p, size, m->live[i].p, m->live[i].size));
     fz_fill(p, size, m->next_id);
