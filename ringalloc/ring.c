@@ -30,6 +30,7 @@
 #include "ringalloc/ring.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -103,15 +104,10 @@ struct ra_ring {
     size_t mem_len;
     int mem_kind;
     bool hugepages;
-    /* producer-private, on its own line */
-    _Alignas(RA__LINE) uint64_t tail;
-    uint64_t head;
-    uint64_t head_seq;
-    uint64_t intent;
-    uint64_t next_seq;
-    uint64_t pub_bytes;
-    uint64_t ovw_bytes;
-    uint64_t consumed;   /* backpressure: last consumed position seen */
+    /* producer-private, on its own line. Positions, sequence numbers and statistics have one copy
+     * only, in the control block: the producer reads back what it stored there (its own stores,
+     * always in its cache), so a record costs one store per field, not two. */
+    _Alignas(RA__LINE) uint64_t consumed; /* backpressure: last consumed position seen */
     uint64_t pad_pos[2]; /* the last two padding records written (UINT64_MAX: none) */
     unsigned pad_idx;    /* which of them the next pad replaces */
     uint64_t resv_pos;   /* start of the reserved record */
@@ -119,10 +115,29 @@ struct ra_ring {
     bool reserved;
 };
 
+/* The producer's view of its own control-block fields: relaxed loads of values only it stores. */
+#define RA__OWN(f) atomic_load_explicit(&ctl->f, memory_order_relaxed)
+
 static inline uint64_t ra__rec_size(uint32_t len)
 {
     return ((uint64_t)RA_RING_HDR_SIZE + len + (RA_RING_ALIGN - 1)) &
            ~(uint64_t)(RA_RING_ALIGN - 1);
+}
+
+/* Stores a record header: len, type and flags as one 8-byte store, then seq and ts. */
+static inline __attribute__((always_inline)) void ra__hdr_store(unsigned char *rec, uint32_t len,
+                                                                uint16_t type, uint16_t flags,
+                                                                uint64_t seq, uint64_t ts_ns)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w = (uint64_t)len | (uint64_t)type << 32 | (uint64_t)flags << 48;
+    memcpy(rec, &w, 8);
+#else
+    ra__rec h = {.len = len, .type = type, .flags = flags};
+    memcpy(rec, &h, 8);
+#endif
+    memcpy(rec + 8, &seq, 8);
+    memcpy(rec + 16, &ts_ns, 8);
 }
 
 /* ---- the one audited racy copy ----------------------------------------------------------------
@@ -280,35 +295,34 @@ RA_API size_t ra_ring_capacity(const ra_ring *r)
 /* Retires records from head until `end - head <= capacity`. With records of at most capacity / 4,
  * end - capacity stays below the start of the last committed record, so head < tail afterwards
  * and a real record exists at head whenever one must be retired. */
-static inline __attribute__((always_inline)) void ra__retire(ra_ring *r, uint64_t end)
+static inline __attribute__((always_inline)) void
+ra__retire(ra_ring *r, ra__ring_ctl *ctl, uint64_t end, uint64_t head, uint64_t tail)
 {
-    uint64_t head = r->head, seq = r->head_seq, bytes = r->ovw_bytes;
-    while (end - head > r->capacity) {
-        uint64_t off = head & r->mask, to_end = r->capacity - off;
-        if (to_end < RA_RING_HDR_SIZE) {
-            head += to_end; /* implicit skip at the end of the data */
+    uint64_t seq = RA__OWN(head_seq), bytes = RA__OWN(overwritten_bytes);
+    const uint64_t cap = r->capacity, mask = r->mask;
+    const unsigned char *data = r->data;
+    while (end - head > cap) {
+        uint64_t off = head & mask, to_end = cap - off;
+        uint32_t len;
+        uint16_t flags;
+        memcpy(&len, data + off + offsetof(ra__rec, len), sizeof len);
+        memcpy(&flags, data + off + offsetof(ra__rec, flags), sizeof flags);
+        if (to_end < RA_RING_HDR_SIZE || (flags & RA__F_PAD)) {
+            head += to_end; /* padding, or the implicit skip at the end of the data */
             continue;
         }
-        const ra__rec *h = (const ra__rec *)(r->data + off);
-        if (h->flags & RA__F_PAD) {
-            head += to_end;
-            continue;
-        }
-        head += ra__rec_size(h->len);
-        bytes += h->len;
+        head += ra__rec_size(len);
+        bytes += len;
         seq++;
     }
     /* Leave head on the oldest real record, not on padding before it (a record follows the
      * padding below tail, since the last committed record is never retired). The producer knows
      * where it put padding, so this costs no load from the ring. */
-    uint64_t off = head & r->mask;
-    if (head < r->tail &&
-        (r->capacity - off < RA_RING_HDR_SIZE || head == r->pad_pos[0] || head == r->pad_pos[1]))
-        head += r->capacity - off;
-    r->head = head;
-    r->head_seq = seq;
-    r->ovw_bytes = bytes;
-    ra__ring_ctl *ctl = r->ctl;
+    uint64_t off = head & mask;
+    if (__builtin_expect(head < tail && (cap - off < RA_RING_HDR_SIZE || head == r->pad_pos[0] ||
+                                         head == r->pad_pos[1]),
+                         0))
+        head += cap - off;
     /* release: a reader that resyncs to this head must see the record written there */
     atomic_store_explicit(&ctl->head, head, memory_order_release);
     /* relaxed: statistics, read on their own */
@@ -316,16 +330,34 @@ static inline __attribute__((always_inline)) void ra__retire(ra_ring *r, uint64_
     atomic_store_explicit(&ctl->overwritten_bytes, bytes, memory_order_relaxed);
 }
 
+/* Overwrite mode, before writing [.., end): retire what the record needs, then announce the
+ * region (intent) before any of its bytes are stored. */
+static inline __attribute__((always_inline)) void ra__claim(ra_ring *r, ra__ring_ctl *ctl,
+                                                            uint64_t end, uint64_t tail)
+{
+    uint64_t head = RA__OWN(head);
+    if (end - head > r->capacity) ra__retire(r, ctl, end, head, tail);
+    if (end > RA__OWN(intent)) {
+        /* release: a reader that sees this intent also sees the head retired for it */
+        atomic_store_explicit(&ctl->intent, end, memory_order_release);
+        /* release fence: orders the intent store before the data stores that follow, so a
+         * reader that copied any of the new bytes sees the new intent after its acquire fence
+         * (fence-fence synchronisation, as in a seqlock) */
+        atomic_thread_fence(memory_order_release);
+    }
+}
+
 static inline __attribute__((always_inline)) void *ra__reserve(ra_ring *r, uint32_t max_len)
 {
+    ra__ring_ctl *ctl = r->ctl;
     if (__builtin_expect(max_len > r->max_msg, 0)) {
         /* relaxed: a counter, no ordering */
-        atomic_fetch_add_explicit(&r->ctl->too_big, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&ctl->too_big, 1, memory_order_relaxed);
         r->reserved = false;
         return NULL;
     }
     uint64_t size = ra__rec_size(max_len);
-    uint64_t pos = r->tail;
+    uint64_t pos = RA__OWN(tail);
     uint64_t to_end = r->capacity - (pos & r->mask);
     uint64_t rec_pos = size <= to_end ? pos : pos + to_end; /* wrap: pad or skip to the start */
     uint64_t end = rec_pos + size;
@@ -333,25 +365,16 @@ static inline __attribute__((always_inline)) void *ra__reserve(ra_ring *r, uint3
     if (r->flags & RA_RING_BACKPRESSURE) {
         if (end - r->consumed > r->capacity) {
             /* acquire: the consumer is done with the bytes below `consumed` */
-            r->consumed = atomic_load_explicit(&r->ctl->consumed, memory_order_acquire);
+            r->consumed = atomic_load_explicit(&ctl->consumed, memory_order_acquire);
             if (end - r->consumed > r->capacity) {
                 /* relaxed: a counter */
-                atomic_fetch_add_explicit(&r->ctl->full, 1, memory_order_relaxed);
+                atomic_fetch_add_explicit(&ctl->full, 1, memory_order_relaxed);
                 r->reserved = false;
                 return NULL;
             }
         }
     } else {
-        if (end - r->head > r->capacity) ra__retire(r, end);
-        if (end > r->intent) {
-            r->intent = end;
-            /* release: a reader that sees this intent also sees the head retired for it */
-            atomic_store_explicit(&r->ctl->intent, end, memory_order_release);
-            /* release fence: orders the intent store before the data stores that follow, so a
-             * reader that copied any of the new bytes sees the new intent after its acquire
-             * fence (fence-fence synchronisation, as in a seqlock) */
-            atomic_thread_fence(memory_order_release);
-        }
+        ra__claim(r, ctl, end, pos);
     }
     /* The line a few records ahead is both the next one retire reads (the oldest record's
      * header) and the next one this producer writes: fetch it for writing now, so neither the
@@ -361,12 +384,8 @@ static inline __attribute__((always_inline)) void *ra__reserve(ra_ring *r, uint3
         /* head and tail are less than a capacity apart: at most two pads lie between them */
         r->pad_pos[r->pad_idx] = pos;
         r->pad_idx ^= 1;
-        ra__rec *pad = (ra__rec *)(r->data + (pos & r->mask));
-        pad->len = (uint32_t)(to_end - RA_RING_HDR_SIZE);
-        pad->type = 0;
-        pad->flags = RA__F_PAD;
-        pad->seq = 0;
-        pad->ts_ns = 0;
+        ra__hdr_store(r->data + (pos & r->mask), (uint32_t)(to_end - RA_RING_HDR_SIZE), 0,
+                      RA__F_PAD, 0, 0);
     }
     r->resv_pos = rec_pos;
     r->resv_max = max_len;
@@ -374,39 +393,22 @@ static inline __attribute__((always_inline)) void *ra__reserve(ra_ring *r, uint3
     return r->data + (rec_pos & r->mask) + RA_RING_HDR_SIZE;
 }
 
-/* Publishes the reserved record (no checks: callers validated the reservation). */
-static inline __attribute__((always_inline)) uint64_t ra__publish(ra_ring *r, uint32_t len,
+/* Publishes the record at pos whose payload is in place (no checks: callers validated it). */
+static inline __attribute__((always_inline)) uint64_t ra__publish(ra_ring *r, ra__ring_ctl *ctl,
+                                                                  uint64_t pos, uint32_t len,
                                                                   uint16_t type, uint64_t ts_ns)
 {
-    ra__ring_ctl *ctl = r->ctl;
-    uint64_t pos = r->resv_pos, seq = r->next_seq;
-    ra__rec *h = (ra__rec *)(r->data + (pos & r->mask));
-    h->len = len;
-    h->type = type;
-    h->flags = 0;
-    h->seq = seq;
-    h->ts_ns = ts_ns;
-    uint64_t tail = pos + ra__rec_size(len);
-    uint64_t bytes = r->pub_bytes + len;
-    r->reserved = false;
-    r->tail = tail;
-    r->next_seq = seq + 1;
-    r->pub_bytes = bytes;
+    uint64_t seq = RA__OWN(next_seq);
+    ra__hdr_store(r->data + (pos & r->mask), len, type, 0, seq, ts_ns);
+    uint64_t bytes = RA__OWN(published_bytes) + len;
     /* release: a reader resolving NEWEST/NEXT reads the record at last_pos */
     atomic_store_explicit(&ctl->last_pos, pos, memory_order_release);
     /* release: publishes the record's header and payload to readers that acquire tail */
-    atomic_store_explicit(&ctl->tail, tail, memory_order_release);
+    atomic_store_explicit(&ctl->tail, pos + ra__rec_size(len), memory_order_release);
     /* relaxed: statistics */
     atomic_store_explicit(&ctl->next_seq, seq + 1, memory_order_relaxed);
     atomic_store_explicit(&ctl->published_bytes, bytes, memory_order_relaxed);
     return seq;
-}
-
-static inline __attribute__((always_inline)) uint64_t ra__commit(ra_ring *r, uint32_t len,
-                                                                 uint16_t type, uint64_t ts_ns)
-{
-    if (__builtin_expect(!r->reserved || len > r->resv_max, 0)) return UINT64_MAX;
-    return ra__publish(r, len, type, ts_ns);
 }
 
 RA_API void *ra_ring_reserve(ra_ring *r, uint32_t max_len)
@@ -416,42 +418,56 @@ RA_API void *ra_ring_reserve(ra_ring *r, uint32_t max_len)
 
 RA_API uint64_t ra_ring_commit(ra_ring *r, uint32_t len, uint16_t type, uint64_t ts_ns)
 {
-    return ra__commit(r, len, type, ts_ns);
+    if (__builtin_expect(!r->reserved || len > r->resv_max, 0)) return UINT64_MAX;
+    r->reserved = false;
+    return ra__publish(r, r->ctl, r->resv_pos, len, type, ts_ns);
 }
 
-/* Copies a payload into the ring. Payloads of up to 64 bytes (most ticks) are copied with
- * overlapping unaligned 16- and 8-byte moves held in registers, so the fast path makes no call
- * and needs no callee-saved registers; larger ones go to memcpy. */
+/* Copies a payload of at most RA__INLINE_MAX bytes (most ticks) into the ring with overlapping
+ * unaligned moves held in registers: two stores up to 32 bytes, four up to 64. The fast path of
+ * write makes no call and needs no callee-saved registers; larger payloads go to memcpy. */
+#define RA__INLINE_MAX 64u
+_Static_assert(RA_RING_MIN_CAPACITY / 4 - RA_RING_HDR_SIZE >= RA__INLINE_MAX,
+               "every ring takes inline-sized payloads");
 typedef unsigned char ra__v16 __attribute__((vector_size(16)));
 
-static inline __attribute__((always_inline)) void ra__copy_in(unsigned char *d,
-                                                              const unsigned char *s, uint32_t n)
+static inline __attribute__((always_inline)) void ra__copy_small(unsigned char *d,
+                                                                 const unsigned char *s, uint32_t n)
 {
-    if (n >= 16 && n <= 64) {
+    if (n >= 16) {
         ra__v16 a, b, c, e;
-        uint32_t m = n > 32 ? 16 : n - 16, k = n > 32 ? n - 32 : 0;
         memcpy(&a, s, 16);
-        memcpy(&b, s + m, 16);
-        memcpy(&c, s + k, 16);
         memcpy(&e, s + n - 16, 16);
+        if (n > 32) {
+            memcpy(&b, s + 16, 16);
+            memcpy(&c, s + n - 32, 16);
+            memcpy(d + 16, &b, 16);
+            memcpy(d + n - 32, &c, 16);
+        }
         memcpy(d, &a, 16);
-        memcpy(d + m, &b, 16);
-        memcpy(d + k, &c, 16);
         memcpy(d + n - 16, &e, 16);
-    } else if (n > 64) {
-        memcpy(d, s, n);
     } else if (n >= 8) {
         uint64_t a, b;
         memcpy(&a, s, 8);
         memcpy(&b, s + n - 8, 8);
         memcpy(d, &a, 8);
         memcpy(d + n - 8, &b, 8);
-    } else {
-        for (uint32_t i = 0; i < n; i++) d[i] = s[i];
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n) {
+        unsigned char a = s[0], b = s[n >> 1], c = s[n - 1];
+        d[0] = a;
+        d[n >> 1] = b;
+        d[n - 1] = c;
     }
 }
 
-/* The general path of write: wrap (padding), backpressure, refusals, bad arguments. */
+/* The general path of write: large payloads, wrap (padding), backpressure, refusals, an open
+ * reservation (which the write replaces), bad arguments. */
 __attribute__((noinline)) static int ra__write_slow(ra_ring *r, uint16_t type, uint64_t ts_ns,
                                                     const void *p, uint32_t len)
 {
@@ -459,36 +475,31 @@ __attribute__((noinline)) static int ra__write_slow(ra_ring *r, uint16_t type, u
     void *dst = ra__reserve(r, len);
     if (!dst) return len > r->max_msg ? RA_ETOOBIG : RA_EFULL;
     if (len) memcpy(dst, p, len);
-    ra__publish(r, len, type, ts_ns);
+    r->reserved = false;
+    ra__publish(r, r->ctl, r->resv_pos, len, type, ts_ns);
     return RA_OK;
 }
 
-/* The fast path of write: the record fits before the end of the data and, in backpressure
- * mode, below the consumer's last known position. It is ra__reserve + copy + ra__publish with
- * the cases that cannot happen here taken out; everything else takes ra__write_slow. */
+/* The fast path of write: a payload of at most RA__INLINE_MAX bytes that fits before the end of
+ * the data and, in backpressure mode, below the consumer's last known position. It is
+ * ra__reserve + copy + ra__publish with the cases that cannot happen here taken out; everything
+ * else takes ra__write_slow. */
 RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *p, uint32_t len)
 {
-    uint64_t pos = r->tail, size = ra__rec_size(len);
+    ra__ring_ctl *ctl = r->ctl;
+    uint64_t pos = RA__OWN(tail), size = ra__rec_size(len);
     uint64_t off = pos & r->mask, end = pos + size;
-    if (__builtin_expect(len > r->max_msg || !p || size > r->capacity - off, 0))
+    if (__builtin_expect(len > RA__INLINE_MAX || !p || size > r->capacity - off || r->reserved, 0))
         return ra__write_slow(r, type, ts_ns, p, len);
     if (r->flags & RA_RING_BACKPRESSURE) {
         if (__builtin_expect(end - r->consumed > r->capacity, 0))
             return ra__write_slow(r, type, ts_ns, p, len); /* reloads consumed, or refuses */
     } else {
-        if (end - r->head > r->capacity) ra__retire(r, end);
-        if (end > r->intent) {
-            r->intent = end;
-            /* release + release fence: as in ra__reserve (intent before the data stores) */
-            atomic_store_explicit(&r->ctl->intent, end, memory_order_release);
-            atomic_thread_fence(memory_order_release);
-        }
+        ra__claim(r, ctl, end, pos);
     }
     __builtin_prefetch(r->data + ((end + RA__PREFETCH) & r->mask), 1, 3);
-    unsigned char *rec = r->data + off;
-    ra__copy_in(rec + RA_RING_HDR_SIZE, p, len);
-    r->resv_pos = pos;
-    ra__publish(r, len, type, ts_ns);
+    ra__copy_small(r->data + off + RA_RING_HDR_SIZE, p, len);
+    ra__publish(r, ctl, pos, len, type, ts_ns);
     return RA_OK;
 }
 
