@@ -295,8 +295,8 @@ RA_API size_t ra_ring_capacity(const ra_ring *r)
 /* Retires records from head until `end - head <= capacity`. With records of at most capacity / 4,
  * end - capacity stays below the start of the last committed record, so head < tail afterwards
  * and a real record exists at head whenever one must be retired. */
-static inline __attribute__((always_inline)) void
-ra__retire(ra_ring *r, ra__ring_ctl *ctl, uint64_t end, uint64_t head, uint64_t tail)
+__attribute__((noinline)) static void ra__retire(ra_ring *r, ra__ring_ctl *ctl, uint64_t end,
+                                                 uint64_t head, uint64_t tail)
 {
     uint64_t seq = RA__OWN(head_seq), bytes = RA__OWN(overwritten_bytes);
     const uint64_t cap = r->capacity, mask = r->mask;
@@ -330,13 +330,31 @@ ra__retire(ra_ring *r, ra__ring_ctl *ctl, uint64_t end, uint64_t head, uint64_t 
     atomic_store_explicit(&ctl->overwritten_bytes, bytes, memory_order_relaxed);
 }
 
-/* Overwrite mode, before writing [.., end): retire what the record needs, then announce the
- * region (intent) before any of its bytes are stored. */
-static inline __attribute__((always_inline)) void ra__claim(ra_ring *r, ra__ring_ctl *ctl,
-                                                            uint64_t end, uint64_t tail)
+/* The common case of retiring, inline: exactly one real record goes and the next one is real.
+ * @return false: nothing done, ra__retire does the general case. */
+static inline __attribute__((always_inline)) bool ra__retire_one(ra_ring *r, ra__ring_ctl *ctl,
+                                                                 uint64_t end, uint64_t head)
 {
-    uint64_t head = RA__OWN(head);
-    if (end - head > r->capacity) ra__retire(r, ctl, end, head, tail);
+    uint64_t cap = r->capacity, mask = r->mask, off = head & mask;
+    uint64_t w;
+    memcpy(&w, r->data + off, sizeof w); /* len, type, flags */
+    uint32_t len = (uint32_t)w;
+    uint64_t nh = head + ra__rec_size(len);
+    if ((w >> 48) & RA__F_PAD || end - nh > cap || cap - off < RA_RING_HDR_SIZE ||
+        cap - (nh & mask) < RA_RING_HDR_SIZE || nh == r->pad_pos[0] || nh == r->pad_pos[1])
+        return false;
+    /* release: as in ra__retire */
+    atomic_store_explicit(&ctl->head, nh, memory_order_release);
+    /* relaxed: statistics */
+    atomic_store_explicit(&ctl->head_seq, RA__OWN(head_seq) + 1, memory_order_relaxed);
+    atomic_store_explicit(&ctl->overwritten_bytes, RA__OWN(overwritten_bytes) + len,
+                          memory_order_relaxed);
+    return true;
+}
+
+/* Announces that the producer writes up to `end` (overwrite mode), before it stores any byte. */
+static inline __attribute__((always_inline)) void ra__intent(ra__ring_ctl *ctl, uint64_t end)
+{
     if (end > RA__OWN(intent)) {
         /* release: a reader that sees this intent also sees the head retired for it */
         atomic_store_explicit(&ctl->intent, end, memory_order_release);
@@ -345,6 +363,17 @@ static inline __attribute__((always_inline)) void ra__claim(ra_ring *r, ra__ring
          * (fence-fence synchronisation, as in a seqlock) */
         atomic_thread_fence(memory_order_release);
     }
+}
+
+/* Overwrite mode, before writing [.., end): retire what the record needs, then announce the
+ * region (intent) before any of its bytes are stored. */
+static inline __attribute__((always_inline)) void ra__claim(ra_ring *r, ra__ring_ctl *ctl,
+                                                            uint64_t end, uint64_t tail)
+{
+    uint64_t head = RA__OWN(head);
+    if (end - head > r->capacity && !ra__retire_one(r, ctl, end, head))
+        ra__retire(r, ctl, end, head, tail);
+    ra__intent(ctl, end);
 }
 
 static inline __attribute__((always_inline)) void *ra__reserve(ra_ring *r, uint32_t max_len)
@@ -495,7 +524,11 @@ RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *
         if (__builtin_expect(end - r->consumed > r->capacity, 0))
             return ra__write_slow(r, type, ts_ns, p, len); /* reloads consumed, or refuses */
     } else {
-        ra__claim(r, ctl, end, pos);
+        uint64_t head = RA__OWN(head);
+        /* more than one record to retire, or padding around: the general path */
+        if (end - head > r->capacity && !ra__retire_one(r, ctl, end, head))
+            return ra__write_slow(r, type, ts_ns, p, len);
+        ra__intent(ctl, end);
     }
     __builtin_prefetch(r->data + ((end + RA__PREFETCH) & r->mask), 1, 3);
     ra__copy_small(r->data + off + RA_RING_HDR_SIZE, p, len);
