@@ -16,7 +16,8 @@
  * 2. One producer, one reader thread (pinned to distinct CPUs), every message delivered and
  *    checked: msgs/s for 32-byte payloads.
  *    - ring: RA_RING_BACKPRESSURE, ra_ring_write() retried on RA_EFULL, the reader
- * ra_reader_poll().
+ * ra_reader_poll(); after an empty poll the reader pauses --rbackoff times (default 1024) so that
+ * a batch accumulates (docs/benchmarks.md: a reader at the producer's heels slows both).
  *    - ck+malloc: ck_ring SPSC, malloc + copy in the producer, check + free in the reader.
  *    - Disruptor: run by bench/run-ring.sh (Java) and passed in with --disruptor SLOTS:MSGS_PER_S
  *      (or --disruptor-na REASON); slots = the ring's record count, as for ck.
@@ -31,8 +32,8 @@
  * before use, so neither side pays page faults or gets different page sizes.
  *
  * usage: bench_ring [--reps N] [--msgs N] [--quick] [--busy-spin] [--only publish|spsc|latency]
- *                   [--cap KIB] [--batch N] [--peek] [--backoff N]    (--cap: only that capacity, a
- * power of two)
+ *                   [--cap KIB] [--batch N] [--peek] [--backoff N] [--rbackoff N]
+ *                   (--cap: only that capacity, a power of two)
  *                   [--pace-ns N] [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]
  *        bench_ring --print-slots     (the Disruptor slot counts, one per line)
  *        bench_ring --print-cpus      (the two CPUs used, "A,B"; nothing with fewer than two)
@@ -113,11 +114,12 @@ static inline uint64_t ticks_after_loads(void)
 #endif
 }
 
-static int g_busy_spin;        /* --busy-spin: throughput loops spin without pause */
-static size_t g_batch = 256;   /* --batch: max_msgs per ra_reader_poll in 1P1C */
-static unsigned g_backoff = 1; /* --backoff N: pauses between refused writes in 1P1C */
-static int g_peek;             /* --peek: the 1P1C reader uses peek/advance instead of poll */
-static size_t g_only_cap;      /* --cap KIB: run only that ring capacity (for profiling) */
+static int g_busy_spin;            /* --busy-spin: throughput loops spin without pause */
+static size_t g_batch = 256;       /* --batch: max_msgs per ra_reader_poll in 1P1C */
+static unsigned g_backoff = 1;     /* --backoff N: pauses between refused writes in 1P1C */
+static unsigned g_rbackoff = 1024; /* --rbackoff N: pauses after an empty poll in 1P1C */
+static int g_peek;                 /* --peek: the 1P1C reader uses peek/advance instead of poll */
+static size_t g_only_cap;          /* --cap KIB: run only that ring capacity (for profiling) */
 
 static inline void cpu_relax(void)
 {
@@ -628,7 +630,12 @@ static void *reader_main(void *arg)
         }
     } else {
         while (c->expect < c->n) {
-            if (ra_reader_poll(&c->rd, ring_handler, c, batch) == 0) cpu_relax();
+            if (ra_reader_poll(&c->rd, ring_handler, c, batch) == 0) {
+                /* empty: let a batch accumulate instead of reading the producer's lines while
+                 * it writes them (latency runs poll again at once) */
+                unsigned k = c->latency ? 1 : g_rbackoff;
+                while (k--) cpu_relax();
+            }
         }
     }
     c->t1 = now_ns();
@@ -847,9 +854,9 @@ static void report(int did_pub, int did_spsc, int did_lat)
     }
     if (did_spsc) {
         printf("\n== 1P1C: producer and reader threads (cpus %d,%d), every message delivered "
-               "and checked, 32-byte payload, %llu msgs; Mmsgs/s, median of %d runs (ck: %d) "
-               "==\n",
-               g_cpu[0], g_cpu[1], (unsigned long long)g_spsc_msgs, g_reps, g_ck_reps);
+               "and checked, 32-byte payload, %llu msgs; Mmsgs/s, median of %d runs (ck: %d); "
+               "ring reader: %u pauses after an empty poll ==\n",
+               g_cpu[0], g_cpu[1], (unsigned long long)g_spsc_msgs, g_reps, g_ck_reps, g_rbackoff);
         printf("%-7s %7s %10s %10s %10s %8s %10s %13s\n", "ring", "slots", "ring(bp)", "ck+malloc",
                "disruptor", "ring/ck", "ring/disr", "ring full/run");
         for (int ci = 0; ci < NSCAPS; ci++) {
@@ -935,7 +942,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench_ring [--reps N] [--msgs N] [--quick] [--busy-spin] [--only "
                     "publish|spsc|latency] [--pace-ns N] [--cap KIB] [--batch N] [--peek]\n"
-                    "                  [--backoff N]\n"
+                    "                  [--backoff N] [--rbackoff N]\n"
                     "                  [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]\n"
                     "       bench_ring --print-slots | --print-cpus\n");
     exit(2);
@@ -958,6 +965,8 @@ int main(int argc, char **argv)
             g_only_cap = g_caps[0] = g_scaps[0] = (size_t)strtoull(v, NULL, 10) << 10, i++;
         } else if (!strcmp(a, "--backoff") && v) {
             g_backoff = (unsigned)strtoul(v, NULL, 10), i++;
+        } else if (!strcmp(a, "--rbackoff") && v) {
+            g_rbackoff = (unsigned)strtoul(v, NULL, 10), i++;
         } else if (!strcmp(a, "--peek")) {
             g_peek = 1;
         } else if (!strcmp(a, "--batch") && v) {
