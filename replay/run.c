@@ -31,8 +31,12 @@
  *   request is honoured promptly.
  * - Shared counters for the monitor (messages, input bytes, per-reader read/lost) are relaxed
  *   atomics: they are statistics, read approximately, and order nothing.
- * - Idle readers spin (sched_yield) for a while, then sleep 50 us per empty poll; measured latency
- *   therefore includes that wake-up time when the feed is sparse (paced modes).
+ * - Idle readers spin for a while, then sleep 50 us per empty poll; measured latency therefore
+ *   includes that wake-up time when the feed is sparse (paced modes). While spinning, a reader
+ *   pauses RP__IDLE_PAUSES times per empty read at --speed max when every busy thread has a CPU
+ *   of its own (so that a batch accumulates rather than the reader reading the lines the
+ *   producer is writing), and calls sched_yield() when paced or when the threads outnumber the
+ *   CPUs (the `crowded` hint).
  */
 #include "run.h"
 
@@ -46,17 +50,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* set by rp_run_stop(), possibly from a signal handler: a lock-free atomic is signal-safe */
 static atomic_int rp__stop;
 
-#define RP__IDLE_SPINS     2000u
-#define RP__IDLE_SLEEP_NS  50000u
-#define RP__SPIN_WORK_MAX  50000u /* reader delays below this are spun, above slept */
-#define RP__SLEEP_SLICE_NS 50000000u
-#define RP__PROGRESS_NS    250000000u
-#define RP__READER_BUF     (65536u + RP_STAMP_BYTES)
-#define RP__STAMP_EVERY    8u /* max speed: messages that may share one publish stamp */
+#define RP__IDLE_SPINS      2000u
+#define RP__IDLE_SLEEP_NS   50000u
+#define RP__IDLE_PAUSES     1024u  /* pauses per empty read when the reader has a CPU of its own */
+#define RP__IDLE_PAUSE_COST 8u     /* ... counted as this many spins (a pause is about 10 ns) */
+#define RP__SPIN_WORK_MAX   50000u /* reader delays below this are spun, above slept */
+#define RP__SLEEP_SLICE_NS  50000000u
+#define RP__PROGRESS_NS     250000000u
+#define RP__READER_BUF      (65536u + RP_STAMP_BYTES)
+#define RP__STAMP_EVERY     8u /* max speed: messages that may share one publish stamp */
 
 typedef struct rp__run rp__run;
 
@@ -79,6 +86,11 @@ struct rp__run {
     /* release-stored by the producer after its last commit; acquire-loaded by readers so that a
      * subsequent empty read proves they have seen everything */
     atomic_bool producer_done;
+    /* whether the run has more busy threads than CPUs (producer, readers, and a decompression
+     * worker while a zstd input is open): idle readers then yield their CPU instead of spinning.
+     * Relaxed: a scheduling hint, orders nothing. */
+    atomic_bool crowded;
+    unsigned ncpu;
     /* monitor wake-ups: threads count themselves out under the mutex */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -92,6 +104,27 @@ struct rp__run {
     int status;
     char err[512];
 };
+
+/* CPUs this process may run on (at least 1). */
+static unsigned rp__cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1u;
+}
+
+static inline void rp__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#else
+    atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
 
 uint64_t rp_now_ns(void)
 {
@@ -251,6 +284,9 @@ static void *rp__producer(void *arg)
             res->files_opened++;
             rp__note_name(res->format, sizeof(res->format), rp_source_format_name(s));
             res->compressed = res->compressed || rp_source_compressed(s);
+            bool worker = rp_source_compressed(s) && !cfg->src.no_threads;
+            atomic_store_explicit(&x->crowded, 1 + cfg->readers + worker > x->ncpu,
+                                  memory_order_relaxed);
             rp_message m;
             int rc = 0;
             uint64_t stamp = 0, stamp_fill = UINT64_MAX; /* see "The stamp" in the notes */
@@ -422,8 +458,16 @@ static void *rp__reader_main(void *arg)
             rp__publish_reader(r);
             if (fin) break;
             if (idle < RP__IDLE_SPINS) {
-                idle++;
-                sched_yield();
+                /* At --speed max with a CPU of its own: pause a while (the same spin time in
+                 * all), so that a batch accumulates instead of this reader reading the lines the
+                 * producer is writing. Sharing a CPU, or paced (latency matters): yield. */
+                if (amortize && !atomic_load_explicit(&x->crowded, memory_order_relaxed)) {
+                    idle += RP__IDLE_PAUSE_COST;
+                    for (unsigned k = 0; k < RP__IDLE_PAUSES; k++) rp__cpu_relax();
+                } else {
+                    idle++;
+                    sched_yield();
+                }
             } else {
                 rp__sleep_ns(RP__IDLE_SLEEP_NS);
             }
@@ -575,6 +619,8 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
     x.cfg = cfg;
     x.res = res;
     atomic_init(&x.producer_done, false);
+    x.ncpu = rp__cpus();
+    atomic_init(&x.crowded, 1 + cfg->readers > x.ncpu);
     atomic_init(&x.prog_msgs, 0);
     atomic_init(&x.prog_bytes, 0);
     int rc = RP_RUN_ESYSTEM;
