@@ -335,13 +335,16 @@ __attribute__((noinline)) static void ra__retire(ra_ring *r, ra__ring_ctl *ctl, 
 static inline __attribute__((always_inline)) bool ra__retire_one(ra_ring *r, ra__ring_ctl *ctl,
                                                                  uint64_t end, uint64_t head)
 {
-    uint64_t cap = r->capacity, mask = r->mask, off = head & mask;
+    /* head is on a real record here (ra__retire leaves it so, and it is below tail once a
+     * record must go), so only the record after it needs the padding checks; the PAD flag
+     * test is a cheap guard on that invariant */
+    uint64_t cap = r->capacity, mask = r->mask;
     uint64_t w;
-    memcpy(&w, r->data + off, sizeof w); /* len, type, flags */
+    memcpy(&w, r->data + (head & mask), sizeof w); /* len, type, flags */
     uint32_t len = (uint32_t)w;
     uint64_t nh = head + ra__rec_size(len);
-    if ((w >> 48) & RA__F_PAD || end - nh > cap || cap - off < RA_RING_HDR_SIZE ||
-        cap - (nh & mask) < RA_RING_HDR_SIZE || nh == r->pad_pos[0] || nh == r->pad_pos[1])
+    if ((w >> 48) & RA__F_PAD || end - nh > cap || cap - (nh & mask) < RA_RING_HDR_SIZE ||
+        nh == r->pad_pos[0] || nh == r->pad_pos[1])
         return false;
     /* release: as in ra__retire */
     atomic_store_explicit(&ctl->head, nh, memory_order_release);
