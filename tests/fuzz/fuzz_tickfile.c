@@ -232,7 +232,8 @@ static void rewrite(ra_tick_decoder *d, const recs *s, bool compress)
             CHECK(ra_tick_writer_add_stream(w, streams[i].id, streams[i].desc) == RA_OK);
     for (size_t i = 0; i < s->n; i++) {
         ra_tick_record r = s->r[i];
-        r.data = s->bytes.p + r.offset;
+        /* no payload bytes at all leaves the buffer NULL, and NULL + 0 is undefined */
+        r.data = s->bytes.p ? (const void *)(s->bytes.p + r.offset) : (const void *)"";
         CHECK(ra_tick_write(w, &r) == RA_OK);
         if (i == s->n / 2) /* later streams go out as stream records, between records */
             for (size_t k = info->header_streams; k < nstreams; k++)
