@@ -797,24 +797,52 @@ RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
     return RA_OK;
 }
 
+/* Front half of peek and poll: the next record, its header found intact.
+ * @return RA_OK with *h and *pos set, or what ra__next or a lap gives. */
+static inline int ra__peek_rec(ra_reader *rd, ra__rec *h, uint64_t *pos)
+{
+    for (;;) {
+        int rc = ra__next(rd, h, pos);
+        if (rc != RA_OK) return rc;
+        if (!ra__lapped(rd, *pos))
+            return RA_OK; /* the header must be intact before we hand it out */
+        if (ra__lap(rd)) return RA_LAPPED;
+    }
+}
+
+/* A message handed in place: the payload stays in the ring. */
+static inline void ra__msg_in_place(const ra_reader *rd, const ra__rec *h, uint64_t pos, ra_msg *m)
+{
+    m->seq = h->seq;
+    m->ts_ns = h->ts_ns;
+    m->data = rd->data + (pos & rd->mask) + RA_RING_HDR_SIZE;
+    m->len = h->len;
+    m->type = h->type;
+}
+
+/* Back half of advance and poll, after the caller is done with the record at pos.
+ * @return false when it was rewritten meanwhile (counted as lost, a lap). */
+static inline bool ra__finish_rec(ra_reader *rd, uint64_t pos, uint32_t len)
+{
+    if (ra__lapped(rd, pos)) {
+        /* a real record was rewritten: head has passed it, so ra__lap always counts a loss */
+        (void)ra__lap(rd);
+        return false;
+    }
+    ra__consume(rd, pos, len);
+    return true;
+}
+
 RA_API int ra_reader_peek(ra_reader *rd, ra_msg *m)
 {
     ra__rec h;
     uint64_t pos;
     rd->pending = 0;
-    for (;;) {
-        int rc = ra__next(rd, &h, &pos);
-        if (rc != RA_OK) return rc;
-        if (!ra__lapped(rd, pos)) break; /* the header must be intact before we hand it out */
-        if (ra__lap(rd)) return RA_LAPPED;
-    }
+    int rc = ra__peek_rec(rd, &h, &pos);
+    if (rc != RA_OK) return rc;
     rd->cursor = pos;
     rd->pending = ra__rec_size(h.len);
-    m->seq = h.seq;
-    m->ts_ns = h.ts_ns;
-    m->data = rd->data + (pos & rd->mask) + RA_RING_HDR_SIZE;
-    m->len = h.len;
-    m->type = h.type;
+    ra__msg_in_place(rd, &h, pos, m);
     return RA_OK;
 }
 
@@ -823,18 +851,12 @@ RA_API int ra_reader_advance(ra_reader *rd)
     if (!rd->pending) return RA_EINVAL;
     uint64_t pos = rd->cursor, size = rd->pending;
     rd->pending = 0;
-    if (ra__lapped(rd, pos)) {
-        /* a real record was rewritten: head has passed it, so ra__lap always counts a loss */
-        (void)ra__lap(rd);
-        return RA_LAPPED;
-    }
-    ra__consume(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE));
-    return RA_OK;
+    return ra__finish_rec(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE)) ? RA_OK : RA_LAPPED;
 }
 
 RA_API size_t ra_reader_poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs)
 {
-    /* peek + fn + advance, inlined: the same checks in the same order, without two calls and the
+    /* peek + fn + advance, inlined: the same steps in the same order, without two calls and the
      * pending bookkeeping per message */
     size_t n = 0;
     ra_msg m;
@@ -842,24 +864,10 @@ RA_API size_t ra_reader_poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max
     while (n < max_msgs) {
         ra__rec h;
         uint64_t pos;
-        int rc = ra__next(rd, &h, &pos);
-        if (rc != RA_OK) break;
-        if (ra__lapped(rd, pos)) { /* the header must be intact before we hand it out */
-            if (ra__lap(rd)) break;
-            continue;
-        }
-        m.seq = h.seq;
-        m.ts_ns = h.ts_ns;
-        m.data = rd->data + (pos & rd->mask) + RA_RING_HDR_SIZE;
-        m.len = h.len;
-        m.type = h.type;
+        if (ra__peek_rec(rd, &h, &pos) != RA_OK) break;
+        ra__msg_in_place(rd, &h, pos, &m);
         fn(&m, ctx);
-        if (ra__lapped(rd, pos)) {
-            /* a real record was rewritten: head has passed it, so ra__lap always counts a loss */
-            (void)ra__lap(rd);
-            break;
-        }
-        ra__consume(rd, pos, h.len);
+        if (!ra__finish_rec(rd, pos, h.len)) break;
         n++;
     }
     ra__release(rd);
