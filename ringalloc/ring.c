@@ -539,6 +539,154 @@ RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *
     return RA_OK;
 }
 
+/* Copies n bytes into the ring: inline moves up to RA__INLINE_MAX, memcpy above. */
+static inline __attribute__((always_inline)) void ra__copy_in(unsigned char *d, const void *s,
+                                                              uint32_t n)
+{
+    if (__builtin_expect(n <= RA__INLINE_MAX, 1))
+        ra__copy_small(d, s, n);
+    else
+        memcpy(d, s, n);
+}
+
+/* True when a batch message can be written at all (the checks ra_ring_write makes). */
+static inline bool ra__batch_ok(const ra_ring *r, const ra_wmsg *m, uint32_t pre_len)
+{
+    return (m->data || !m->len) && m->len <= r->max_msg && pre_len <= r->max_msg - m->len;
+}
+
+/* Retiring for a batch run: ra__retire's loop for the common case (real records, no padding
+ * met, none at the end), inline and with one load per record, so that the chain of header loads
+ * it follows runs at L1 latency. Anything else goes to ra__retire from the start. */
+static inline __attribute__((always_inline)) void ra__claim_run(ra_ring *r, ra__ring_ctl *ctl,
+                                                                uint64_t end, uint64_t tail)
+{
+    const uint64_t cap = r->capacity, mask = r->mask;
+    const uint64_t head = RA__OWN(head);
+    if (end - head > cap) {
+        const unsigned char *data = r->data;
+        /* records lie one after another up to the end of the data; the walk stops there */
+        const uint64_t stop = head + (cap - (head & mask));
+        uint64_t h = head, n = 0, bytes = 0;
+        bool odd = false;
+        do {
+            uint64_t w;
+            memcpy(&w, data + (h & mask), sizeof w); /* len, type, flags */
+            odd |= ((w >> 48) & RA__F_PAD) != 0;
+            h += ra__rec_size((uint32_t)w);
+            bytes += (uint32_t)w;
+            n++;
+        } while (h < stop && end - h > cap);
+        /* the record left at h must be real, and no padding or implicit skip was crossed */
+        if (odd || h >= stop || stop - h < RA_RING_HDR_SIZE || h == r->pad_pos[0] ||
+            h == r->pad_pos[1]) {
+            ra__retire(r, ctl, end, head, tail);
+        } else {
+            /* release: as in ra__retire */
+            atomic_store_explicit(&ctl->head, h, memory_order_release);
+            /* relaxed: statistics */
+            atomic_store_explicit(&ctl->head_seq, RA__OWN(head_seq) + n, memory_order_relaxed);
+            atomic_store_explicit(&ctl->overwritten_bytes, RA__OWN(overwritten_bytes) + bytes,
+                                  memory_order_relaxed);
+        }
+    }
+    ra__intent(ctl, end);
+}
+
+/* Batch writes go in runs: records that lie one after another below the end of the data and
+ * span at most a quarter of the capacity (the bound of one record, so that retiring for a run
+ * never reaches the last committed record: the argument of ra_ring_create holds unchanged). A
+ * run is claimed once (retire, intent), written, and published with one tail store. */
+RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const void *pre,
+                               uint32_t pre_len, size_t *written)
+{
+    size_t i = 0;
+    int rc = RA_OK;
+    if ((!msgs && n) || (!pre && pre_len)) {
+        rc = RA_EINVAL;
+        goto out;
+    }
+    r->reserved = false; /* a write abandons an open reservation */
+    ra__ring_ctl *ctl = r->ctl;
+    const uint64_t cap = r->capacity, mask = r->mask, quarter = cap / 4;
+    const bool bp = (r->flags & RA_RING_BACKPRESSURE) != 0;
+    while (i < n) {
+        if (!ra__batch_ok(r, &msgs[i], pre_len)) {
+            if (!msgs[i].data && msgs[i].len) {
+                rc = RA_EINVAL;
+            } else {
+                /* relaxed: a counter, no ordering */
+                atomic_fetch_add_explicit(&ctl->too_big, 1, memory_order_relaxed);
+                rc = RA_ETOOBIG;
+            }
+            goto out;
+        }
+        uint64_t pos = RA__OWN(tail), to_end = cap - (pos & mask);
+        uint64_t size = ra__rec_size(pre_len + msgs[i].len);
+        uint64_t rec_pos = size <= to_end ? pos : pos + to_end; /* wrap: pad or skip */
+        uint64_t room = cap - (rec_pos & mask);                 /* to the end of the data */
+        uint64_t limit = rec_pos + (room < quarter ? room : quarter);
+        if (bp) {
+            if (limit - r->consumed > cap)
+                /* acquire: the consumer is done with the bytes below `consumed` */
+                r->consumed = atomic_load_explicit(&ctl->consumed, memory_order_acquire);
+            uint64_t free_end = r->consumed + cap;
+            if (free_end < limit) limit = free_end;
+            if (rec_pos + size > limit) {
+                /* relaxed: a counter */
+                atomic_fetch_add_explicit(&ctl->full, 1, memory_order_relaxed);
+                rc = RA_EFULL;
+                goto out;
+            }
+        }
+        /* the run: msgs[i..j) at [rec_pos, end) */
+        uint64_t end = rec_pos + size;
+        size_t j = i + 1;
+        /* a message that cannot be written ends the run; the next turn refuses it */
+        while (j < n && ra__batch_ok(r, &msgs[j], pre_len)) {
+            uint64_t s = ra__rec_size(pre_len + msgs[j].len);
+            if (s > limit - end) break;
+            end += s;
+            j++;
+        }
+        if (!bp) ra__claim_run(r, ctl, end, pos);
+        if (rec_pos != pos && to_end >= RA_RING_HDR_SIZE) {
+            r->pad_pos[r->pad_idx] = pos;
+            r->pad_idx ^= 1;
+            ra__hdr_store(r->data + (pos & mask), (uint32_t)(to_end - RA_RING_HDR_SIZE), 0,
+                          RA__F_PAD, 0, 0);
+        }
+        for (uint64_t a = rec_pos & ~(uint64_t)63; a < end; a += 64)
+            __builtin_prefetch(r->data + ((a + RA__PREFETCH) & mask), 1, 3);
+        uint64_t seq = RA__OWN(next_seq), bytes = RA__OWN(published_bytes);
+        uint64_t p = rec_pos, last = rec_pos;
+        for (size_t k = i; k < j; k++) {
+            unsigned char *d = r->data + (p & mask);
+            uint32_t len = msgs[k].len, plen = pre_len + len;
+            ra__hdr_store(d, plen, msgs[k].type, 0, seq++, msgs[k].ts_ns);
+            if (pre_len == 8)
+                memcpy(d + RA_RING_HDR_SIZE, pre, 8);
+            else if (pre_len)
+                ra__copy_in(d + RA_RING_HDR_SIZE, pre, pre_len);
+            if (len) ra__copy_in(d + RA_RING_HDR_SIZE + pre_len, msgs[k].data, len);
+            bytes += plen;
+            last = p;
+            p += ra__rec_size(plen);
+        }
+        /* release: a reader resolving NEWEST/NEXT reads the record at last_pos */
+        atomic_store_explicit(&ctl->last_pos, last, memory_order_release);
+        /* release: publishes the run's headers and payloads to readers that acquire tail */
+        atomic_store_explicit(&ctl->tail, end, memory_order_release);
+        /* relaxed: statistics */
+        atomic_store_explicit(&ctl->next_seq, seq, memory_order_relaxed);
+        atomic_store_explicit(&ctl->published_bytes, bytes, memory_order_relaxed);
+        i = j;
+    }
+out:
+    if (written) *written = i;
+    return rc;
+}
+
 /* ---- readers --------------------------------------------------------------------------------- */
 
 /* True when the bytes at and after `pos` may have been rewritten (the reader was lapped).

@@ -729,6 +729,201 @@ static void test_random_against_model(void **state)
     ra_ring_destroy(r);
 }
 
+/* ---- batch writes ------------------------------------------------------------------------------
+ */
+
+static void test_batch_reader_sees_each_message(void **state)
+{
+    (void)state;
+    ra_ring *r = mk(CAP, 0);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, r, RA_START_OLDEST), RA_OK);
+    unsigned char d[5][100];
+    ra_wmsg w[5];
+    const uint32_t lens[5] = {0, 1, 33, 64, 100};
+    for (int i = 0; i < 5; i++) {
+        fill(d[i], lens[i], (uint64_t)i);
+        w[i] = (ra_wmsg){.data = lens[i] ? d[i] : NULL,
+                         .len = lens[i],
+                         .type = (uint16_t)(7 + i),
+                         .ts_ns = 1000u + (uint64_t)i};
+    }
+    const unsigned char pre[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    size_t written = 99;
+    assert_int_equal(ra_ring_write_batch(r, w, 5, pre, sizeof pre, &written), RA_OK);
+    assert_int_equal(written, 5);
+    for (uint64_t i = 0; i < 5; i++) {
+        unsigned char buf[200];
+        ra_msg m;
+        assert_int_equal(ra_reader_read(&rd, buf, sizeof buf, &m), RA_OK);
+        assert_int_equal(m.seq, i);
+        assert_int_equal(m.type, 7 + i);
+        assert_int_equal(m.ts_ns, 1000 + i);
+        assert_int_equal(m.len, 8 + lens[i]);
+        assert_memory_equal(buf, pre, 8);
+        assert_true(check(buf + 8, lens[i], i));
+    }
+    expect_rc(&rd, RA_EMPTY);
+    ra_ring_stats s;
+    ra_ring_get_stats(r, &s);
+    assert_int_equal(s.published, 5);
+    assert_int_equal(s.published_bytes, 5 * 8 + 0 + 1 + 33 + 64 + 100);
+    /* an empty batch writes nothing and succeeds; written may be NULL */
+    assert_int_equal(ra_ring_write_batch(r, w, 0, NULL, 0, NULL), RA_OK);
+    assert_int_equal(ra_ring_write_batch(r, NULL, 0, NULL, 0, &written), RA_OK);
+    assert_int_equal(written, 0);
+    ra_ring_destroy(r);
+}
+
+static void test_batch_refusals(void **state)
+{
+    (void)state;
+    ra_ring *r = mk(CAP, 0);
+    unsigned char d[2000];
+    fill(d, sizeof d, 0);
+    ra_wmsg w[4] = {{d, 10, 1, 1}, {d, 20, 2, 2}, {d, 30, 3, 3}, {d, 40, 4, 4}};
+    size_t written = 99;
+    unsigned char pre[8] = {0};
+    assert_int_equal(ra_ring_write_batch(r, NULL, 1, NULL, 0, &written), RA_EINVAL);
+    assert_int_equal(written, 0);
+    assert_int_equal(ra_ring_write_batch(r, w, 4, NULL, 8, &written), RA_EINVAL);
+    assert_int_equal(written, 0);
+    /* a NULL payload with a length stops the batch before it */
+    w[2].data = NULL;
+    assert_int_equal(ra_ring_write_batch(r, w, 4, NULL, 0, &written), RA_EINVAL);
+    assert_int_equal(written, 2);
+    w[2].data = d;
+    /* too big (the prefix counts): refused, counted once, nothing after it written */
+    uint32_t max = ra_ring_max_msg(r);
+    w[1].len = max - 7;
+    assert_int_equal(ra_ring_write_batch(r, w, 4, pre, 8, &written), RA_ETOOBIG);
+    assert_int_equal(written, 1);
+    ra_ring_stats s;
+    ra_ring_get_stats(r, &s);
+    assert_int_equal(s.too_big, 1);
+    assert_int_equal(s.published, 3);
+    w[1].len = max - 8; /* exactly the largest */
+    assert_int_equal(ra_ring_write_batch(r, w, 4, pre, 8, &written), RA_OK);
+    assert_int_equal(written, 4);
+    ra_ring_get_stats(r, &s);
+    assert_int_equal(s.too_big, 1);
+    assert_int_equal(s.published, 7);
+    /* a batch abandons an open reservation, as write does */
+    assert_non_null(ra_ring_reserve(r, 16));
+    assert_int_equal(ra_ring_write_batch(r, w, 1, NULL, 0, &written), RA_OK);
+    assert_int_equal(ra_ring_commit(r, 16, 0, 0), UINT64_MAX);
+    ra_ring_destroy(r);
+}
+
+/* A batch leaves the ring exactly as the same writes one by one: two rings in caller memory get
+ * the same random traffic, one through ra_ring_write, the other through ra_ring_write_batch
+ * (random batch sizes and prefixes, some messages too big), and their whole memory (control block
+ * and data: headers, padding, positions, statistics) must stay byte-identical; readers drain both
+ * alike (backpressure: freeing room at the same points) and must see the same messages. */
+static void batch_differential(size_t cap, uint32_t flags, uint64_t seed)
+{
+    size_t foot = ra_ring_footprint(cap);
+    unsigned char *ma = aligned_alloc(64, foot), *mb = aligned_alloc(64, foot);
+    assert_non_null(ma);
+    assert_non_null(mb);
+    memset(ma, 0, foot);
+    memset(mb, 0, foot);
+    ra_ring_config ca = {.capacity = cap, .flags = flags, .mem = ma, .mem_len = foot};
+    ra_ring_config cb = {.capacity = cap, .flags = flags, .mem = mb, .mem_len = foot};
+    ra_ring *a, *b;
+    assert_int_equal(ra_ring_create(&a, &ca), RA_OK);
+    assert_int_equal(ra_ring_create(&b, &cb), RA_OK);
+    ra_reader ra, rb;
+    assert_int_equal(ra_reader_init(&ra, a, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_init(&rb, b, RA_START_OLDEST), RA_OK);
+    const uint32_t max = ra_ring_max_msg(a);
+    static unsigned char data[64][4096];
+    unsigned char one[4096 + 16], pre[16];
+    ra_wmsg w[64];
+    uint64_t rng = seed;
+#define NEXT() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
+    for (int round = 0; round < 3000; round++) {
+        size_t n = NEXT() % 40;
+        uint32_t pre_len = (uint32_t)(NEXT() % 4 == 0 ? 0 : NEXT() % 3 == 0 ? 8 : NEXT() % 17);
+        for (uint32_t i = 0; i < pre_len; i++) pre[i] = (unsigned char)NEXT();
+        for (size_t i = 0; i < n; i++) {
+            uint64_t x = NEXT();
+            uint32_t len = (uint32_t)(x % 50 == 0  ? max - pre_len + 1 + x % 3 /* too big */
+                                      : x % 7 == 0 ? x % (max - pre_len + 1)
+                                                   : x % 90);
+            if (len + pre_len > max && x % 50 != 0) len = max - pre_len;
+            fill(data[i], len + pre_len <= max ? len : 0, x); /* too big: never read */
+            w[i] = (ra_wmsg){.data = data[i], .len = len, .type = (uint16_t)x, .ts_ns = x >> 7};
+        }
+        /* ring a: one write per message, stopping at the first refusal as a batch does */
+        size_t done_a = 0;
+        int rc_a = RA_OK;
+        for (; done_a < n; done_a++) {
+            memcpy(one, pre, pre_len);
+            if (w[done_a].len + pre_len <= max)
+                memcpy(one + pre_len, w[done_a].data, w[done_a].len);
+            rc_a = w[done_a].len + pre_len > max
+                       ? (ra_ring_write(a, w[done_a].type, w[done_a].ts_ns, one, max + 1))
+                       : ra_ring_write(a, w[done_a].type, w[done_a].ts_ns, one,
+                                       pre_len + w[done_a].len);
+            if (rc_a != RA_OK) break;
+        }
+        size_t done_b = 999;
+        int rc_b = ra_ring_write_batch(b, w, n, pre_len ? pre : NULL, pre_len, &done_b);
+        assert_int_equal(rc_b, rc_a);
+        assert_int_equal(done_b, done_a);
+        assert_memory_equal(ma, mb, foot);
+        ra_ring_stats sa, sb;
+        ra_ring_get_stats(a, &sa);
+        ra_ring_get_stats(b, &sb);
+        assert_memory_equal(&sa, &sb, sizeof sa);
+        /* drain some (or, now and then, everything) from both */
+        size_t drain = NEXT() % 3 == 0 ? SIZE_MAX : NEXT() % 30;
+        for (size_t k = 0; k < drain; k++) {
+            unsigned char ba[4096], bb[4096];
+            ra_msg m1, m2;
+            int r1 = ra_reader_read(&ra, ba, sizeof ba, &m1);
+            int r2 = ra_reader_read(&rb, bb, sizeof bb, &m2);
+            assert_int_equal(r1, r2);
+            if (r1 == RA_EMPTY) break;
+            if (r1 != RA_OK) continue;
+            assert_int_equal(m1.seq, m2.seq);
+            assert_int_equal(m1.len, m2.len);
+            assert_int_equal(m1.type, m2.type);
+            assert_int_equal(m1.ts_ns, m2.ts_ns);
+            assert_memory_equal(ba, bb, m1.len);
+        }
+        assert_memory_equal(ma, mb, foot);
+    }
+#undef NEXT
+    ra_ring_stats s;
+    ra_ring_get_stats(b, &s);
+    printf("batch vs writes, capacity %zu%s: published %llu, overwritten %llu, too_big %llu, "
+           "full %llu\n",
+           cap, flags & RA_RING_BACKPRESSURE ? " (backpressure)" : "",
+           (unsigned long long)s.published, (unsigned long long)s.overwritten,
+           (unsigned long long)s.too_big, (unsigned long long)s.full);
+    assert_true(s.published > 10000);
+    assert_true(s.too_big > 0);
+    if (flags & RA_RING_BACKPRESSURE)
+        assert_true(s.full > 0);
+    else
+        assert_true(s.overwritten > 0);
+    ra_ring_destroy(a);
+    ra_ring_destroy(b);
+    free(ma);
+    free(mb);
+}
+
+static void test_batch_matches_writes(void **state)
+{
+    (void)state;
+    batch_differential(CAP, 0, 88172645463325252ull);
+    batch_differential(CAP * 4, 0, 1234567ull);
+    batch_differential(CAP, RA_RING_BACKPRESSURE, 99991ull);
+    batch_differential(CAP * 2, RA_RING_BACKPRESSURE, 4242ull);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -749,6 +944,9 @@ int main(void)
         cmocka_unit_test(test_poll),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_batch_reader_sees_each_message),
+        cmocka_unit_test(test_batch_refusals),
+        cmocka_unit_test(test_batch_matches_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

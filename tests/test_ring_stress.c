@@ -172,7 +172,41 @@ static void *reader_main(void *vp)
     return NULL;
 }
 
-static void run(uint32_t flags, const enum mode *modes, int nreaders, size_t capacity)
+/* The batch producer: runs of 1..BATCH_MAX consecutive messages through ra_ring_write_batch(),
+ * resumed after a refusal where it stopped. @return the times it was refused. */
+#define BATCH_MAX 40u
+static uint64_t write_batches(ra_ring *r, uint64_t n)
+{
+    static unsigned char bufs[BATCH_MAX][MAXLEN];
+    ra_wmsg w[BATCH_MAX];
+    uint64_t refused = 0;
+    for (uint64_t seq = 0; seq < n;) {
+        uint64_t k = 1 + (seq * 7) % BATCH_MAX;
+        if (k > n - seq) k = n - seq;
+        for (uint64_t t = 0; t < k; t++) {
+            uint32_t len = make_msg(bufs[t], seq + t);
+            w[t] = (ra_wmsg){
+                .data = bufs[t], .len = len, .type = (uint16_t)(seq + t), .ts_ns = seq + t};
+        }
+        size_t off = 0;
+        while (off < k) {
+            size_t wr = 0;
+            int rc = ra_ring_write_batch(r, w + off, (size_t)k - off, NULL, 0, &wr);
+            off += wr;
+            if (rc == RA_EFULL) {
+                refused++;
+                sched_yield();
+            } else {
+                assert_int_equal(rc, RA_OK);
+                assert_int_equal(off, k);
+            }
+        }
+        seq += k;
+    }
+    return refused;
+}
+
+static void run(uint32_t flags, const enum mode *modes, int nreaders, size_t capacity, int batch)
 {
     ra_ring_config cfg = {.capacity = capacity, .flags = flags};
     ra_ring *r;
@@ -194,7 +228,8 @@ static void run(uint32_t flags, const enum mode *modes, int nreaders, size_t cap
     pthread_barrier_wait(&start);
     uint64_t n = n_msgs(), refused = 0;
     unsigned char msg[MAXLEN];
-    for (uint64_t seq = 0; seq < n; seq++) {
+    if (batch) refused = write_batches(r, n);
+    for (uint64_t seq = 0; seq < n && !batch; seq++) {
         uint32_t len = make_msg(msg, seq);
         if (seq % 3 == 0) { /* exercise both producer paths */
             for (;;) {
@@ -247,21 +282,36 @@ static void test_overwrite_stress(void **state)
 {
     (void)state;
     const enum mode modes[] = {M_READ, M_SLOW, M_PEEK, M_POLL};
-    run(0, modes, 4, 1u << 16);
+    run(0, modes, 4, 1u << 16, 0);
 }
 
 static void test_backpressure_stress(void **state)
 {
     (void)state;
     const enum mode modes[] = {M_READ};
-    run(RA_RING_BACKPRESSURE, modes, 1, 1u << 14);
+    run(RA_RING_BACKPRESSURE, modes, 1, 1u << 14, 0);
 }
 
 static void test_backpressure_poll_stress(void **state)
 {
     (void)state;
     const enum mode modes[] = {M_POLL};
-    run(RA_RING_BACKPRESSURE, modes, 1, 1u << 14);
+    run(RA_RING_BACKPRESSURE, modes, 1, 1u << 14, 0);
+}
+
+/* The same with the producer writing batches (ra_ring_write_batch) */
+static void test_overwrite_batch_stress(void **state)
+{
+    (void)state;
+    const enum mode modes[] = {M_READ, M_SLOW, M_PEEK, M_POLL};
+    run(0, modes, 4, 1u << 16, 1);
+}
+
+static void test_backpressure_batch_stress(void **state)
+{
+    (void)state;
+    const enum mode modes[] = {M_POLL};
+    run(RA_RING_BACKPRESSURE, modes, 1, 1u << 14, 1);
 }
 
 int main(void)
@@ -270,6 +320,8 @@ int main(void)
         cmocka_unit_test(test_overwrite_stress),
         cmocka_unit_test(test_backpressure_stress),
         cmocka_unit_test(test_backpressure_poll_stress),
+        cmocka_unit_test(test_overwrite_batch_stress),
+        cmocka_unit_test(test_backpressure_batch_stress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

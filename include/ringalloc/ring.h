@@ -99,6 +99,31 @@ RA_API uint64_t ra_ring_commit(ra_ring *r, uint32_t len, uint16_t type, uint64_t
  *         RA_EINVAL (p NULL with len > 0). */
 RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *p, uint32_t len);
 
+/* One message for ra_ring_write_batch(). */
+typedef struct ra_wmsg {
+    const void *data; /* payload bytes (may be NULL when len is 0) */
+    uint32_t len;     /* payload bytes */
+    uint16_t type;    /* message type */
+    uint64_t ts_ns;   /* timestamp */
+} ra_wmsg;
+
+/*! ra_ring_write_batch() : writes msgs[0..n) in order, as if by n calls of ra_ring_write(): each
+ * message is its own record with its own sequence number, and the ring's contents and statistics
+ * afterwards are exactly those n writes would leave. Each record's payload is the `pre_len` bytes
+ * at `pre` (the same for every message: a receive stamp, a channel id; pre_len 0 for none)
+ * followed by msgs[i].data. The positions, the statistics and the retiring of old records are
+ * done once per run of records (up to a quarter of the capacity, never across the end of the
+ * data), not once per message, and readers see the run appear at once: a batch is cheaper than
+ * the same writes one by one when a packet carries several messages.
+ * @return RA_OK when all n were written; otherwise the error ra_ring_write() would give for
+ *         msgs[*written], which is not written, nor anything after it: RA_ETOOBIG (pre_len + len
+ *         > ra_ring_max_msg(), counted as too_big), RA_EFULL (backpressure, no room, counted as
+ *         full), RA_EINVAL (data NULL with len > 0, pre NULL with pre_len > 0, msgs NULL with n >
+ *         0). `written` (may be NULL) gets the number of messages written. An open reservation
+ *         is abandoned, as by ra_ring_write(). */
+RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const void *pre,
+                               uint32_t pre_len, size_t *written);
+
 /* ---- readers (any number, each used by one thread at a time) ------------------------------- */
 
 typedef struct ra_msg {
