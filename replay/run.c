@@ -63,7 +63,8 @@ static atomic_int rp__stop;
 #define RP__SLEEP_SLICE_NS  50000000u
 #define RP__PROGRESS_NS     250000000u
 #define RP__READER_BUF      (65536u + RP_STAMP_BYTES)
-#define RP__STAMP_EVERY     8u /* max speed: messages that may share one publish stamp */
+#define RP__STAMP_EVERY     16u /* max speed: messages that may share one publish stamp */
+#define RP__BATCH           64u /* max speed: messages of one packet written as one batch */
 
 typedef struct rp__run rp__run;
 
@@ -287,14 +288,15 @@ static void *rp__producer(void *arg)
             bool worker = rp_source_compressed(s) && !cfg->src.no_threads;
             atomic_store_explicit(&x->crowded, 1 + cfg->readers + worker > x->ncpu,
                                   memory_order_relaxed);
-            rp_message m;
+            rp_message mb[RP__BATCH];
+            ra_wmsg w[RP__BATCH];
             int rc = 0;
             uint64_t stamp = 0, stamp_fill = UINT64_MAX; /* see "The stamp" in the notes */
             unsigned stamp_uses = RP__STAMP_EVERY;
             /* per-message state in locals: the payload copies into the ring could alias cfg and
              * res as far as the compiler knows, which would reload them for every message */
             const uint64_t limit = cfg->limit ? cfg->limit : UINT64_MAX;
-            uint64_t untyped = 0, msg_bytes = 0;
+            uint64_t untyped = 0, msg_bytes = 0, prog_next = 0;
             ra_ring *ring = x->ring;
             for (;;) {
                 if (index >= limit) {
@@ -305,36 +307,47 @@ static void *rp__producer(void *arg)
                     res->interrupted = done = true;
                     break;
                 }
-                rc = rp_source_next(s, &m);
+                /* paced: one message at a time, each at its due time; at max speed the rest of
+                 * the packet comes along (the source counts only what it hands out) */
+                size_t want = paced ? 1 : RP__BATCH, n = 0;
+                if (limit - index < want) want = (size_t)(limit - index);
+                rc = rp_source_next_batch(s, mb, want, &n);
                 if (rc != 1) break;
                 if (!anchored) {
                     anchored = true;
-                    pace.first_ts_ns = m.ts_ns;
+                    pace.first_ts_ns = mb[0].ts_ns;
                     pace.start_ns = rp_now_ns();
-                    if (pace.mode == RP_PACE_SPEED && m.ts_ns == 0) res->no_timestamps = true;
+                    if (pace.mode == RP_PACE_SPEED && mb[0].ts_ns == 0) res->no_timestamps = true;
                 }
-                if (paced) rp__sleep_until(rp_pace_target(&pace, pass, index, m.ts_ns));
-                if (pass == 0 && m.ts_ns > max_ts) max_ts = m.ts_ns;
-                /* too big for the ring: reserve refuses it and the ring counts it (too_big) */
-                if (m.len <= UINT32_MAX - RP_STAMP_BYTES) {
-                    unsigned char *p = ra_ring_reserve(ring, m.len + RP_STAMP_BYTES);
-                    if (p) {
-                        if (m.len) memcpy(p + RP_STAMP_BYTES, m.data, m.len);
-                        uint64_t fill = rp_source_fill(s);
-                        if (paced || fill != stamp_fill || stamp_uses >= RP__STAMP_EVERY) {
-                            stamp = rp_now_ns();
-                            stamp_fill = fill;
-                            stamp_uses = 0;
-                        }
-                        stamp_uses++;
-                        memcpy(p, &stamp, sizeof(stamp));
-                        ra_ring_commit(ring, m.len + RP_STAMP_BYTES, m.type, m.ts_ns);
-                    }
+                if (paced) rp__sleep_until(rp_pace_target(&pace, pass, index, mb[0].ts_ns));
+                for (size_t i = 0; i < n; i++) {
+                    const rp_message *m = &mb[i];
+                    if (pass == 0 && m->ts_ns > max_ts) max_ts = m->ts_ns;
+                    untyped += m->type == RP_TYPE_NONE;
+                    msg_bytes += m->len;
+                    w[i] = (ra_wmsg){
+                        .data = m->data, .len = m->len, .type = m->type, .ts_ns = m->ts_ns};
                 }
-                untyped += m.type == RP_TYPE_NONE;
-                msg_bytes += m.len;
-                index++;
-                if (paced || (index & 255u) == 0) { /* cheap next to sleeps */
+                uint64_t fill = rp_source_fill(s);
+                if (paced || fill != stamp_fill || stamp_uses >= RP__STAMP_EVERY) {
+                    stamp = rp_now_ns();
+                    stamp_fill = fill;
+                    stamp_uses = 0;
+                }
+                stamp_uses += (unsigned)n;
+                /* one batch per packet: each message its own record, [stamp][message]. One too
+                 * big for the ring is refused and counted by it (too_big) and skipped. */
+                for (size_t off = 0; off < n;) {
+                    size_t wr = 0;
+                    int wrc =
+                        ra_ring_write_batch(ring, w + off, n - off, &stamp, RP_STAMP_BYTES, &wr);
+                    off += wr;
+                    if (wrc == RA_OK) break;
+                    off++;
+                }
+                index += n;
+                if (paced || index >= prog_next) { /* cheap next to sleeps */
+                    prog_next = index + 256;
                     atomic_store_explicit(&x->prog_msgs, index, memory_order_relaxed);
                     atomic_store_explicit(&x->prog_bytes, bytes_before + rp_source_offset(s),
                                           memory_order_relaxed);

@@ -827,6 +827,19 @@ int rp_source_next(rp_source *s, rp_message *m)
     return rp__next(s, m, NULL);
 }
 
+int rp_source_next_batch(rp_source *s, rp_message *m, size_t max, size_t *n)
+{
+    *n = 0;
+    if (max == 0) return s->failed ? -1 : s->done ? 0 : 1;
+    int rc = rp__next(s, m, NULL);
+    if (rc != 1) return rc;
+    size_t k = 1;
+    if (s->fmt != RP_FMT_ITCH && s->fmt != RP_FMT_RTK)
+        while (k < max && s->active && rp__next_in_packet(s, &m[k])) k++;
+    *n = k;
+    return 1;
+}
+
 int rp_source_next_event(rp_source *s, rp_message *m, rp_mark *mk)
 {
     return rp__next(s, m, mk);

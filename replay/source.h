@@ -76,6 +76,13 @@ int rp_source_open(rp_source **out, const char *path, const rp_source_opts *opts
  *         with the message (file, byte offset or packet number) in rp_source_error(). */
 int rp_source_next(rp_source *s, rp_message *m);
 
+/* rp_source_next_batch() : the next message and, after it, up to max - 1 more of the same
+ * captured packet (pcap, pcapng: messages whose data stays valid together); other formats give
+ * one at a time. The data of all of them stays valid until the next call. The source counts
+ * exactly the messages it hands out, so a caller that stops early (--limit) passes a smaller max.
+ * @return as rp_source_next(), with *n the number of messages in m (>= 1 when 1). */
+int rp_source_next_batch(rp_source *s, rp_message *m, size_t max, size_t *n);
+
 const rp_feed_stats *rp_source_stats(const rp_source *s);
 const char *rp_source_error(const rp_source *s);
 const char *rp_source_format_name(const rp_source *s);  /* "pcap", "pcapng", "itch", "rtk" */

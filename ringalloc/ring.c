@@ -549,10 +549,11 @@ static inline __attribute__((always_inline)) void ra__copy_in(unsigned char *d, 
         memcpy(d, s, n);
 }
 
-/* True when a batch message can be written at all (the checks ra_ring_write makes). */
-static inline bool ra__batch_ok(const ra_ring *r, const ra_wmsg *m, uint32_t pre_len)
+/* True when a batch message can be written at all (the checks ra_ring_write makes); lim is
+ * max_msg - pre_len (pre_len <= max_msg). */
+static inline bool ra__batch_ok(const ra_wmsg *m, uint32_t lim)
 {
-    return (m->data || !m->len) && m->len <= r->max_msg && pre_len <= r->max_msg - m->len;
+    return m->len <= lim && (m->data || !m->len);
 }
 
 /* Retiring for a batch run: ra__retire's loop for the common case (real records, no padding
@@ -610,8 +611,11 @@ RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const 
     ra__ring_ctl *ctl = r->ctl;
     const uint64_t cap = r->capacity, mask = r->mask, quarter = cap / 4;
     const bool bp = (r->flags & RA_RING_BACKPRESSURE) != 0;
+    /* a prefix alone too big: every message is */
+    const uint32_t lim = pre_len <= r->max_msg ? r->max_msg - pre_len : 0;
+    const bool pre_fits = pre_len <= r->max_msg;
     while (i < n) {
-        if (!ra__batch_ok(r, &msgs[i], pre_len)) {
+        if (!pre_fits || !ra__batch_ok(&msgs[i], lim)) {
             if (!msgs[i].data && msgs[i].len) {
                 rc = RA_EINVAL;
             } else {
@@ -643,7 +647,7 @@ RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const 
         uint64_t end = rec_pos + size;
         size_t j = i + 1;
         /* a message that cannot be written ends the run; the next turn refuses it */
-        while (j < n && ra__batch_ok(r, &msgs[j], pre_len)) {
+        while (j < n && ra__batch_ok(&msgs[j], lim)) {
             uint64_t s = ra__rec_size(pre_len + msgs[j].len);
             if (s > limit - end) break;
             end += s;
@@ -656,12 +660,12 @@ RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const 
             ra__hdr_store(r->data + (pos & mask), (uint32_t)(to_end - RA_RING_HDR_SIZE), 0,
                           RA__F_PAD, 0, 0);
         }
-        for (uint64_t a = rec_pos & ~(uint64_t)63; a < end; a += 64)
-            __builtin_prefetch(r->data + ((a + RA__PREFETCH) & mask), 1, 3);
         uint64_t seq = RA__OWN(next_seq), bytes = RA__OWN(published_bytes);
         uint64_t p = rec_pos, last = rec_pos;
         for (size_t k = i; k < j; k++) {
             unsigned char *d = r->data + (p & mask);
+            /* as in write: the line ahead is the next retire load and the next stores */
+            __builtin_prefetch(r->data + ((p + RA__PREFETCH) & mask), 1, 3);
             uint32_t len = msgs[k].len, plen = pre_len + len;
             ra__hdr_store(d, plen, msgs[k].type, 0, seq++, msgs[k].ts_ns);
             if (pre_len == 8)

@@ -2,11 +2,12 @@
 
 /* The input is a program: each byte pair picks an operation (write, reserve+commit with shrink,
  * read / peek / advance / poll on one of three readers, change of resume policy, reader re-init)
- * and its argument. A model tracks the intact records with the documented layout rules (24-byte
- * header, 8-byte records, no wrap: padding or implicit skip, retire oldest until the new record
- * fits, intent = high-water mark of reservations), and every ring answer must match it: stats,
- * each delivered message (seq, type, length, payload bytes) and each lap's exact loss. Any
- * mismatch aborts. Single-threaded: concurrency is covered by tests/test_ring_stress.c. */
+ * and its argument (a batch write too). A model tracks the intact records with the documented
+ * layout rules (24-byte header, 8-byte records, no wrap: padding or implicit skip, retire oldest
+ * until the new record fits, intent = high-water mark of reservations), and every ring answer must
+ * match it: stats, each delivered message (seq, type, length, payload bytes) and each lap's exact
+ * loss. Any mismatch aborts. Single-threaded: concurrency is covered by tests/test_ring_stress.c.
+ */
 
 #include <stdint.h>
 #include <stdio.h>
@@ -156,8 +157,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ra_reader *R = &rd[who];
         mreader *M = &mr[who];
         switch ((op >> 2) % 9) {
-        case 0:
-        case 1: { /* write; lengths skewed small, sometimes large, sometimes too big */
+        case 1: { /* a batch of 1..12 messages; a too-big one stops it, the rest is not written */
+            static unsigned char bb[12][CAP];
+            ra_wmsg w[12];
+            size_t n = 1 + arg % 12u, want = n;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t len = (op & 0x80) ? (uint32_t)(arg * 4u + i * 97u) % (max + 40u)
+                                           : (uint32_t)(arg * (i + 1) * 37u) % 100u;
+                if (len > max && want == n) want = i;
+                for (uint32_t j = 0; j < len && len <= max; j++) bb[i][j] = byte_of(m.next + i, j);
+                w[i] = (ra_wmsg){bb[i], len, (uint16_t)((m.next + i) * 3), m.next + i + 1000};
+            }
+            size_t written = 99;
+            int rc = ra_ring_write_batch(r, w, n, NULL, 0, &written);
+            REQUIRE(rc == (want == n ? RA_OK : RA_ETOOBIG));
+            REQUIRE(written == want);
+            for (size_t i = 0; i < want; i++)
+                model_commit(&m, model_reserve(&m, w[i].len), w[i].len);
+            break;
+        }
+        case 0: { /* write; lengths skewed small, sometimes large, sometimes too big */
             uint32_t len = (op & 0x80) ? (uint32_t)arg * 4u + (op & 3u) : arg % 64u;
             if (len > max) {
                 REQUIRE(ra_ring_write(r, 0, 0, buf, len) == RA_ETOOBIG);
