@@ -509,10 +509,11 @@ static void bench_publish(void)
 /* ---- 2 and 3. one producer, one reader --------------------------------------------------------
  */
 
-enum { K_RING, K_RING_OW, K_CK, K_LINE };
+enum { K_RING, K_RING_OW, K_CK, K_LINE, K_RING_B };
 
 typedef struct pc_ctx {
-    int kind;      /* K_RING (backpressure), K_RING_OW (overwrite), K_CK, K_LINE (latency) */
+    int kind;      /* K_RING (backpressure), K_RING_B (the same, batched producer), K_RING_OW
+                      (overwrite), K_CK, K_LINE (latency) */
     int latency;   /* 0: throughput run; 1: paced latency run */
     uint32_t len;  /* payload bytes */
     uint64_t n;    /* messages */
@@ -547,10 +548,46 @@ static void start_line(pc_ctx *c)
     while (now_ns() < until) {}
 }
 
+/* K_RING_B: the producer writes PUB_BATCH messages per ra_ring_write_batch(), resuming where a
+ * full ring stopped it (throughput runs only). */
+static void producer_batched(pc_ctx *c)
+{
+    unsigned char msg[PUB_BATCH][MAXPAY];
+    ra_wmsg w[PUB_BATCH];
+    uint32_t len = c->len;
+    LAUNDER(len);
+    for (unsigned k = 0; k < PUB_BATCH; k++) memcpy(msg[k], g_src[3], len);
+    start_line(c);
+    c->t0 = now_ns();
+    for (uint64_t i = 0; i < c->n; i += PUB_BATCH) {
+        size_t n = c->n - i < PUB_BATCH ? (size_t)(c->n - i) : PUB_BATCH;
+        uint64_t stamp = ticks();
+        for (size_t k = 0; k < n; k++) {
+            uint64_t q = i + k;
+            memcpy(msg[k], &q, 8);
+            memcpy(msg[k] + 8, &stamp, 8);
+            w[k] = (ra_wmsg){.data = msg[k], .len = len, .type = 1, .ts_ns = q};
+        }
+        for (size_t off = 0; off < n;) {
+            size_t wr = 0;
+            int rc = ra_ring_write_batch(c->ring, w + off, n - off, NULL, 0, &wr);
+            off += wr;
+            if (rc == RA_EFULL)
+                for (unsigned k = 0; k < g_backoff; k++) cpu_relax();
+            else if (rc != RA_OK)
+                c->errors++;
+        }
+    }
+}
+
 static void *producer_main(void *arg)
 {
     pc_ctx *c = arg;
     pin_self(g_cpu[0]);
+    if (c->kind == K_RING_B) {
+        producer_batched(c);
+        return NULL;
+    }
     unsigned char msg[MAXPAY];
     uint32_t len = c->len;
     LAUNDER(len);
@@ -707,7 +744,9 @@ static void pc_init(pc_ctx *c, int kind, size_t cap, void *mem)
         ck_peer_init(&c->ck, slots_for(cap, c->len));
         return;
     }
-    c->ring = ring_make(mem, cap, RA_RING_PREFAULT | (kind == K_RING ? RA_RING_BACKPRESSURE : 0));
+    c->ring = ring_make(mem, cap,
+                        RA_RING_PREFAULT |
+                            (kind == K_RING || kind == K_RING_B ? RA_RING_BACKPRESSURE : 0));
     if (ra_reader_init(&c->rd, c->ring, RA_START_OLDEST) != RA_OK) {
         fprintf(stderr, "bench_ring: ra_reader_init failed\n");
         exit(1);
@@ -735,7 +774,7 @@ static void pc_fini(pc_ctx *c, const char *what)
     c->ring = NULL;
 }
 
-enum { S_RING, S_CK, S_N };
+enum { S_RING, S_CK, S_RING_B, S_N };
 static double g_spsc[NSCAPS][S_N]; /* msgs/s, medians */
 static uint64_t g_spsc_full[NSCAPS];
 
@@ -756,19 +795,22 @@ static void bench_spsc(void)
                 pc_ctx *c = pc_new();
                 c->len = 32;
                 c->n = g_spsc_msgs;
-                pc_init(c, k == S_RING ? K_RING : K_CK, cap, mem);
+                pc_init(c, k == S_RING ? K_RING : k == S_RING_B ? K_RING_B : K_CK, cap, mem);
                 v[k][rep] = pc_run(c);
                 if (k == S_RING) {
                     ra_ring_stats st;
                     ra_ring_get_stats(c->ring, &st);
                     g_spsc_full[ci] += st.full;
                 }
-                pc_fini(c, k == S_RING ? "1P1C ring" : "1P1C ck_ring");
+                pc_fini(c, k == S_RING     ? "1P1C ring"
+                           : k == S_RING_B ? "1P1C ring batched"
+                                           : "1P1C ck_ring");
                 free(c);
             }
         }
         g_spsc[ci][S_RING] = median(v[S_RING], g_reps);
         g_spsc[ci][S_CK] = median(v[S_CK], g_ck_reps);
+        g_spsc[ci][S_RING_B] = median(v[S_RING_B], g_reps);
         g_spsc_full[ci] /= (uint64_t)g_reps;
         munmap(mem, ra_ring_footprint(cap));
     }
@@ -835,17 +877,27 @@ static void bench_latency(void)
 
 /* ---- report --------------------------------------------------------------------------------- */
 
-static unsigned g_dis_slots[8];
-static double g_dis_rate[8];
-static int g_ndis;
+static unsigned g_dis_slots[8], g_disb_slots[8];
+static double g_dis_rate[8], g_disb_rate[8]; /* one event per publish; 16 (--disruptor-batch) */
+static int g_ndis, g_ndisb;
 static const char *g_dis_na;
+
+static double rate_for(size_t cap, const unsigned *slots, const double *rate, int n)
+{
+    unsigned s = slots_for(cap, 32);
+    for (int i = 0; i < n; i++)
+        if (slots[i] == s) return rate[i];
+    return 0;
+}
 
 static double disruptor_for(size_t cap)
 {
-    unsigned s = slots_for(cap, 32);
-    for (int i = 0; i < g_ndis; i++)
-        if (g_dis_slots[i] == s) return g_dis_rate[i];
-    return 0;
+    return rate_for(cap, g_dis_slots, g_dis_rate, g_ndis);
+}
+
+static double disruptor_batch_for(size_t cap)
+{
+    return rate_for(cap, g_disb_slots, g_disb_rate, g_ndisb);
 }
 
 static const char *met(int ok)
@@ -887,26 +939,36 @@ static void report(int did_pub, int did_spsc, int did_lat)
                "and checked, 32-byte payload, %llu msgs; Mmsgs/s, median of %d runs (ck: %d); "
                "ring reader: %u pauses after an empty poll ==\n",
                g_cpu[0], g_cpu[1], (unsigned long long)g_spsc_msgs, g_reps, g_ck_reps, g_rbackoff);
-        printf("%-7s %7s %10s %10s %10s %8s %10s %13s\n", "ring", "slots", "ring(bp)", "ck+malloc",
-               "disruptor", "ring/ck", "ring/disr", "ring full/run");
+        printf("%-7s %7s %10s %10s %10s %10s %10s %8s %8s %10s %10s %13s\n", "ring", "slots",
+               "ring(bp)", "ring.b16", "ck+malloc", "disruptor", "disr.b16", "ring/ck", "b16/ck",
+               "ring/disr", "b16/d.b16", "ring full/run");
         for (int ci = 0; ci < NSCAPS; ci++) {
             if (g_only_cap && g_scaps[ci] != g_only_cap) continue;
             const double *s = g_spsc[ci];
             double d = disruptor_for(g_scaps[ci]);
-            char db[32], rb[32];
+            double db16 = disruptor_batch_for(g_scaps[ci]);
+            char db[32], rb[32], dbb[32], bb[32];
+            snprintf(db, sizeof db, "n/a");
+            snprintf(rb, sizeof rb, "n/a");
+            snprintf(dbb, sizeof dbb, "n/a");
+            snprintf(bb, sizeof bb, "n/a");
             if (d > 0) {
                 snprintf(db, sizeof db, "%.2f", d / 1e6);
                 snprintf(rb, sizeof rb, "%.2fx", s[S_RING] / d);
-            } else {
-                snprintf(db, sizeof db, "n/a");
-                snprintf(rb, sizeof rb, "n/a");
             }
-            printf("%-7s %7u %10.2f %10.2f %10s %7.2fx %10s %13llu\n",
+            if (db16 > 0) {
+                snprintf(dbb, sizeof dbb, "%.2f", db16 / 1e6);
+                snprintf(bb, sizeof bb, "%.2fx", s[S_RING_B] / db16);
+            }
+            printf("%-7s %7u %10.2f %10.2f %10.2f %10s %10s %7.2fx %7.2fx %10s %10s %13llu\n",
                    cap_name(g_scaps[ci], nb, sizeof nb), slots_for(g_scaps[ci], 32),
-                   s[S_RING] / 1e6, s[S_CK] / 1e6, db, s[S_RING] / s[S_CK], rb,
-                   (unsigned long long)g_spsc_full[ci]);
+                   s[S_RING] / 1e6, s[S_RING_B] / 1e6, s[S_CK] / 1e6, db, dbb, s[S_RING] / s[S_CK],
+                   s[S_RING_B] / s[S_CK], rb, bb, (unsigned long long)g_spsc_full[ci]);
         }
         if (g_dis_na) printf("Disruptor: NOT RUN: %s\n", g_dis_na);
+        printf("(ring.b16: the same ring, the producer writing 16 messages per "
+               "ra_ring_write_batch(); disr.b16: the Disruptor producer claiming and publishing 16 "
+               "events per next(16)/publish(lo, hi))\n");
         printf("(slots: records of 56 bytes the ring holds, power of two; the ck_ring and "
                "Disruptor peers get as many. ring full/run: writes refused per run, retried)\n");
         printf("(other processes used %.0f%% of a CPU meanwhile)\n", g_noise[1]);
@@ -963,6 +1025,16 @@ static void report(int did_pub, int did_spsc, int did_lat)
         else
             printf("1P1C ahead of Disruptor            %-7s NOT EVALUATED (%s)\n", nb,
                    g_dis_na ? g_dis_na : "no Disruptor result for this slot count");
+        double db16 = disruptor_batch_for(g_scaps[ci]);
+        printf("  batched (16 per call)            %-7s b16/ck %.2fx %s", nb, s[S_RING_B] / s[S_CK],
+               met(s[S_RING_B] >= 10 * s[S_CK]));
+        if (db16 > 0)
+            printf(", b16/disruptor.b16 %.2fx %s\n", s[S_RING_B] / db16,
+                   s[S_RING_B] > 1.05 * db16    ? "MET"
+                   : s[S_RING_B] >= 0.95 * db16 ? "TIE (within 5%: the run-to-run noise)"
+                                                : "NOT MET");
+        else
+            printf(", no batched Disruptor result\n");
     }
     for (int ci = 0; ci < NCAPS && did_lat; ci++) {
         if (g_only_cap && g_caps[ci] != g_only_cap) continue;
@@ -977,7 +1049,9 @@ static void usage(void)
     fprintf(stderr, "usage: bench_ring [--reps N] [--msgs N] [--quick] [--busy-spin] [--only "
                     "publish|spsc|latency] [--pace-ns N] [--cap KIB] [--batch N] [--peek]\n"
                     "                  [--backoff N] [--rbackoff N]\n"
-                    "                  [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-na REASON]\n"
+                    "                  [--disruptor SLOTS:MSGS_PER_S]... [--disruptor-batch "
+                    "SLOTS:MSGS_PER_S]...\n"
+                    "                  [--disruptor-na REASON]\n"
                     "       bench_ring --print-slots | --print-cpus\n");
     exit(2);
 }
@@ -1023,6 +1097,13 @@ int main(int argc, char **argv)
             if (sscanf(v, "%u:%lf", &s, &rate) != 2) usage();
             g_dis_slots[g_ndis] = s;
             g_dis_rate[g_ndis++] = rate;
+            i++;
+        } else if (!strcmp(a, "--disruptor-batch") && v && g_ndisb < 8) {
+            unsigned s = 0;
+            double rate = 0;
+            if (sscanf(v, "%u:%lf", &s, &rate) != 2) usage();
+            g_disb_slots[g_ndisb] = s;
+            g_disb_rate[g_ndisb++] = rate;
             i++;
         } else if (!strcmp(a, "--disruptor-na") && v) {
             g_dis_na = v, i++;

@@ -53,6 +53,14 @@ else
                 's/^disruptor slots=\([0-9]*\) .*median_msgs_per_s=\([0-9.]*\).*/--disruptor \1:\2/p' |
                 tr '\n' ' ')
             [ -n "$dis_args" ] || na="no result line from the Java run"
+            # the Disruptor's batch publishing (16 per next/publish), the peer of ring.b16
+            # shellcheck disable=SC2086
+            jout=$($pin "$JAVA" -Xms256m -Xmx1g -Dringalloc.cpus="$cpus" -Dbatch=16 \
+                -cp "$JAR:$JDIR" RingallocDisruptorBench "$MSGS" "$REPS" $slots 2>&1) &&
+                printf '%s\n' "$jout" | sed 's/^/  java: /' &&
+                dis_args="$dis_args $(printf '%s\n' "$jout" | sed -n \
+                    's/^disruptor-batch .*slots=\([0-9]*\) .*median_msgs_per_s=\([0-9.]*\).*/--disruptor-batch \1:\2/p' |
+                    tr '\n' ' ')"
         fi
     fi
 fi

@@ -1,25 +1,27 @@
 /* run.c - replay's engine: one producer thread feeding a tick ring, N reader threads draining it
  *
  * Design notes.
- * - Threads: the producer reads the inputs (rp_source_*) and writes every message into the ring;
- *   each reader owns an ra_reader and copies messages out with ra_reader_read(); the calling
+ * - Threads: the producer reads the inputs (rp_source_*) and writes every message into the ring
+ *   (at max speed a packet's messages as one ra_ring_write_batch(), otherwise one at a time);
+ *   each reader owns an ra_reader and consumes in place with ra_reader_poll() at max speed
+ *   without --reader-delay-ns, or copies messages out with ra_reader_read() otherwise; the calling
  *   thread only monitors (progress and stats lines) and collects the results after joining.
  *   Every reader is initialised (RA_START_OLDEST) before the producer starts, so each one's start
  *   sequence is 0 and at the end read + lost must equal the ring's published count.
  * - Record layout: [8-byte CLOCK_MONOTONIC publish stamp][message], ts_ns = capture timestamp,
  *   type = message type (see RP_STAMP_BYTES in run.h). Keeping the capture time in ts_ns means
  *   any ring consumer sees the market timestamp where it expects it; the cost is 8 bytes per
- *   record, which ring.published_bytes includes.
- * - The stamp. In paced modes it is read for every message, after the payload copy, just before
- *   commit. At max speed a clock read (20-35 ns on the VMs measured) cost as much as the rest of
- *   the producer's per-message work, so the stamp is reused for up to RP__STAMP_EVERY messages,
- *   and refreshed whenever the source did I/O or decompression since it was taken
- *   (rp_source_fill() moved): between a stamp and a commit that uses it there is only in-memory
- *   splitting and publishing of those few messages (well under a microsecond), never a read.
- *   Latency is then overstated by at most that. Readers likewise read the clock once for a burst
- *   of up to RP__STAMP_EVERY back-to-back reads at max speed without --reader-delay-ns (it is
- *   then understated by at most the copies of that burst), and for every message otherwise.
- *   Both errors are a fraction of a microsecond; docs/replay.md says so.
+ *   record, which ring.published_bytes includes. The stamp is the batch's prefix.
+ * - The stamp. In paced modes it is read for every message, just before it is written. At max
+ *   speed a clock read (20-35 ns on the VMs measured) cost as much as the rest of the producer's
+ *   per-message work, so the stamp is reused for up to RP__STAMP_EVERY messages, and refreshed
+ *   whenever the source did I/O or decompression since it was taken (rp_source_fill() moved):
+ *   between a stamp and a write that uses it there is only in-memory splitting and publishing of
+ *   those few messages (well under a microsecond), never a read. Latency is then overstated by
+ *   at most that. Readers likewise read the clock once per poll of up to RP__STAMP_EVERY
+ *   messages at max speed without --reader-delay-ns, just after it (overstating by at most the
+ *   poll), and for every message otherwise. Both errors are a fraction of a microsecond;
+ *   docs/replay.md says so.
  * - Continuity: readers check seq strictly increasing and count the sequence numbers they never
  *   saw (`skipped`); the run is verified when, for every reader, skipped == lost (the ring's own
  *   count), read + lost == published and no seq went backwards.

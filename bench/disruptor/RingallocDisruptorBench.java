@@ -11,6 +11,9 @@
  * CPU A and the consumer thread to CPU B (taskset -p on the thread id read from /proc/thread-self;
  * a failure is reported once and the run goes on unpinned). -Dspin=true makes the producer spin
  * on hasAvailableCapacity() before next() instead of letting next() park when the ring is full.
+ * -Dbatch=N makes the producer claim and publish N events at a time (next(N), publish(lo, hi)),
+ * the Disruptor's batch publishing, compared with the ring's ra_ring_write_batch(); the result
+ * lines then start with "disruptor-batch".
  *
  * usage: java -cp disruptor.jar:DIR [-Dringalloc.cpus=A,B] RingallocDisruptorBench MSGS REPS SLOTS...
  * prints, per SLOTS value, one line:
@@ -35,6 +38,7 @@ import java.util.concurrent.CountDownLatch;
 public final class RingallocDisruptorBench {
     static final int PAYLOAD = 32;
     static final boolean SPIN = Boolean.getBoolean("spin");
+    static final int BATCH = Integer.getInteger("batch", 1);
     static int producerCpu = -1, consumerCpu = -1;
     static boolean pinWarned;
 
@@ -104,13 +108,27 @@ public final class RingallocDisruptorBench {
         for (int i = 0; i < PAYLOAD; i++) src[i] = (byte) (i * 37 + 11);
         Thread.sleep(30); /* let the consumer thread pin itself and reach its spin loop */
         long t0 = System.nanoTime();
-        for (long i = 0; i < msgs; i++) {
-            if (SPIN) while (!rb.hasAvailableCapacity(1)) Thread.onSpinWait();
-            long seq = rb.next();
-            Event ev = rb.get(seq);
-            System.arraycopy(src, 0, ev.data, 0, PAYLOAD);
-            LONGS.set(ev.data, 0, i);
-            rb.publish(seq);
+        if (BATCH <= 1) {
+            for (long i = 0; i < msgs; i++) {
+                if (SPIN) while (!rb.hasAvailableCapacity(1)) Thread.onSpinWait();
+                long seq = rb.next();
+                Event ev = rb.get(seq);
+                System.arraycopy(src, 0, ev.data, 0, PAYLOAD);
+                LONGS.set(ev.data, 0, i);
+                rb.publish(seq);
+            }
+        } else {
+            for (long i = 0; i < msgs; i += BATCH) {
+                int n = (int) Math.min(BATCH, msgs - i);
+                if (SPIN) while (!rb.hasAvailableCapacity(n)) Thread.onSpinWait();
+                long hi = rb.next(n), lo = hi - (n - 1);
+                for (long seq = lo; seq <= hi; seq++) {
+                    Event ev = rb.get(seq);
+                    System.arraycopy(src, 0, ev.data, 0, PAYLOAD);
+                    LONGS.set(ev.data, 0, i + (seq - lo));
+                }
+                rb.publish(lo, hi);
+            }
         }
         c.done.await();
         long t1 = c.endNs;
@@ -141,7 +159,8 @@ public final class RingallocDisruptorBench {
             double[] r = new double[reps];
             for (int i = 0; i < reps; i++) r[i] = runOnce(slots, msgs);
             Arrays.sort(r);
-            System.out.printf("disruptor slots=%d msgs=%d reps=%d median_msgs_per_s=%.0f "
+            System.out.printf((BATCH > 1 ? "disruptor-batch batch=" + BATCH + " " : "disruptor ")
+                            + "slots=%d msgs=%d reps=%d median_msgs_per_s=%.0f "
                             + "min_msgs_per_s=%.0f max_msgs_per_s=%.0f%n",
                     slots, msgs, reps, r[reps / 2], r[0], r[reps - 1]);
         }
