@@ -370,8 +370,9 @@ static int rp__start(rp_source *s, const rp_source_opts *opts)
         for (ssize_t i = 0; i < n && i < 8; i++)
             hl += (size_t)snprintf(hex + hl, sizeof hex - hl, "%s%02x", i ? " " : "", p[i]);
         if (!(opts && opts->format))
-            rp__fail(s, "%s: unrecognised format%s, starts with %s (" RP__EXPECTED ")", s->name,
-                     z ? " after zstd decompression" : "", hex);
+            rp__fail(
+                s, "%s: unrecognised format%s, starts with %s at byte offset 0 (" RP__EXPECTED ")",
+                s->name, z ? " after zstd decompression" : "", hex);
         else
             rp__fail(s, "%s: unknown --format value %d", s->name, (int)opts->format);
         return -1;
@@ -827,6 +828,45 @@ int rp_source_next(rp_source *s, rp_message *m)
     return rp__next(s, m, NULL);
 }
 
+/* Up to max more messages of the current MoldUDP64 / IEX-TP packet: rp__next_in_packet() in a
+ * loop, with the cursor and the packet's fields in locals (the stores into m could alias s as
+ * far as the compiler knows, which would reload them for every message). @return how many. */
+static size_t rp__rest_of_packet(rp_source *s, rp_message *m, size_t max)
+{
+    const bool le = s->kind == RP_FRAMING_IEXTP, mold = s->kind == RP_FRAMING_MOLDUDP64;
+    const uint8_t *const body = s->fr.body;
+    const size_t body_len = s->fr.body_len;
+    const uint64_t complete = s->fr.complete, first = s->fr.first_seq, ts = s->ts;
+    const uint32_t stream = s->stream;
+    uint64_t *const by_type = s->st.by_type;
+    size_t off = s->cur.off, k = 0;
+    uint64_t index = s->cur.index, errors = 0;
+    while (k < max && index < complete && body_len - off >= 2) {
+        const uint8_t *q = body + off;
+        uint16_t len = le ? (uint16_t)(q[0] | q[1] << 8) : (uint16_t)(q[0] << 8 | q[1]);
+        if ((size_t)len > body_len - off - 2) break; /* cannot happen after decode */
+        const uint8_t *msg = q + 2;
+        off += 2 + (size_t)len;
+        index++;
+        if (len == 0 || (mold && rp__itch_sizes[msg[0]] && rp__itch_sizes[msg[0]] != len)) {
+            errors++; /* rp_itch_check() == BADSIZE */
+            continue;
+        }
+        m[k++] = (rp_message){.data = msg,
+                              .len = len,
+                              .type = msg[0],
+                              .stream = stream,
+                              .seq = first + index - 1,
+                              .ts_ns = ts};
+        by_type[msg[0]]++;
+    }
+    s->cur.off = off;
+    s->cur.index = (uint32_t)index;
+    s->st.messages += k;
+    s->st.decode_errors += errors;
+    return k;
+}
+
 int rp_source_next_batch(rp_source *s, rp_message *m, size_t max, size_t *n)
 {
     *n = 0;
@@ -834,8 +874,9 @@ int rp_source_next_batch(rp_source *s, rp_message *m, size_t max, size_t *n)
     int rc = rp__next(s, m, NULL);
     if (rc != 1) return rc;
     size_t k = 1;
-    if (s->fmt != RP_FMT_ITCH && s->fmt != RP_FMT_RTK)
-        while (k < max && s->active && rp__next_in_packet(s, &m[k])) k++;
+    if (s->fmt != RP_FMT_ITCH && s->fmt != RP_FMT_RTK && s->active && !s->mark_ready &&
+        s->kind != RP_FRAMING_UDP)
+        k += rp__rest_of_packet(s, m + 1, max - 1);
     *n = k;
     return 1;
 }

@@ -594,6 +594,46 @@ static inline __attribute__((always_inline)) void ra__claim_run(ra_ring *r, ra__
     ra__intent(ctl, end);
 }
 
+typedef struct ra__run_out {
+    uint64_t seq, bytes, last; /* next seq, published bytes, start of the last record */
+} ra__run_out;
+
+/* Writes the records of one run, [pos, ...) with no wrap, from data's and the messages' values
+ * held in locals (stores into the ring could alias r and msgs as far as the compiler knows).
+ * Inlined with pre_len a constant in the common cases. */
+static inline __attribute__((always_inline)) void ra__write_run(unsigned char *data,
+                                                                uint64_t mask, const ra_wmsg *m,
+                                                                size_t cnt, uint64_t pos,
+                                                                const void *pre, uint32_t pre_len,
+                                                                ra__run_out *o)
+{
+    uint64_t seq = o->seq, bytes = o->bytes, last = pos, pv = 0;
+    if (pre_len == 8) memcpy(&pv, pre, 8);
+    unsigned char *d = data + (pos & mask);
+    for (size_t k = 0; k < cnt; k++) {
+        const unsigned char *src = m[k].data;
+        uint32_t len = m[k].len, plen = pre_len + len;
+        uint16_t type = m[k].type;
+        uint64_t ts = m[k].ts_ns;
+        /* as in write: the line ahead is the next retire load and the next stores */
+        __builtin_prefetch(data + ((pos + RA__PREFETCH) & mask), 1, 3);
+        ra__hdr_store(d, plen, type, 0, seq++, ts);
+        if (pre_len == 8)
+            memcpy(d + RA_RING_HDR_SIZE, &pv, 8);
+        else if (pre_len)
+            ra__copy_in(d + RA_RING_HDR_SIZE, pre, pre_len);
+        if (len) ra__copy_in(d + RA_RING_HDR_SIZE + pre_len, src, len);
+        bytes += plen;
+        last = pos;
+        uint64_t size = ra__rec_size(plen);
+        pos += size;
+        d += size;
+    }
+    o->seq = seq;
+    o->bytes = bytes;
+    o->last = last;
+}
+
 /* Batch writes go in runs: records that lie one after another below the end of the data and
  * span at most a quarter of the capacity (the bound of one record, so that retiring for a run
  * never reaches the last committed record: the argument of ra_ring_create holds unchanged). A
@@ -660,23 +700,15 @@ RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const 
             ra__hdr_store(r->data + (pos & mask), (uint32_t)(to_end - RA_RING_HDR_SIZE), 0,
                           RA__F_PAD, 0, 0);
         }
-        uint64_t seq = RA__OWN(next_seq), bytes = RA__OWN(published_bytes);
-        uint64_t p = rec_pos, last = rec_pos;
-        for (size_t k = i; k < j; k++) {
-            unsigned char *d = r->data + (p & mask);
-            /* as in write: the line ahead is the next retire load and the next stores */
-            __builtin_prefetch(r->data + ((p + RA__PREFETCH) & mask), 1, 3);
-            uint32_t len = msgs[k].len, plen = pre_len + len;
-            ra__hdr_store(d, plen, msgs[k].type, 0, seq++, msgs[k].ts_ns);
-            if (pre_len == 8)
-                memcpy(d + RA_RING_HDR_SIZE, pre, 8);
-            else if (pre_len)
-                ra__copy_in(d + RA_RING_HDR_SIZE, pre, pre_len);
-            if (len) ra__copy_in(d + RA_RING_HDR_SIZE + pre_len, msgs[k].data, len);
-            bytes += plen;
-            last = p;
-            p += ra__rec_size(plen);
-        }
+        ra__run_out o = {.seq = RA__OWN(next_seq), .bytes = RA__OWN(published_bytes)};
+        /* specialised for the common prefixes: none, and one 8-byte word (a stamp) */
+        if (pre_len == 0)
+            ra__write_run(r->data, mask, msgs + i, j - i, rec_pos, NULL, 0, &o);
+        else if (pre_len == 8)
+            ra__write_run(r->data, mask, msgs + i, j - i, rec_pos, pre, 8, &o);
+        else
+            ra__write_run(r->data, mask, msgs + i, j - i, rec_pos, pre, pre_len, &o);
+        uint64_t seq = o.seq, bytes = o.bytes, last = o.last;
         /* release: a reader resolving NEWEST/NEXT reads the record at last_pos */
         atomic_store_explicit(&ctl->last_pos, last, memory_order_release);
         /* release: publishes the run's headers and payloads to readers that acquire tail */
