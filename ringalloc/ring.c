@@ -601,11 +601,10 @@ typedef struct ra__run_out {
 /* Writes the records of one run, [pos, ...) with no wrap, from data's and the messages' values
  * held in locals (stores into the ring could alias r and msgs as far as the compiler knows).
  * Inlined with pre_len a constant in the common cases. */
-static inline __attribute__((always_inline)) void ra__write_run(unsigned char *data,
-                                                                uint64_t mask, const ra_wmsg *m,
-                                                                size_t cnt, uint64_t pos,
-                                                                const void *pre, uint32_t pre_len,
-                                                                ra__run_out *o)
+static inline __attribute__((always_inline)) void ra__write_run(unsigned char *data, uint64_t mask,
+                                                                const ra_wmsg *m, size_t cnt,
+                                                                uint64_t pos, const void *pre,
+                                                                uint32_t pre_len, ra__run_out *o)
 {
     uint64_t seq = o->seq, bytes = o->bytes, last = pos, pv = 0;
     if (pre_len == 8) memcpy(&pv, pre, 8);
