@@ -1037,21 +1037,88 @@ RA_API int ra_reader_advance(ra_reader *rd)
     return ra__finish_rec(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE)) ? RA_OK : RA_LAPPED;
 }
 
+/* One step of poll the general way: peek + fn + advance. @return false: the poll ends. */
+static inline bool ra__poll_one(ra_reader *rd, ra_handler fn, void *ctx)
+{
+    ra__rec h;
+    uint64_t pos;
+    ra_msg m;
+    if (ra__peek_rec(rd, &h, &pos) != RA_OK) return false;
+    ra__msg_in_place(rd, &h, pos, &m);
+    fn(&m, ctx);
+    return ra__finish_rec(rd, pos, h.len);
+}
+
 RA_API size_t ra_reader_poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs)
 {
-    /* peek + fn + advance, inlined: the same steps in the same order, without two calls and the
-     * pending bookkeeping per message */
+    /* The common case runs with the reader's position, sequence and cached tail in locals (fn is
+     * an opaque call, so fields in *rd would be stored and reloaded around every message): a real
+     * record below the cached tail, intact before and after fn. Anything else (refresh of tail,
+     * padding, the end of the data, a lap, a record that fails its checks) writes the locals back
+     * and takes one step of the general path, peek + fn + advance, which handles it exactly as
+     * ra_reader_peek/advance do; the fast loop then resumes from the reader's new state. */
     size_t n = 0;
-    ra_msg m;
     rd->pending = 0; /* like read, poll ends any outstanding peek */
+    const unsigned char *const data = rd->data;
+    const uint64_t mask = rd->mask, cap = mask + 1;
+    const uint32_t max_msg = rd->ring->max_msg;
+    const _Atomic uint64_t *const intent = &rd->ring->ctl->intent;
+    const bool consumer = rd->consumer != 0;
     while (n < max_msgs) {
-        ra__rec h;
-        uint64_t pos;
-        if (ra__peek_rec(rd, &h, &pos) != RA_OK) break;
-        ra__msg_in_place(rd, &h, pos, &m);
-        fn(&m, ctx);
-        if (!ra__finish_rec(rd, pos, h.len)) break;
-        n++;
+        uint64_t cur = rd->cursor, seq = rd->expect_seq, tail = rd->cached_tail;
+        size_t got = 0;
+        bool general = true;
+        while (n + got < max_msgs && cur < tail) {
+            const uint64_t off = cur & mask;
+            if (cap - off < RA_RING_HDR_SIZE) break;
+            ra__rec h;
+            ra__racy_copy(&h, data + off, sizeof h);
+            if ((h.flags & RA__F_PAD) || h.len > max_msg || off + RA_RING_HDR_SIZE + h.len > cap ||
+                h.seq != seq)
+                break;
+            if (!consumer) {
+                /* as ra__lapped: the header must be intact before it is handed out */
+                atomic_thread_fence(memory_order_acquire);
+                /* relaxed: ordered by the fence above */
+                if (atomic_load_explicit(intent, memory_order_relaxed) > cur + cap) break;
+            }
+            ra_msg m = {.seq = h.seq,
+                        .ts_ns = h.ts_ns,
+                        .data = data + off + RA_RING_HDR_SIZE,
+                        .len = h.len,
+                        .type = h.type};
+            fn(&m, ctx);
+            if (!consumer) {
+                atomic_thread_fence(memory_order_acquire);
+                /* relaxed: ordered by the fence above */
+                if (atomic_load_explicit(intent, memory_order_relaxed) > cur + cap) {
+                    /* rewritten while fn used it: the general back half counts the loss */
+                    rd->cursor = cur;
+                    rd->expect_seq = seq;
+                    rd->read += got;
+                    (void)ra__finish_rec(rd, cur, h.len);
+                    ra__release(rd);
+                    return n + got;
+                }
+            }
+            cur += ra__rec_size(h.len);
+            seq++;
+            got++;
+            if (consumer && cur - rd->released >= cap / 4) {
+                rd->cursor = cur;
+                rd->expect_seq = seq;
+                ra__release(rd);
+            }
+        }
+        if (n + got >= max_msgs) general = false;
+        rd->cursor = cur;
+        rd->expect_seq = seq;
+        rd->read += got;
+        n += got;
+        if (general) {
+            if (!ra__poll_one(rd, fn, ctx)) break;
+            n++;
+        }
     }
     ra__release(rd);
     return n;

@@ -196,7 +196,9 @@ RA_API int ra_reader_advance(ra_reader *rd);
  * overwritten after fn returned is counted as lost (not read) and ends the batch: compare
  * ra_reader_stats.laps before and after to learn that the last message handed was torn.
  * @return the number of messages handed to fn and found intact afterwards (counted as read);
- *         0 when empty or lapped at once. */
+ *         0 when empty or lapped at once.
+ * fn must not call any function on the same reader (it may use other readers, and the ring's
+ * producer calls when it runs on the producer's thread). */
 RA_API size_t ra_reader_poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs);
 
 /*! ra_msg_copy() : copies a message handed in place (peek, poll) out of the ring. Use this rather
