@@ -41,7 +41,7 @@
 #define RA__MAGIC    0x31304B4349544152ull /* "RATICK01" */
 #define RA__F_PAD    1u                    /* record flag: padding to the end of the data */
 #define RA__HUGE_2M  (2u * 1024u * 1024u)
-#define RA__PREFETCH 2048u /* bytes ahead of the tail that the producer prefetches */
+#define RA__PREFETCH 8192u /* bytes ahead of the tail that the producer prefetches */
 
 #if defined(__SANITIZE_THREAD__)
 #define RA__TSAN 1
