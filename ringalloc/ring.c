@@ -643,6 +643,25 @@ static inline __attribute__((always_inline)) void ra__write_run(unsigned char *d
     o->last = last;
 }
 
+/* How far a run that ends at *end may grow: msgs[j..) while they can be written at all (a message
+ * that cannot ends the run; the next turn refuses it) and fit below limit. Its own function, so
+ * that j and end stay in registers (inline in ra_ring_write_batch, they were spilled and every
+ * message waited on a store-to-load forward).
+ * @return the end of the run (index); *end is moved past its records. */
+__attribute__((noinline)) static size_t ra__run_extend(const ra_wmsg *msgs, size_t j, size_t n,
+                                                       uint32_t lim, uint32_t pre_len,
+                                                       uint64_t limit, uint64_t *endp)
+{
+    uint64_t end = *endp;
+    for (; j < n && ra__batch_ok(&msgs[j], lim); j++) {
+        uint64_t s = ra__rec_size(pre_len + msgs[j].len);
+        if (s > limit - end) break;
+        end += s;
+    }
+    *endp = end;
+    return j;
+}
+
 /* Batch writes go in runs: records that lie one after another below the end of the data and
  * span at most a quarter of the capacity (the bound of one record, so that retiring for a run
  * never reaches the last committed record: the argument of ra_ring_create holds unchanged). A
@@ -694,14 +713,7 @@ RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const 
         }
         /* the run: msgs[i..j) at [rec_pos, end) */
         uint64_t end = rec_pos + size;
-        size_t j = i + 1;
-        /* a message that cannot be written ends the run; the next turn refuses it */
-        while (j < n && ra__batch_ok(&msgs[j], lim)) {
-            uint64_t s = ra__rec_size(pre_len + msgs[j].len);
-            if (s > limit - end) break;
-            end += s;
-            j++;
-        }
+        size_t j = ra__run_extend(msgs, i + 1, n, lim, pre_len, limit, &end);
         if (!bp) ra__claim_run(r, ctl, end, pos);
         if (rec_pos != pos && to_end >= RA_RING_HDR_SIZE) {
             r->pad_pos[r->pad_idx] = pos;
