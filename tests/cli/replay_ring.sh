@@ -4,6 +4,7 @@
 # (which never waits) overwrites and laps them: ring.overwritten > 0, each reader laps > 0 and
 # read + lost == published exactly, and its own count of skipped sequence numbers equals lost.
 # A roomy ring loses nothing. Messages larger than the ring's maximum are refused and counted.
+# Only paced runs prefault the ring (peak RSS of a small feed at --speed max stays small).
 set -u
 : "${REPLAY:?set REPLAY to the built replay}"
 [ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
@@ -91,6 +92,24 @@ done
     2>"$tmp/e.txt" || fail "stats-interval run failed"
 grep -Eq '^\[ *[0-9.]+s\] messages [0-9]+' "$tmp/e.txt" || fail "no stats line: $(cat "$tmp/e.txt")"
 [ -s "$tmp/o.txt" ] && fail "-q still printed on stdout"
+
+# Memory: a paced run prefaults its whole ring; at --speed max only the pages the producer
+# reaches are backed, so a small feed in a 64 MiB ring costs a few MiB, not 64. Peak RSS of the
+# child (ru_maxrss), compared between the two runs so that sanitizer overhead cancels out.
+peak_rss_kib() {
+    python3 - "$@" <<'PY'
+import resource, subprocess, sys
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if rc == 0 else -1)
+PY
+}
+max_kib=$(peak_rss_kib "$REPLAY" -q --ring-size 64M "$tmp/feed.pcap")
+paced_kib=$(peak_rss_kib "$REPLAY" -q --ring-size 64M --pps 2000000 "$tmp/feed.pcap")
+if [ "$max_kib" -lt 0 ] || [ "$paced_kib" -lt 0 ]; then
+    fail "memory runs failed (max speed $max_kib, paced $paced_kib)"
+elif [ $((paced_kib - max_kib)) -lt $((48 * 1024)) ]; then
+    fail "peak RSS: max speed $max_kib KiB, paced $paced_kib KiB; want the paced run (prefaulted 64 MiB ring) at least 48 MiB above"
+fi
 
 [ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok"
