@@ -36,6 +36,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
 
 #define RA__LINE     128u /* two cache lines: keeps the adjacent-line prefetcher from false sharing */
 #define RA__CTL_SIZE (4u * RA__LINE)
@@ -105,6 +108,7 @@ struct ra_ring {
     size_t mem_len;
     int mem_kind;
     bool hugepages;
+    bool pfw; /* the CPU has PREFETCHW (x86): see ra__prefetch_w */
     /* producer-private, on its own line. Positions, sequence numbers and statistics have one copy
      * only, in the control block: the producer reads back what it stored there (its own stores,
      * always in its cache), so a record costs one store per field, not two. */
@@ -118,6 +122,36 @@ struct ra_ring {
 
 /* The producer's view of its own control-block fields: relaxed loads of values only it stores. */
 #define RA__OWN(f) atomic_load_explicit(&ctl->f, memory_order_relaxed)
+
+/* Fetches the line at p for writing. On x86 only PREFETCHW asks for the line in exclusive state;
+ * __builtin_prefetch(p, 1, 3) emits it only when the compiler may assume the CPU has it, and a
+ * portable build gets PREFETCHT0, which leaves a line that a reader still holds shared: the
+ * store then waits for the other core to give it up. So the instruction is chosen at run time
+ * (CPUID, once per ring). Elsewhere the builtin's write hint is the right instruction. */
+static inline __attribute__((always_inline)) void ra__prefetch_w(const void *p, bool pfw)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (pfw) {
+        __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+        return;
+    }
+#else
+    (void)pfw;
+#endif
+    __builtin_prefetch(p, 1, 3);
+}
+
+static bool ra__cpu_has_prefetchw(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000001u) return false;
+    if (!__get_cpuid(0x80000001u, &a, &b, &c, &d)) return false;
+    return (c >> 8) & 1u; /* ECX bit 8: PREFETCHW (3DNowPrefetch) */
+#else
+    return false;
+#endif
+}
 
 static inline uint64_t ra__rec_size(uint32_t len)
 {
@@ -257,6 +291,7 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
     r->mem = mem;
     r->mem_len = mem_len;
     r->mem_kind = kind;
+    r->pfw = ra__cpu_has_prefetchw();
     *out = r;
     return RA_OK;
 }
@@ -370,6 +405,31 @@ static inline __attribute__((always_inline)) void ra__claim(ra_ring *r, ra__ring
     ra__intent(ctl, end);
 }
 
+/* Prefetches the line at position `at` that the producer will write: for writing (exclusive)
+ * when nobody may still need it, else shared. In backpressure mode a line the consumer has not
+ * read yet (as far as the producer last saw) is fetched shared: taking it exclusive would make
+ * the consumer fetch it back from this core just before it reads it. */
+static inline __attribute__((always_inline)) void
+ra__prefetch_at(unsigned char *data, uint64_t mask, uint64_t at, bool pfw, uint64_t pf_limit)
+{
+    if (at <= pf_limit)
+        ra__prefetch_w(data + (at & mask), pfw);
+    else
+        __builtin_prefetch(data + (at & mask), 0, 3);
+}
+
+/* The line RA__PREFETCH bytes past `end` (see ra__reserve). Backpressure mode: the consumer
+ * has read every line the producer writes, so a line it is done with is fetched exclusive.
+ * Overwrite mode keeps the plain write hint (PREFETCHT0 in a portable x86 build): with no reader
+ * on the lines, PREFETCHW made 32-byte writes 0.2-0.9 ns slower, in cache and out of it. */
+static inline __attribute__((always_inline)) void ra__prefetch_ahead(const ra_ring *r, uint64_t end)
+{
+    if (r->flags & RA_RING_BACKPRESSURE)
+        ra__prefetch_at(r->data, r->mask, end + RA__PREFETCH, r->pfw, r->consumed + r->capacity);
+    else
+        __builtin_prefetch(r->data + ((end + RA__PREFETCH) & r->mask), 1, 3);
+}
+
 static inline __attribute__((always_inline)) void *ra__reserve(ra_ring *r, uint32_t max_len)
 {
     ra__ring_ctl *ctl = r->ctl;
@@ -402,7 +462,7 @@ static inline __attribute__((always_inline)) void *ra__reserve(ra_ring *r, uint3
     /* The line a few records ahead is both the next one retire reads (the oldest record's
      * header) and the next one this producer writes: fetch it for writing now, so neither the
      * retire load nor the stores wait on memory when the ring is larger than the caches. */
-    __builtin_prefetch(r->data + ((end + RA__PREFETCH) & r->mask), 1, 3);
+    ra__prefetch_ahead(r, end);
     if (rec_pos != pos && to_end >= RA_RING_HDR_SIZE) {
         /* head and tail are less than a capacity apart: at most two pads lie between them */
         r->pad_pos[r->pad_idx] = pos;
@@ -524,7 +584,7 @@ RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *
             return ra__write_slow(r, type, ts_ns, p, len);
         ra__intent(ctl, end);
     }
-    __builtin_prefetch(r->data + ((end + RA__PREFETCH) & r->mask), 1, 3);
+    ra__prefetch_ahead(r, end);
     ra__copy_small(r->data + off + RA_RING_HDR_SIZE, p, len);
     ra__publish(r, ctl, pos, len, type, ts_ns);
     return RA_OK;
