@@ -184,7 +184,7 @@ void ra__mem_prefault(void *p, size_t len)
 #endif
     volatile unsigned char *c = p;
     for (size_t i = 0; i < len; i += RA__PAGE) c[i] = c[i];
-    if (len) c[len - 1] = c[len - 1];
+    c[len - 1] = c[len - 1];
 }
 
 bool ra__mem_get(struct ra__mem *m, size_t len, size_t align, uint32_t opts)
