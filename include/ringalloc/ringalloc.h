@@ -3,6 +3,7 @@
 #define RINGALLOC_RINGALLOC_H
 
 #include "ringalloc/status.h"
+#include "ringalloc/byteorder.h"
 #include "ringalloc/ring.h"
 #include "ringalloc/tickfile.h"
 #include "ringalloc/pool.h"
