@@ -9,7 +9,8 @@
 #   make fuzz / fuzz-run FUZZ_SECONDS=N     libFuzzer targets (clang 14), FUZZ_JOBS at a time
 #   make valgrind                 ring and allocator tests under Valgrind memcheck
 #   make soak SOAK_MINUTES=N      replay in a loop + ring with readers of different speeds
-#   make install / uninstall      honours PREFIX and DESTDIR
+#   make install / uninstall      honours PREFIX, LIBDIR, INCLUDEDIR and DESTDIR (the installed
+#                                 ringalloc.pc is written for them at install time)
 #   make format-check / format    clang-format 14
 #   WERROR=1                      warnings are errors (CI)
 #
@@ -92,7 +93,7 @@ PC         := $(BUILD)/ringalloc.pc
 DEPS_STAMP := $(BUILD)/.deps-build
 
 .PHONY: all lib demo check test bench fuzz fuzz-run install uninstall clean format format-check deps \
-        tests soak valgrind
+        tests soak valgrind FORCE
 .DEFAULT_GOAL := all
 
 all: lib $(REPLAY)
@@ -130,13 +131,27 @@ $(RP_A): $(RP_LIBOBJS)
 $(BUILD)/replay: $(RP_OBJS) $(LIB_A)
 	$(CC) -pie $(LDFLAGS_ALL) -o $@ $(RP_OBJS) $(LIB_A) $(TOOL_LIBS)
 
-$(PC): Makefile
+# ringalloc.pc for the PREFIX, LIBDIR and INCLUDEDIR of this make run: $(call write_pc,FILE).
+# `make install` writes the installed one with it, so it always names the directories it went to;
+# the copy in the build directory is remade whenever those values change (PC_STAMP holds them and
+# is rewritten only when they differ).
+define write_pc
+printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+  'Name: ringalloc' \
+  'Description: tick ring, pool, slab and arena allocators for market data' \
+  'Version: $(VERSION)' 'Libs: -L$${libdir} -lringalloc' \
+  'Libs.private: $(LIB_LIBS)' 'Cflags: -I$${includedir}' > $(1)
+endef
+PC_VARS  := $(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(VERSION)
+PC_STAMP := $(BUILD)/.pc-vars
+
+$(PC_STAMP): FORCE
 	@mkdir -p $(@D)
-	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
-	  'Name: ringalloc' \
-	  'Description: tick ring, pool, slab and arena allocators for market data' \
-	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lringalloc' \
-	  'Libs.private: $(LIB_LIBS)' 'Cflags: -I$${includedir}' > $@
+	@echo '$(PC_VARS)' | cmp -s - $@ || echo '$(PC_VARS)' > $@
+
+$(PC): Makefile $(PC_STAMP)
+	@mkdir -p $(@D)
+	@$(call write_pc,$@)
 	@cp $@ ringalloc.pc
 
 # cmocka tests link the static library (internal ra__ symbols reachable) and the replay objects.
@@ -237,7 +252,7 @@ soak: all $(BUILD)/soak_ring
 		sh tests/soak/soak.sh
 
 # ---- install ------------------------------------------------------------------------------------
-install: all
+install: $(LIB_A) $(LIB_SO) $(REPLAY)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ringalloc $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(BINDIR)
 	install -m 644 include/ringalloc/*.h $(DESTDIR)$(INCLUDEDIR)/ringalloc/
@@ -245,7 +260,8 @@ install: all
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libringalloc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libringalloc.so
-	install -m 644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/ringalloc.pc
+	$(call write_pc,$(DESTDIR)$(PKGCONFIGDIR)/ringalloc.pc)
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/ringalloc.pc
 	$(if $(REPLAY),install -m 755 $(REPLAY) $(DESTDIR)$(BINDIR)/replay)
 
 uninstall:
