@@ -5,7 +5,8 @@
 #   make check                    build and run every test (unit, stress, CLI, fuzz corpora)
 #   make SANITIZE=address,undefined check   the same under ASan+UBSan (build/address-undefined)
 #   make SANITIZE=thread check    the same under TSan (in build/thread)
-#   make bench                    benchmarks against the peers (not a test)
+#   make bench                    benchmarks against the peers (not a test); CSV in build/.../bench-results
+#   make plot                     charts of the last `make bench` into docs/img (scripts/plot.sh)
 #   make fuzz / fuzz-run FUZZ_SECONDS=N     libFuzzer targets (clang 14), FUZZ_JOBS at a time
 #   make valgrind                 ring and allocator tests under Valgrind memcheck
 #   make soak SOAK_MINUTES=N      replay in a loop + ring with readers of different speeds
@@ -93,7 +94,7 @@ PC         := $(BUILD)/ringalloc.pc
 DEPS_STAMP := $(BUILD)/.deps-build
 
 .PHONY: all lib demo check test bench fuzz fuzz-run install uninstall clean format format-check deps \
-        tests soak valgrind FORCE
+        tests soak valgrind plot FORCE
 .DEFAULT_GOAL := all
 
 all: lib $(REPLAY)
@@ -189,6 +190,10 @@ bench: all
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	@for s in bench/run-*.sh; do [ -f "$$s" ] || continue; \
 		BUILD=$(BUILD) REPLAY=$(abspath $(BUILD))/replay sh "$$s" || exit 1; done
+
+# Charts of the CSV files that the last `make bench` wrote (docs/benchmarks.md, "Charts").
+plot:
+	@bash scripts/plot.sh bench $(BUILD)/bench-results docs/img
 
 # ---- fuzzing (clang 14, libFuzzer) -------------------------------------------------------------
 FUZZ_BUILD := build/fuzz

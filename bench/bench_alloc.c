@@ -1,4 +1,4 @@
-/* bench_alloc.c - pool, slab and arena against glibc malloc, jemalloc, tcmalloc, mimalloc (issue 4)
+/* bench_alloc.c - pool, slab and arena against glibc malloc, jemalloc, tcmalloc, mimalloc
  *
  * All with 64-byte blocks. Every benchmark is repeated (--reps, default 15, plus an untimed
  * warm-up) in short runs; the best and the median run are reported, in ns per operation. On a

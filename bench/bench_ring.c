@@ -1,4 +1,4 @@
-/* bench_ring.c - the tick ring against a memcpy floor, ck_ring+malloc and LMAX Disruptor (issue 3)
+/* bench_ring.c - the tick ring against a memcpy floor, ck_ring+malloc and LMAX Disruptor
  *
  * Three measurements, side by side in one run, each repeated (--reps, default 5) with the median
  * reported, at two ring capacities: 256 KiB (cache resident) and 64 MiB (well beyond L2):

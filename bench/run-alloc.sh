@@ -1,16 +1,19 @@
 #!/bin/sh
-# run-alloc.sh - the allocator benchmark of issue 4: bench_alloc once for ringalloc's pool, slab and
-# arena, once per system allocator (glibc as is; jemalloc, tcmalloc, mimalloc through LD_PRELOAD),
-# then one table with every number, the ratios and the goals.
+# run-alloc.sh - the allocator benchmark: bench_alloc once for ringalloc's pool, slab and arena,
+# once per system allocator (glibc as is; jemalloc, tcmalloc, mimalloc through LD_PRELOAD), then
+# one table with every number, the ratios and the goals.
 # usage: BUILD=build/release sh bench/run-alloc.sh      (make bench runs it from the repo root)
 # env:   ALLOC_REPS (runs per number, default 15), ALLOC_ARGS (more options, e.g. --quick)
-# The output is also saved to $BUILD/bench/alloc-results.txt.
+# The output is also saved to $BUILD/bench/alloc-results.txt, and the numbers as a tidy CSV file,
+# $BENCH_RESULTS/alloc.csv (default $BUILD/bench-results; scripts/plot.sh draws it):
+#   bench,impl,best_ns,median_ns      (one row per benchmark and allocator that ran)
 set -u
 BUILD=${BUILD:-build/release}
 BIN=$BUILD/bench/bench_alloc
 OUT=$BUILD/bench/alloc-results.txt
 REPS=${ALLOC_REPS:-15}
 ARGS=${ALLOC_ARGS:-}
+RESULTS=${BENCH_RESULTS:-$BUILD/bench-results}
 
 if [ ! -x "$BIN" ]; then
     echo "run-alloc: $BIN is missing (make bench builds it)" >&2
@@ -138,4 +141,10 @@ mkdir -p "$(dirname "$OUT")"
 cat "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 echo "(saved to $OUT)"
+if mkdir -p "$RESULTS"; then
+    { echo "bench,impl,best_ns,median_ns"; awk '{ print $2 "," $1 "," $3 "," $4 }' "$tmp/all.txt"; } \
+        >"$RESULTS/alloc.csv"
+else
+    echo "run-alloc: could not write $RESULTS/alloc.csv" >&2
+fi
 exit $rc

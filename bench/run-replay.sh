@@ -12,6 +12,12 @@
 # median shows the noise; the verdicts use the best runs and print the median ratio beside them. Captures live in $BUILD/bench-data (generated once, not committed). Prints a
 # markdown table and MET / NOT MET lines for the goals, and writes them to
 # $BUILD/bench-replay.md. Not a test: numbers depend on the machine and its load (reported).
+# The numbers also go to a tidy CSV file, $BENCH_RESULTS/replay.csv (default $BUILD/bench-results;
+# scripts/plot.sh draws it), one row per measured command:
+#   run,input,messages,floor,best_s,median_s,peak_rss_kib,decompressed_bytes
+# run: zstd_pcap, replay_pcapzst, replay0_pcapzst (--readers 0), info_pcapzst, pcaploop,
+# replay_pcap, replay0_pcap, zstd_rtk, replay_rtkzst, replay0_rtkzst, replay_large_pcapzst,
+# replay_large_rtkzst; floor: the run it is compared with (empty for the floors themselves).
 set -u
 : "${BUILD:=build/release}"
 : "${REPLAY:=$(pwd)/$BUILD/replay}"
@@ -20,6 +26,7 @@ set -u
 LOOP=$BUILD/bench/bench_pcaploop
 DATA=$BUILD/bench-data
 OUT=$BUILD/bench-replay.md
+RESULTS=${BENCH_RESULTS:-$BUILD/bench-results}
 for t in "$REPLAY" "$LOOP"; do
     [ -x "$t" ] || { echo "run-replay: $t not built (make bench builds it)"; exit 1; }
 done
@@ -162,3 +169,27 @@ verdict() { # name floor goal label
             flat ? "MET" : "NOT MET", a / 1024, b / 1024, c / 1024, d / 1024 }'
 } >"$OUT"
 cat "$OUT"
+
+# csv_row NAME INPUT MESSAGES FLOOR BYTES : one line of replay.csv
+csv_row() {
+    echo "$1,$2,$3,$4,$(get "$1" wall),$(get "$1" med),$(get "$1" rss),$5"
+}
+if mkdir -p "$RESULTS"; then
+    {
+        echo "run,input,messages,floor,best_s,median_s,peak_rss_kib,decompressed_bytes"
+        csv_row zstd_pcap pcap.zst "$n1" "" "$raw"
+        csv_row replay_pcapzst pcap.zst "$n1" zstd_pcap "$raw"
+        csv_row replay0_pcapzst pcap.zst "$n1" zstd_pcap "$raw"
+        csv_row info_pcapzst pcap.zst "$n1" zstd_pcap "$raw"
+        csv_row pcaploop pcap "$n1" "" "$raw"
+        csv_row replay_pcap pcap "$n1" pcaploop "$raw"
+        csv_row replay0_pcap pcap "$n1" pcaploop "$raw"
+        csv_row zstd_rtk rtk.zst "$n1" "" "$rtkraw"
+        csv_row replay_rtkzst rtk.zst "$n1" zstd_rtk "$rtkraw"
+        csv_row replay0_rtkzst rtk.zst "$n1" zstd_rtk "$rtkraw"
+        csv_row replay_large_pcapzst pcap.zst "$n4" "" "$(size "$large")"
+        csv_row replay_large_rtkzst rtk.zst "$n4" "" ""
+    } >"$RESULTS/replay.csv"
+else
+    echo "run-replay: could not write $RESULTS/replay.csv" >&2
+fi

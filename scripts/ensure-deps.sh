@@ -1,16 +1,18 @@
 #!/bin/sh
 # ensure-deps.sh - install the Debian packages a build group needs, when any is missing.
-# usage: scripts/ensure-deps.sh build|bench|fuzz|all   (uses sudo when not root)
+# usage: scripts/ensure-deps.sh build|bench|fuzz|plot|all   (uses sudo when not root)
 set -eu
 group=${1:-build}
 build_pkgs="pkg-config libzstd-dev libpcap-dev libcmocka-dev zstd"
 bench_pkgs="libck-dev libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libdisruptor-java default-jdk-headless"
 fuzz_pkgs="clang-14 libclang-rt-14-dev"
+plot_pkgs="gnuplot-nox"
 case "$group" in
 build) want="$build_pkgs" ;;
 bench) want="$build_pkgs $bench_pkgs" ;;
 fuzz) want="$build_pkgs $fuzz_pkgs" ;;
-all) want="$build_pkgs $bench_pkgs $fuzz_pkgs valgrind" ;;
+plot) want="$plot_pkgs" ;;
+all) want="$build_pkgs $bench_pkgs $fuzz_pkgs $plot_pkgs valgrind" ;;
 *) echo "ensure-deps: unknown group '$group'" >&2; exit 1 ;;
 esac
 command -v dpkg-query >/dev/null 2>&1 || exit 0 # not Debian: trust the system
@@ -18,6 +20,8 @@ missing=""
 for p in $want; do
     # a JDK installed some other way counts
     if [ "$p" = default-jdk-headless ] && command -v javac >/dev/null 2>&1; then continue; fi
+    # so does any gnuplot (gnuplot-qt, gnuplot-x11, a build of its own)
+    if [ "$p" = gnuplot-nox ] && command -v gnuplot >/dev/null 2>&1; then continue; fi
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     case "$st" in *"install ok installed"*) ;; *) missing="$missing $p" ;; esac
 done

@@ -1,5 +1,5 @@
 /*
- * RingallocDisruptorBench.java - LMAX Disruptor peer for bench/bench_ring.c (issue 3).
+ * RingallocDisruptorBench.java - LMAX Disruptor peer for bench/bench_ring.c.
  *
  * One producer (the main thread, ProducerType.SINGLE) publishes `msgs` 32-byte events through a
  * Disruptor of `slots` preallocated events to one consumer thread (BusySpinWaitStrategy). The
