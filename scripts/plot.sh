@@ -72,6 +72,7 @@ bars() {
         if (!($1 in gseen)) { gseen[$1] = 1; groups[++ng] = $1 }
         if (!($2 in idx)) next
         v[$1, idx[$2]] = $3
+        if ($3 > 0 && (ymin == "" || $3 < ymin)) ymin = $3
         mk[$1, idx[$2]] = ($4 == "" ? "NaN" : $4)
         gl[$1, idx[$2]] = ($5 == "" ? "NaN" : $5)
         used[idx[$2]] = 1
@@ -100,6 +101,8 @@ bars() {
         printf "set bmargin %d\n", 5 + int((nused + 2) / 3)
         printf "set xtics (%s) nomirror scale 0\n", tics
         printf "set xrange [-1:%d]\n", x - 1
+        # log scales start at the power of ten below the smallest bar
+        if (ymin != "") printf "if (exists(\"logy\")) { set yrange [10**floor(log10(%g)):*] }\n", ymin
         printf "set datafile separator \"\\t\"\n"
         printf "plot \"%s\" using 1:2:3 with boxes lc variable notitle", dat
         for (i = 1; i <= n; i++) if (used[i]) printf ", NaN with boxes lt %d title \"%s\"", i, label[i]
@@ -174,7 +177,7 @@ plot_spsc() { # ring-spsc.csv
 set title "1P1C: one producer, one reader thread, every 32-byte message delivered and checked"
 set ylabel "million messages / s (higher is better)"
 set logscale y
-set yrange [1:*]
+logy = 1
 GP
     draw spsc "ring|ring (backpressure)|#1f77b4;ring_b16|ring, batches of 16|#2ca02c;ck_malloc|ck_ring+malloc|#ff7f0e;disruptor|Disruptor|#9467bd;disruptor_b16|Disruptor, batches of 16|#c5b0d5" "$2/ring-spsc.png" 900 500
 }
@@ -253,7 +256,7 @@ plot_alloc() { # alloc.csv
 set title "Allocators, 64-byte blocks: ns per operation, best run"
 set ylabel "ns (lower is better)"
 set logscale y
-set yrange [0.1:*]
+logy = 1
 GP
     draw alloc "glibc|glibc malloc|#7f7f7f;jemalloc|jemalloc|#ff7f0e;tcmalloc|tcmalloc|#d62728;mimalloc|mimalloc|#8c564b;pool|ra_pool|#1f77b4;pool_ts|ra_pool thread-safe|#6baed6;slab|ra_slab|#2ca02c;slab_ts|ra_slab thread-safe|#98df8a;arena|ra_arena|#17becf;queue|harness floor (no allocator)|#c7c7c7" "$2/alloc.png" 1100 520
 }
