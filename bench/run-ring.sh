@@ -9,7 +9,8 @@
 # lists the columns):
 #   ring-publish.csv  ring,capacity_bytes,payload_bytes,impl,ns_per_msg
 #   ring-spsc.csv     ring,capacity_bytes,slots,impl,mmsgs_per_sec
-#   ring-latency.csv  ring,capacity_bytes,mode,percentile,latency_ns   (percentile 100 = max)
+#   ring-latency.csv  ring,capacity_bytes,mode,percentile,latency_ns   (percentile 100 = max; a mode
+#                     that got no sample, e.g. a descheduled reader, has no rows)
 # Only the sections that ran get a file (bench_ring --only); the printed table stays as it is.
 set -u
 BUILD=${BUILD:-build/release}
@@ -62,7 +63,7 @@ write_csv() {
                 out("ring-spsc.csv", "ring,capacity_bytes,slots,impl,mmsgs_per_sec",
                     $1 "," bytes($1) "," $2 "," impl[i] "," $(i + 2))
     }
-    sec == "lat" && $1 ~ /^[0-9]+[KM]iB$/ {
+    sec == "lat" && $1 ~ /^[0-9]+[KM]iB$/ && $(NF - 1) > 0 { # rows without samples: no data
         line = $0
         sub(/^[^ ]+ +/, "", line)
         mode = line ~ /^floor/ ? "floor_line" : line ~ /^ring overwrite/ ? "ring_overwrite" : \

@@ -191,7 +191,7 @@ plot_latency() { # ring-latency.csv
         if (!($1 in rs)) { rs[$1] = ++nr; rname[nr] = $1 }
         if (!(($1, $3) in ms)) { ms[$1, $3] = 1; nm[$1]++; mode[$1, nm[$1]] = $3 }
         x = $4 >= 100 ? 4 : -log(1 - $4 / 100) / log(10)
-        pts[$1, $3] = pts[$1, $3] sprintf("%.4f\t%s\n", x, $5)
+        pts[$1, $3] = pts[$1, $3] sprintf("%.4f\t%s\n", x, $5 > 0 ? $5 : "NaN") # log scale
     }
     END {
         for (r = 1; r <= nr; r++) {
