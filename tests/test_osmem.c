@@ -172,43 +172,63 @@ static void test_huge_or_counted_fallback(void **state)
     check_huge(5 * MIB);
 }
 
-/* The users report what the layer got: pool, slab and ring stats against its counts. */
+/* Users: each makes one object (huge pages asked or not), reports its stats' hugepages and
+   hugepages_fallback (-1: the ring has no such field), and destroys it. */
+static void pool_user(bool ask, bool *huge, int *fallback)
+{
+    ra_pool *p;
+    ra_pool_config c = {.block_size = 64, .capacity = 100, .flags = ask ? RA_POOL_HUGEPAGES : 0};
+    assert_int_equal(ra_pool_create(&p, &c), RA_OK);
+    ra_pool_stats s;
+    ra_pool_get_stats(p, &s);
+    *huge = s.hugepages;
+    *fallback = s.hugepages_fallback;
+    ra_pool_destroy(p);
+}
+
+static void slab_user(bool ask, bool *huge, int *fallback)
+{
+    ra_slab *sl;
+    ra_slab_config c = {.min_size = 16, .max_size = 256, .blocks_per_class = 64};
+    c.flags = ask ? RA_POOL_HUGEPAGES : 0;
+    assert_int_equal(ra_slab_create(&sl, &c), RA_OK);
+    ra_slab_stats s;
+    ra_slab_get_stats(sl, &s);
+    *huge = s.hugepages;
+    *fallback = s.hugepages_fallback;
+    ra_slab_destroy(sl);
+}
+
+static void ring_user(bool ask, bool *huge, int *fallback)
+{
+    ra_ring *r;
+    ra_ring_config c = {.capacity = 1u << 16, .flags = ask ? RA_RING_HUGEPAGES : 0};
+    assert_int_equal(ra_ring_create(&r, &c), RA_OK);
+    assert_int_equal(ra_ring_write(r, 1, 2, "x", 1), RA_OK);
+    ra_ring_stats s;
+    ra_ring_get_stats(r, &s);
+    *huge = s.hugepages;
+    *fallback = -1;
+    ra_ring_destroy(r);
+}
+
+/* The users report what the layer got: their stats against its counts, with and without asking. */
 static void test_users_report_huge(void **state)
 {
     (void)state;
-    struct ra__region_counts c0, c1;
-    ra__region_get_counts(&c0);
-    ra_pool *p;
-    ra_pool_config pc = {.block_size = 64, .capacity = 100, .flags = RA_POOL_HUGEPAGES};
-    assert_int_equal(ra_pool_create(&p, &pc), RA_OK);
-    ra__region_get_counts(&c1);
-    ra_pool_stats ps;
-    ra_pool_get_stats(p, &ps);
-    assert_int_equal(c1.huge_asked - c0.huge_asked, 1);
-    assert_int_equal(ps.hugepages, c1.huge_got - c0.huge_got);
-    assert_int_equal(ps.hugepages_fallback, c1.huge_fallback - c0.huge_fallback);
-    ra_pool_destroy(p);
-
-    ra__region_get_counts(&c0);
-    ra_ring *r;
-    ra_ring_config rc = {.capacity = 1u << 16, .flags = RA_RING_HUGEPAGES};
-    assert_int_equal(ra_ring_create(&r, &rc), RA_OK);
-    ra__region_get_counts(&c1);
-    ra_ring_stats rs;
-    ra_ring_get_stats(r, &rs);
-    assert_int_equal(c1.huge_asked - c0.huge_asked, 1);
-    assert_int_equal(rs.hugepages, c1.huge_got - c0.huge_got);
-    assert_int_equal(ra_ring_write(r, 1, 2, "x", 1), RA_OK);
-    ra_ring_destroy(r);
-
-    /* without the flag nothing asks for huge pages */
-    ra__region_get_counts(&c0);
-    assert_int_equal(ra_ring_create(&r, &(ra_ring_config){.capacity = 1u << 16}), RA_OK);
-    ra_ring_get_stats(r, &rs);
-    assert_false(rs.hugepages);
-    ra_ring_destroy(r);
-    ra__region_get_counts(&c1);
-    assert_int_equal(c1.huge_asked, c0.huge_asked);
+    void (*users[])(bool, bool *, int *) = {pool_user, slab_user, ring_user};
+    for (size_t u = 0; u < sizeof users / sizeof users[0]; u++)
+        for (int ask = 0; ask <= 1; ask++) {
+            struct ra__region_counts c0, c1;
+            bool huge;
+            int fallback;
+            ra__region_get_counts(&c0);
+            users[u](ask, &huge, &fallback);
+            ra__region_get_counts(&c1);
+            assert_int_equal(c1.huge_asked - c0.huge_asked, ask);
+            assert_int_equal(huge, c1.huge_got - c0.huge_got);
+            if (fallback >= 0) assert_int_equal(fallback, c1.huge_fallback - c0.huge_fallback);
+        }
 }
 
 static void test_prefault_backs_every_page(void **state)
