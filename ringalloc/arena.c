@@ -52,7 +52,7 @@ struct ra__chunk {
     size_t total;           /* bytes held (header included), for bytes_reserved */
     uint64_t seq;           /* never reused within the arena */
     bool caller;            /* the caller's buffer: never freed */
-    struct ra__mem mem;
+    struct ra__region mem;  /* where the chunk lives (RA__REGION_CALLER: the caller's buffer) */
 };
 
 struct ra_arena {
@@ -95,10 +95,10 @@ static void ra__arena_activate(ra_arena *a, struct ra__chunk *c)
 /* A heap chunk of `total` bytes (header included), or NULL. Not linked. */
 static struct ra__chunk *ra__chunk_new(ra_arena *a, size_t total)
 {
-    struct ra__mem m;
-    uint32_t opts = (a->flags & RA_ARENA_HUGEPAGES) ? RA__MEM_HUGE : 0;
-    if (a->flags & RA_ARENA_PREFAULT) opts |= RA__MEM_PREFAULT;
-    if (!ra__mem_get(&m, total, 64, opts)) return NULL;
+    struct ra__region m;
+    uint32_t opts = (a->flags & RA_ARENA_HUGEPAGES) ? RA__REGION_HUGE : 0;
+    if (a->flags & RA_ARENA_PREFAULT) opts |= RA__REGION_PREFAULT;
+    if (!ra__region_get(&m, total, 64, opts)) return NULL;
     struct ra__chunk *c = m.base;
     memset(c, 0, sizeof *c);
     c->mem = m;
@@ -120,10 +120,8 @@ static void ra__chunk_free(ra_arena *a, struct ra__chunk *c)
     a->nchunks--;
     RA__UNPOISON(c->data, c->cap);
     RA__VG_UNDEFINED(c->data, c->cap);
-    if (!c->caller) {
-        struct ra__mem m = c->mem;
-        ra__mem_put(&m);
-    }
+    struct ra__region m = c->mem; /* a heap chunk's region lives in the chunk: copy it out */
+    ra__region_put(&m);           /* (the caller's buffer: nothing to give back) */
 }
 
 /* Links c as the newest chunk, under a fresh sequence number (so a mark that named it before it
@@ -231,13 +229,14 @@ RA_API int ra_arena_create(ra_arena **out, const ra_arena_config *cfg)
     a->max_bytes = cfg->max_bytes;
     if (cfg->mem != NULL) {
         struct ra__chunk *c = &a->callerchunk;
+        ra__region_wrap(&c->mem, cfg->mem, cfg->mem_len,
+                        (cfg->flags & RA_ARENA_PREFAULT) ? RA__REGION_PREFAULT : 0);
         c->data = cfg->mem;
         c->cap = cfg->mem_len;
         c->total = cfg->mem_len;
         c->caller = true;
         a->reserved += c->total;
         a->nchunks++;
-        if (cfg->flags & RA_ARENA_PREFAULT) ra__mem_prefault(c->data, c->cap);
         ra__arena_poison(c->data, c->cap);
         ra__push(a, c);
         ra__arena_activate(a, c);

@@ -224,36 +224,20 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
     if (!r) return RA_ENOMEM;
     memset(r, 0, sizeof *r);
 
-    void *mem = cfg->mem;
-    size_t mem_len = foot;
-    int kind = RA__RING_CALLER;
-    if (!mem && (cfg->flags & RA_RING_HUGEPAGES)) {
-        size_t len = (foot + RA__HUGE_2M - 1) / RA__HUGE_2M * RA__HUGE_2M;
-        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
-                       -1, 0);
-        if (p != MAP_FAILED) {
-            mem = p;
-            mem_len = len;
-            kind = RA__RING_MMAP;
-            r->hugepages = true;
-        }
-        /* else: no huge pages reserved on this machine; fall back silently (stats say so) */
-    }
-    if (!mem) {
-        size_t pg = 4096;
-        size_t len = (foot + pg - 1) / pg * pg;
-        mem = aligned_alloc(pg, len);
-        if (!mem) {
+    /* the memory (osmem.c): the caller's, else whole pages from the heap or, with
+     * RA_RING_HUGEPAGES, huge pages falling back silently to normal ones (stats.hugepages says) */
+    struct ra__region reg;
+    uint32_t opts = (cfg->flags & RA_RING_PREFAULT) ? RA__REGION_PREFAULT : 0;
+    if (cfg->mem) {
+        ra__region_wrap(&reg, cfg->mem, foot, opts);
+    } else {
+        if (cfg->flags & RA_RING_HUGEPAGES) opts |= RA__REGION_HUGE;
+        if (!ra__region_get(&reg, RA__ALIGN_UP(foot, (size_t)RA__PAGE), RA__PAGE, opts)) {
             free(r);
             return RA_ENOMEM;
         }
-        mem_len = len;
-        kind = RA__RING_HEAP;
-#ifdef MADV_HUGEPAGE
-        if (cfg->flags & RA_RING_HUGEPAGES) (void)madvise(mem, len, MADV_HUGEPAGE);
-#endif
     }
-    if (cfg->flags & RA_RING_PREFAULT) ra__mem_prefault(mem, foot);
+    void *mem = reg.base;
 
     ra__ring_ctl *ctl = mem;
     memset(ctl, 0, sizeof *ctl);
@@ -287,9 +271,10 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
     r->mask = cfg->capacity - 1;
     r->max_msg = ctl->max_msg;
     r->flags = cfg->flags;
-    r->mem = mem;
-    r->mem_len = mem_len;
-    r->mem_kind = kind;
+    r->mem = reg.base;
+    r->mem_len = reg.len;
+    r->mem_kind = reg.kind;
+    r->hugepages = reg.huge;
     r->pfw = ra__cpu_has_prefetchw();
     *out = r;
     return RA_OK;
@@ -298,10 +283,8 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
 RA_API void ra_ring_destroy(ra_ring *r)
 {
     if (!r) return;
-    if (r->mem_kind == RA__RING_MMAP)
-        munmap(r->mem, r->mem_len);
-    else if (r->mem_kind == RA__RING_HEAP)
-        free(r->mem);
+    struct ra__region reg = {.base = r->mem, .len = r->mem_len, .kind = (uint8_t)r->mem_kind};
+    ra__region_put(&reg);
     free(r);
 }
 

@@ -7,12 +7,12 @@
  * fewer when that rounds: cpd 3 gives 256, 352, 448 in [256, 512)). A lookup table
  * indexed by (size + 15) / 16 gives the class in one load (max_size <= 1 MiB keeps it <= 64 KiB).
  *
- * Memory. All classes share one area from ra__mem_get (heap, or huge pages with fallback). Class
- * i owns a page-aligned slice of blocks_per_class * size_i bytes, handed to its pool as caller
- * memory. A page map (one byte per 4 KiB page of the area) names the class of any address, so
- * ra_slab_free() finds the pool without a size and without touching the block. The pools use
- * RA_ON_EMPTY_NULL: the slab applies its own on_empty, so that fallback blocks carry a header
- * naming their class.
+ * Memory. All classes share one region of the OS-memory layer (osmem.c: heap, or huge pages with
+ * their fallback). Class i owns a page-aligned slice of blocks_per_class * size_i bytes, handed
+ * to its pool as caller memory. A page map (one byte per 4 KiB page of the area) names the class
+ * of any address, so ra_slab_free() finds the pool without a size and without touching the
+ * block. The pools use RA_ON_EMPTY_NULL: the slab applies its own on_empty, so that fallback
+ * blocks carry a header naming their class.
  *
  * Large and fallback blocks. malloc(size + 32), with a 32-byte header in front: a magic word
  * derived from the slab's and the block's addresses, the size, the kind and the class. A
@@ -27,6 +27,7 @@
 
 #include "ringalloc/slab.h"
 #include "alloc_mem.h"
+#include "atomics.h"
 
 #define RA__SLAB_PAGE_SHIFT 12
 #define RA__SLAB_MAGIC      0x52614c61726765ull /* "RaLarge" */
@@ -58,23 +59,12 @@ struct ra_slab {
     unsigned nclasses;
     int on_empty;
     uint32_t flags;
-    struct ra__mem mem;
+    struct ra__region mem; /* the area */
     /* large-block counters: relaxed atomics (totals; thread-safe slabs reach them from anywhere) */
     _Atomic uint64_t large_allocs, large_frees, large_bytes, failed;
     struct ra__slab_class cls[RA_SLAB_MAX_CLASSES];
     char name[RA_POOL_NAME_MAX + 1];
 };
-
-static inline uint64_t ra__sget(const _Atomic uint64_t *c)
-{
-    /* relaxed: a statistics snapshot */
-    return atomic_load_explicit((_Atomic uint64_t *)(uintptr_t)c, memory_order_relaxed);
-}
-
-static inline void ra__sadd(_Atomic uint64_t *c, uint64_t v)
-{
-    atomic_fetch_add_explicit(c, v, memory_order_relaxed); /* shared total, no ordering needed */
-}
 
 static inline uint64_t ra__magic(const ra_slab *s, const void *user)
 {
@@ -136,9 +126,9 @@ RA_API int ra_slab_create(ra_slab **out, const ra_slab_config *cfg)
     s->bpc = cfg->blocks_per_class;
     s->area_len = off[n];
     int rc = RA_ENOMEM;
-    uint32_t opts = (cfg->flags & RA_POOL_HUGEPAGES) ? RA__MEM_HUGE : 0;
-    if (cfg->flags & RA_POOL_PREFAULT) opts |= RA__MEM_PREFAULT;
-    if (!ra__mem_get(&s->mem, s->area_len, 1u << RA__SLAB_PAGE_SHIFT, opts)) goto fail;
+    uint32_t opts = (cfg->flags & RA_POOL_HUGEPAGES) ? RA__REGION_HUGE : 0;
+    if (cfg->flags & RA_POOL_PREFAULT) opts |= RA__REGION_PREFAULT;
+    if (!ra__region_get(&s->mem, s->area_len, 1u << RA__SLAB_PAGE_SHIFT, opts)) goto fail;
     s->area = s->mem.base;
     s->pagemap = malloc(s->area_len >> RA__SLAB_PAGE_SHIFT);
     s->lut = malloc(s->max_size / 16 + 1);
@@ -178,7 +168,7 @@ RA_API void ra_slab_destroy(ra_slab *s)
     for (unsigned i = 0; i < s->nclasses; i++) ra_pool_destroy(s->cls[i].pool);
     free(s->pagemap);
     free(s->lut);
-    ra__mem_put(&s->mem);
+    ra__region_put(&s->mem);
     free(s);
 }
 
@@ -208,20 +198,20 @@ RA_API void *ra_slab_alloc(ra_slab *s, size_t size)
                     s->name, s->cls[c].size, size, s->bpc);
         if (s->on_empty == RA_ON_EMPTY_SYSTEM &&
             (b = ra__slab_system(s, s->cls[c].size, RA__SLAB_FALLBACK, c)) != NULL) {
-            ra__sadd(&s->cls[c].fallbacks, 1);
+            ra__add(&s->cls[c].fallbacks, 1);
             return b;
         }
-        ra__sadd(&s->cls[c].failed, 1);
-        ra__sadd(&s->failed, 1);
+        ra__add(&s->cls[c].failed, 1);
+        ra__add(&s->failed, 1);
         return NULL;
     }
     void *b = ra__slab_system(s, size, RA__SLAB_LARGE, 0);
     if (b == NULL) {
-        ra__sadd(&s->failed, 1);
+        ra__add(&s->failed, 1);
         return NULL;
     }
-    ra__sadd(&s->large_allocs, 1);
-    ra__sadd(&s->large_bytes, size);
+    ra__add(&s->large_allocs, 1);
+    ra__add(&s->large_bytes, size);
     return b;
 }
 
@@ -245,11 +235,11 @@ RA_API void ra_slab_free(ra_slab *s, void *ptr)
     }
     struct ra__slab_hdr *h = ra__slab_hdr_of(s, ptr);
     if (h->kind == RA__SLAB_LARGE) {
-        ra__sadd(&s->large_frees, 1);
+        ra__add(&s->large_frees, 1);
         /* a wrapping add of -size: the running total of live large bytes */
-        ra__sadd(&s->large_bytes, (uint64_t)0 - h->size);
+        ra__add(&s->large_bytes, (uint64_t)0 - h->size);
     } else {
-        ra__sadd(&s->cls[h->cls].fallback_frees, 1);
+        ra__add(&s->cls[h->cls].fallback_frees, 1);
     }
     h->magic = 0; /* a second free of this pointer is then reported, not silently accepted */
     free(h);
@@ -299,21 +289,21 @@ RA_API void ra_slab_get_stats(const ra_slab *s, ra_slab_stats *st)
         cs->frees = ps.frees;
         cs->in_use = ps.in_use;
         cs->high_water = ps.high_water;
-        cs->failed = ra__sget(&c->failed);
-        cs->fallbacks = ra__sget(&c->fallbacks);
-        cs->fallback_frees = ra__sget(&c->fallback_frees);
+        cs->failed = ra__get(&c->failed);
+        cs->fallbacks = ra__get(&c->fallbacks);
+        cs->fallback_frees = ra__get(&c->fallback_frees);
         st->allocs += cs->allocs + cs->fallbacks;
         st->frees += cs->frees + cs->fallback_frees;
         st->fallbacks += cs->fallbacks;
     }
-    st->large_allocs = ra__sget(&s->large_allocs);
-    st->large_frees = ra__sget(&s->large_frees);
+    st->large_allocs = ra__get(&s->large_allocs);
+    st->large_frees = ra__get(&s->large_frees);
     st->large_in_use = st->large_allocs >= st->large_frees ? st->large_allocs - st->large_frees : 0;
-    st->large_bytes = ra__sget(&s->large_bytes);
+    st->large_bytes = ra__get(&s->large_bytes);
     st->allocs += st->large_allocs;
     st->frees += st->large_frees;
     st->in_use = st->allocs >= st->frees ? st->allocs - st->frees : 0;
-    st->failed = ra__sget(&s->failed);
+    st->failed = ra__get(&s->failed);
     st->bytes_reserved = s->area_len;
     st->threadsafe = (s->flags & RA_POOL_THREADSAFE) != 0;
     st->hugepages = s->mem.huge;

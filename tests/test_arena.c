@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -174,6 +176,53 @@ static void test_caller_buffer(void **state)
     assert_int_equal(s.chunks, 2);
     ra_arena_destroy(a); /* must not free buf */
     memset(buf, 0, sizeof buf);
+}
+
+/* Every page of [p, p + len) is resident. */
+static bool all_resident(const void *p, size_t len)
+{
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)p & ~(pg - 1), hi = ((uintptr_t)p + len + pg - 1) & ~(pg - 1);
+    size_t n = (hi - lo) / pg;
+    unsigned char *vec = malloc(n);
+    assert_non_null(vec);
+    assert_int_equal(mincore((void *)lo, hi - lo, vec), 0);
+    bool all = true;
+    for (size_t i = 0; i < n; i++) all = all && (vec[i] & 1);
+    free(vec);
+    return all;
+}
+
+static void test_prefault(void **state)
+{
+    (void)state;
+    /* the caller's buffer: backed at create, and still the caller's after destroy */
+    const size_t len = 16 * 4096;
+    unsigned char *buf =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(buf != MAP_FAILED);
+    assert_false(all_resident(buf, len));
+    ra_arena_config c = {.mem = buf, .mem_len = len, .flags = RA_ARENA_PREFAULT};
+    ra_arena *a;
+    assert_int_equal(ra_arena_create(&a, &c), RA_OK);
+    assert_true(all_resident(buf, len));
+    ra_arena_destroy(a);
+    assert_int_equal(munmap(buf, len), 0);
+
+    /* heap chunks, and huge-page chunks (or their fallback), each backed when obtained */
+    const uint32_t flags[] = {RA_ARENA_PREFAULT, RA_ARENA_PREFAULT | RA_ARENA_HUGEPAGES};
+    for (size_t k = 0; k < 2; k++) {
+        const size_t chunk = 4u << 20;
+        c = (ra_arena_config){.chunk_size = chunk, .max_chunk_size = chunk, .flags = flags[k]};
+        assert_int_equal(ra_arena_create(&a, &c), RA_OK);
+        for (int i = 0; i < 3; i++) { /* the first chunk, then two more */
+            unsigned char *p = ra_arena_alloc(a, chunk - 4096, 64);
+            assert_non_null(p);
+            assert_true(all_resident(p, chunk - 4096));
+        }
+        assert_int_equal(st(a).chunks, 3);
+        ra_arena_destroy(a);
+    }
 }
 
 static void test_max_bytes(void **state)
@@ -388,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_caller_buffer),  cmocka_unit_test(test_max_bytes),
         cmocka_unit_test(test_marks),          cmocka_unit_test(test_reset_keeps_largest),
         cmocka_unit_test(test_poisoning),      cmocka_unit_test(test_thread_arenas),
+        cmocka_unit_test(test_prefault),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

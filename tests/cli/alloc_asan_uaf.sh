@@ -43,7 +43,8 @@ if ! $CC -fsanitize=address -o "$tmp/probe" "$tmp/probe.c" >/dev/null 2>&1 || ! 
     exit 77
 fi
 if ! $CC -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=address -fno-omit-frame-pointer -Iinclude \
-    -Iringalloc -o "$tmp/uaf" "$tmp/uaf.c" ringalloc/pool.c ringalloc/arena.c -lpthread \
+    -Iringalloc -o "$tmp/uaf" "$tmp/uaf.c" ringalloc/pool.c ringalloc/pool_ts.c ringalloc/arena.c \
+    ringalloc/osmem.c ringalloc/util.c -lpthread \
     2>"$tmp/cc.err"; then
     echo "FAIL: building the ASan program:"
     cat "$tmp/cc.err"
