@@ -88,7 +88,7 @@ static inline bool ra__tick_no_nul(const uint8_t *p, size_t n)
 }
 
 /* Bytes of a record: its header (rhs bytes), the payload, padding to 8. */
-static inline size_t ra__tick_rec_size(uint32_t rhs, uint32_t len)
+static inline size_t ra__tick_rec_size(size_t rhs, uint32_t len)
 {
     return (size_t)ra__tick_align8((uint64_t)rhs + len);
 }
@@ -106,10 +106,10 @@ static inline void ra__tick_rec_put(uint8_t *h, uint32_t len, uint16_t type, uin
     ra_store_le32(h + 12, ra__tick_rec_check(h));
 }
 
-/* Fills a data record from a whole record at h (header of rhs bytes); not rec->offset. */
-static inline void ra__tick_rec_get(const uint8_t *h, uint32_t rhs, ra_tick_record *rec)
+/* Fills a data record from a whole record at h (header of rhs bytes), but for rec->len (the
+ * caller read it with ra__tick_rec_len() to bound the record) and rec->offset. */
+static inline void ra__tick_rec_get(const uint8_t *h, size_t rhs, ra_tick_record *rec)
 {
-    rec->len = ra_load_le32(h);
     rec->type = ra_load_le16(h + 4);
     rec->stream = ra_load_le32(h + 8);
     rec->seq = ra_load_le64(h + 16);
@@ -127,7 +127,7 @@ static inline void ra__tick_mark_put(uint8_t *pl, const ra_tick_mark *m)
 
 /* Fills a mark from a whole mark record at h (payload of at least RA_TICK_MARK_LEN bytes);
  * not m->offset. */
-static inline void ra__tick_mark_get(const uint8_t *h, uint32_t rhs, ra_tick_mark *m)
+static inline void ra__tick_mark_get(const uint8_t *h, size_t rhs, ra_tick_mark *m)
 {
     const uint8_t *pl = h + rhs;
     m->stream = ra_load_le32(h + 8);

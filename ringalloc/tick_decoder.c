@@ -432,9 +432,10 @@ static int ra__after_end(ra_tick_decoder *d)
     }
 }
 
-/* Gets the decoder to its records (parsing the header when due).
+/* Gets the decoder to its records (parsing the header when due); out of line, so that the
+ * record loop of ra__next() keeps a lean prologue.
  * @return RA_OK when records may follow, else what ra__next() returns. */
-static int ra__to_records(ra_tick_decoder *d)
+__attribute__((noinline, cold)) static int ra__to_records(ra_tick_decoder *d)
 {
     switch (d->state) {
     case RA__D_RECORDS:
@@ -458,7 +459,7 @@ static int ra__next(ra_tick_decoder *d, ra_tick_record *rec, ra_tick_mark *mark,
         int rc = ra__to_records(d);
         if (rc != RA_OK) return rc;
     }
-    const uint32_t rhs = d->info.record_header_size;
+    const size_t rhs = d->info.record_header_size;
     for (;;) {
         int rc = RA_OK;
         const uint8_t *p = ra__take(d, rhs, &rc);
@@ -475,6 +476,7 @@ static int ra__next(ra_tick_decoder *d, ra_tick_record *rec, ra_tick_mark *mark,
         if (!(p = ra__take(d, size, &rc))) return rc;
         if (kind == RA_TICK_KIND_DATA) {
             ra__tick_rec_get(p, rhs, rec);
+            rec->len = len;
             rec->offset = d->pos;
             d->records++;
             d->payload_bytes += len;
