@@ -465,7 +465,6 @@ static int ra__next(ra_tick_decoder *d, ra_tick_record *rec, ra_tick_mark *mark,
         const uint8_t *p = ra__take(d, rhs, &rc);
         if (!p) return rc;
         uint32_t len = ra__tick_rec_len(p);
-        uint16_t kind = ra__tick_rec_kind(p);
         if (!ra__tick_rec_check_ok(p))
             return ra__fail(d, RA_ECORRUPT, d->pos, "record check mismatch");
         if (len > d->info.max_payload)
@@ -474,6 +473,7 @@ static int ra__next(ra_tick_decoder *d, ra_tick_record *rec, ra_tick_mark *mark,
                             d->info.max_payload);
         size_t size = ra__tick_rec_size(rhs, len);
         if (!(p = ra__take(d, size, &rc))) return rc;
+        uint16_t kind = ra__tick_rec_kind(p);
         if (kind == RA_TICK_KIND_DATA) {
             ra__tick_rec_get(p, rhs, rec);
             rec->len = len;
