@@ -17,7 +17,8 @@
 #
 # Modules are found by wildcard: ringalloc/*.c form the library, replay/*.c the tool (main.c holds
 # main(), the rest also form build/.../librp.a for tests), tests/test_*.c are cmocka programs,
-# tests/cli/*.sh CLI tests, tests/fuzz/fuzz_*.c fuzz targets, bench/bench_*.c benchmarks.
+# tests/cli/*.sh CLI tests, tests/fuzz/fuzz_*.c fuzz targets, bench/bench_*.c benchmarks. What
+# tests and fuzz targets share is header-only, in tests/support/*.h.
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -162,8 +163,8 @@ $(BUILD)/tests/%: tests/%.c $(LIB_A) $(if $(RP_LIBOBJS),$(RP_A)) | $(DEPS_STAMP)
 		$(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TEST_LIBS)
 
 # Each fuzz target also builds with a plain main() that replays its corpus (no libFuzzer).
-$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/driver.c $(wildcard tests/fuzz/*.h) $(LIB_A) \
-		$(if $(RP_LIBOBJS),$(RP_A))
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/driver.c $(wildcard tests/fuzz/*.h tests/support/*.h) \
+		$(LIB_A) $(if $(RP_LIBOBJS),$(RP_A))
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) -Iringalloc -Ireplay $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ \
 		$< tests/fuzz/driver.c $(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TOOL_LIBS)
@@ -201,7 +202,8 @@ FUZZ_FLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE -Iinclude -I
               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_LIBSRCS := $(LIB_SRCS) $(RP_LIBSRCS)
-FUZZ_DEPS  := $(FUZZ_LIBSRCS) $(wildcard tests/fuzz/*.h include/ringalloc/*.h ringalloc/*.h replay/*.h)
+FUZZ_DEPS  := $(FUZZ_LIBSRCS) $(wildcard tests/fuzz/*.h tests/support/*.h include/ringalloc/*.h \
+              ringalloc/*.h replay/*.h)
 # The allocator targets once more without ASan (UBSan only): under ASan the pool and the arena
 # always take their checked out-of-line paths, so only these builds fuzz the inline fast paths.
 FUZZ_FAST  := $(filter $(FUZZ_BUILD)/fast/fuzz_pool $(FUZZ_BUILD)/fast/fuzz_slab \

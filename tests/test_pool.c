@@ -21,32 +21,7 @@
 #include <cmocka.h>
 
 #include "ringalloc/ringalloc.h"
-
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#define ON_VALGRIND() (RUNNING_ON_VALGRIND != 0)
-#endif
-#endif
-#ifndef ON_VALGRIND
-#define ON_VALGRIND() 0
-#endif
-
-/* Iterations are divided by this: RA_TEST_SCALE, else 20 under sanitizers, 200 under Valgrind. */
-static unsigned scale(void)
-{
-    const char *e = getenv("RA_TEST_SCALE");
-    if (e && atoi(e) > 0) return (unsigned)atoi(e);
-    if (ON_VALGRIND()) return 200;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    return 20;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-    return 20;
-#endif
-#endif
-    return 1;
-}
+#include "support/testutil.h" /* scale(): 20 under sanitizers, 200 under Valgrind */
 
 /* Runs fn(arg) in a child; passes when the child dies of SIGABRT and its stderr holds needle. */
 static void expect_death(void (*fn)(void *), void *arg, const char *needle)

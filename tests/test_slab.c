@@ -18,26 +18,8 @@
 
 #include "ringalloc/ringalloc.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#define ON_VALGRIND() (RUNNING_ON_VALGRIND != 0)
-#endif
-#endif
-#ifndef ON_VALGRIND
-#define ON_VALGRIND() 0
-#endif
-
-static unsigned scale(void)
-{
-    const char *e = getenv("RA_TEST_SCALE");
-    if (e && atoi(e) > 0) return (unsigned)atoi(e);
-    if (ON_VALGRIND()) return 100;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    return 10;
-#endif
-    return 1;
-}
+#define TEST_SCALE_SANITIZED 10u /* scale(): 10 under sanitizers, 100 under Valgrind */
+#include "support/testutil.h"
 
 /* Runs fn(arg) in a child; passes when the child dies of SIGABRT and its stderr holds needle. */
 static void expect_death(void (*fn)(void *), void *arg, const char *needle)

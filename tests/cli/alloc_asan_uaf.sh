@@ -3,11 +3,9 @@
 # memory after reset, are reported (free pool blocks and released arena memory are poisoned).
 # Builds a tiny program with $CC -fsanitize=address straight from the sources; skips (77) when the
 # compiler cannot build with ASan. A control run without misuse must stay silent.
-set -u
+. "$(dirname "$0")/lib/common.sh"
 CC=${CC:-cc}
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-cd "$(dirname "$0")/../.." || exit 1
+cd "$ROOT" || exit 1
 
 cat >"$tmp/uaf.c" <<'PROG'
 #include <stdio.h>

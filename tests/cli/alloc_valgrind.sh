@@ -3,23 +3,11 @@
 # client requests and the arena's access marks let memcheck see pooled blocks like heap blocks,
 # and none of the tests (death tests' children aside) may produce a memcheck error.
 # Skips (77) without valgrind, or when BUILD is a sanitizer build (they do not mix).
-set -u
-: "${BUILD:=build/release}"
-cd "$(dirname "$0")/../.." || exit 1
-case "$BUILD" in
-*address* | *thread* | *undefined* | *leak* | *memory*)
-    echo "BUILD=$BUILD is a sanitizer build: Valgrind does not run sanitized binaries"
-    exit 77
-    ;;
-esac
-if ! command -v valgrind >/dev/null 2>&1; then
-    echo "valgrind is not installed"
-    exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+cd "$ROOT" || exit 1
+skip_sanitized_build "Valgrind does not run sanitized binaries"
+need_cmd valgrind
 ulimit -c 0 2>/dev/null
-failures=0
 for t in test_pool test_slab test_arena test_stats; do
     bin=$(pwd)/$BUILD/tests/$t
     if [ ! -x "$bin" ]; then

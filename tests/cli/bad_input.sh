@@ -17,16 +17,12 @@
 # else fails: a signal, a timeout (hang), another exit code, a sanitizer report on stderr, or a
 # half-written report on stdout with exit 2. Under ASan+UBSan, REPLAY is the sanitized build.
 # .rtk rows need `replay convert`; without it they are skipped with a message.
-set -u
-: "${REPLAY:?set REPLAY to the built replay}"
-[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
-command -v python3 >/dev/null 2>&1 || { echo "python3 not installed"; exit 77; }
+. "$(dirname "$0")/lib/common.sh"
+need_replay
+need_cmd python3
 have_zstd=1
 command -v zstd >/dev/null 2>&1 || have_zstd=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0 cases=0 runs=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+cases=0 runs=0
 : "${BAD_INPUT_TIMEOUT:=30}"
 # sanitizer reports go to stderr (checked below); a leak is a failure too
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}

@@ -3,18 +3,10 @@
 # BIND_NOW), a non-executable stack, stack protector and _FORTIFY_SOURCE checks; the shared
 # library has full RELRO, no text relocations and the stack protector. What `hardening-check`
 # (devscripts) reports, from readelf alone. Skips (77) for sanitizer builds (not hardened).
-set -u
-: "${BUILD:=build/release}"
-cd "$(dirname "$0")/../.." || exit 1
-case "$BUILD" in
-*address* | *thread* | *undefined* | *leak* | *memory*)
-    echo "BUILD=$BUILD is a sanitizer build: hardening flags are only in the release build"
-    exit 77
-    ;;
-esac
-command -v readelf >/dev/null 2>&1 || { echo "readelf is not installed"; exit 77; }
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+cd "$ROOT" || exit 1
+skip_sanitized_build "hardening flags are only in the release build"
+need_cmd readelf
 
 # elf_check FILE KIND : KIND is exe (PIE, fortify required) or lib
 elf_check() {

@@ -3,13 +3,8 @@
 # Input errors exit 2 naming the file (and the byte offset where there is one) with nothing on
 # stdout; a truncated last record is a warning (exit 0, input.truncated true) unless --strict;
 # usage errors exit 1 naming the option or value.
-set -u
-: "${REPLAY:?set REPLAY to the built replay}"
-[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_replay
 
 # expect CODE PATTERN... -- ARGS... : runs replay ARGS, checks the exit code, that stderr matches
 # every (grep -E) pattern, and for non-zero codes that stdout is empty

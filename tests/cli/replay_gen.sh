@@ -4,13 +4,8 @@
 # the same seed gives the same bytes, the bundled data/ samples regenerate byte for byte and
 # replay with their documented counts, pacing/loop/limit keep the counts, JSON stays valid for odd
 # file names, and a failed gen leaves nothing behind.
-set -u
-: "${REPLAY:?set REPLAY to the built replay}"
-[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_replay
 
 # compare GEN_JSON REPLAY_JSON [extra python assertions]: gen's counts == replay's counts
 compare() {

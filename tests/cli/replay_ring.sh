@@ -5,13 +5,8 @@
 # read + lost == published exactly, and its own count of skipped sequence numbers equals lost.
 # A roomy ring loses nothing. Messages larger than the ring's maximum are refused and counted.
 # Only paced runs prefault the ring (peak RSS of a small feed at --speed max stays small).
-set -u
-: "${REPLAY:?set REPLAY to the built replay}"
-[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_replay
 
 "$REPLAY" gen --messages 20000 --seed 4 -q -o "$tmp/feed.pcap" || { echo "gen failed"; exit 1; }
 

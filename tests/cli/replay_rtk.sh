@@ -6,16 +6,10 @@
 # refusal; truncated and corrupted .rtk / .rtk.zst files.
 # The project's samples (data/) and inputs made here always run; the real captures of
 # ../shared/data run when present, else the test ends with exit 77 (skip) after the rest passed.
-set -u
-: "${REPLAY:?set REPLAY to the built replay}"
-[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
-: "${SHARED_DATA:=$(pwd)/../shared/data}"
-command -v zstd >/dev/null 2>&1 || { echo "zstd CLI not installed"; exit 77; }
-command -v python3 >/dev/null 2>&1 || { echo "python3 not installed"; exit 77; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_replay
+need_cmd zstd "zstd CLI"
+need_cmd python3
 
 # feed FILE.json : the feed counts that must survive a conversion, one line
 feed() {

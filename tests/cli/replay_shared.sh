@@ -2,19 +2,10 @@
 # replay_shared.sh - replay the real captures of ../shared/data and compare with their README counts
 # The same files zstd-compressed (one frame, several frames, an empty frame between) and read from
 # stdin must give the same counts. Skips (77) when the shared data is absent.
-set -u
-: "${REPLAY:?set REPLAY to the built replay}"
-[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
-: "${SHARED_DATA:=$(pwd)/../shared/data}"
-if [ ! -d "$SHARED_DATA" ]; then
-    echo "shared data not found at $SHARED_DATA"
-    exit 77
-fi
-command -v zstd >/dev/null 2>&1 || { echo "zstd CLI not installed"; exit 77; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_replay
+need_shared_data
+need_cmd zstd "zstd CLI"
 
 # jcheck JSON_FILE PATH=VALUE... : compares values (compact JSON with sorted keys; strings bare)
 jcheck() {

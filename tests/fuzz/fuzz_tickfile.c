@@ -26,42 +26,18 @@
 #include <zstd.h>
 
 #include "ringalloc/tickfile.h"
+#include "../support/tickspec.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
         if (!(c)) __builtin_trap();                                                                \
     } while (0)
 
-typedef struct mem {
-    uint8_t *p;
-    size_t len, cap;
-} mem;
-
-static void mem_put(mem *m, const void *p, size_t n)
-{
-    if (m->len + n > m->cap) {
-        size_t cap = m->cap ? m->cap : 1024;
-        while (cap < m->len + n) cap *= 2;
-        uint8_t *np = realloc(m->p, cap);
-        CHECK(np != NULL);
-        m->p = np;
-        m->cap = cap;
-    }
-    if (n) memcpy(m->p + m->len, p, n);
-    m->len += n;
-}
-
-static int mem_sink(void *ctx, const void *p, size_t n)
-{
-    mem_put(ctx, p, n);
-    return 0;
-}
-
-/* Records as decoded: headers, and payloads in one buffer. */
+/* Records as decoded: headers, and payloads in one buffer (rec.offset: where each one's is). */
 typedef struct recs {
     ra_tick_record *r;
     size_t n, cap;
-    mem bytes;
+    tspec_buf bytes;
 } recs;
 
 static void recs_free(recs *s)
@@ -72,60 +48,6 @@ static void recs_free(recs *s)
 }
 
 static uint64_t rng;
-
-static uint64_t ld(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* docs/tickfile.md: CRC-32C and the record check */
-static uint32_t crc32c(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    }
-    return ~c;
-}
-
-static uint64_t rotl(uint64_t x, unsigned r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
-static uint32_t rec_check(const uint8_t *h)
-{
-    uint64_t a = (ld(h, 8) ^ 0x52544B3100000000ull) * 0x9E3779B97F4A7C15ull;
-    uint64_t b = (ld(h + 8, 4) ^ 0x73747265ull) * 0xC2B2AE3D27D4EB4Full;
-    uint64_t c = ld(h + 16, 8) * 0x165667B19E3779F9ull;
-    uint64_t d = ld(h + 24, 8) * 0xD6E8FEB86659FD93ull;
-    uint64_t x = a ^ rotl(b, 17) ^ rotl(c, 31) ^ rotl(d, 47);
-    x ^= x >> 32;
-    x *= 0x9E3779B97F4A7C15ull;
-    return (uint32_t)(x >> 32);
-}
-
-/* Rewrites the header CRC and each record check of a plain .rtk in place. */
-static void repair(uint8_t *p, size_t n)
-{
-    if (n < 24 || memcmp(p, RA_TICK_MAGIC, RA_TICK_MAGIC_LEN) != 0) return;
-    uint64_t hs = ld(p + 12, 4), rhs = ld(p + 20, 4);
-    if (hs < 8 || hs > n) return;
-    st32(p + hs - 4, crc32c(p, (size_t)hs - 4));
-    if (rhs < 32 || rhs > 256) return;
-    for (uint64_t at = hs; at + rhs <= n;) {
-        st32(p + at + 12, rec_check(p + at));
-        at += (rhs + ld(p + at, 4) + 7) & ~(uint64_t)7;
-    }
-}
 
 static uint64_t next_rnd(void)
 {
@@ -162,7 +84,7 @@ static int decode(ra_tick_decoder *d, const uint8_t *in, size_t n, unsigned seed
                     CHECK(out->r != NULL);
                 }
                 rec.offset = out->bytes.len; /* where its payload is kept */
-                mem_put(&out->bytes, rec.data, rec.len);
+                tspec_put(&out->bytes, rec.data, rec.len);
                 out->r[out->n++] = rec;
             } else {
                 volatile uint8_t sink = 0; /* touch every payload byte */
@@ -224,9 +146,9 @@ static void rewrite(ra_tick_decoder *d, const recs *s, bool compress)
                                  .source_format = info->source_format,
                                  .framing = info->framing,
                                  .creator = info->creator};
-    mem out = {0};
+    tspec_buf out = {0};
     ra_tick_writer *w;
-    CHECK(ra_tick_writer_open_sink(&w, mem_sink, &out, &cfg) == RA_OK);
+    CHECK(ra_tick_writer_open_sink(&w, tspec_sink, &out, &cfg) == RA_OK);
     for (size_t i = 0; i < nstreams; i++)
         if (i < info->header_streams)
             CHECK(ra_tick_writer_add_stream(w, streams[i].id, streams[i].desc) == RA_OK);
@@ -279,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fixed = malloc(n ? n : 1);
         CHECK(fixed != NULL);
         if (n) memcpy(fixed, in, n);
-        repair(fixed, n);
+        tspec_repair(fixed, n);
         in = fixed;
     }
     if (mode & 1) {

@@ -28,139 +28,25 @@
 #include <string.h>
 
 #include "ringalloc/tickfile.h"
-
-typedef struct mem {
-    uint8_t *p;
-    size_t len, cap;
-} mem;
-
-static void put(mem *m, const void *p, size_t n)
-{
-    if (m->len + n > m->cap) {
-        size_t cap = m->cap ? m->cap : 1024;
-        while (cap < m->len + n) cap *= 2;
-        m->p = realloc(m->p, cap);
-        if (!m->p) abort();
-        m->cap = cap;
-    }
-    if (n) memcpy(m->p + m->len, p, n);
-    m->len += n;
-}
-
-static int sink(void *ctx, const void *p, size_t n)
-{
-    put(ctx, p, n);
-    return 0;
-}
-
-static void le(mem *m, uint64_t v, int bytes)
-{
-    uint8_t b[8];
-    for (int i = 0; i < bytes; i++) b[i] = (uint8_t)(v >> (8 * i));
-    put(m, b, (size_t)bytes);
-}
-
-static void pad8(mem *m)
-{
-    static const uint8_t z[8];
-    put(m, z, (8 - m->len % 8) % 8);
-}
-
-static uint64_t ld(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t crc32c(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    }
-    return ~c;
-}
-
-static uint64_t rotl(uint64_t x, unsigned r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
-static uint32_t rec_check(const uint8_t *h)
-{
-    uint64_t a = (ld(h, 8) ^ 0x52544B3100000000ull) * 0x9E3779B97F4A7C15ull;
-    uint64_t b = (ld(h + 8, 4) ^ 0x73747265ull) * 0xC2B2AE3D27D4EB4Full;
-    uint64_t c = ld(h + 16, 8) * 0x165667B19E3779F9ull;
-    uint64_t d = ld(h + 24, 8) * 0xD6E8FEB86659FD93ull;
-    uint64_t x = a ^ rotl(b, 17) ^ rotl(c, 31) ^ rotl(d, 47);
-    x ^= x >> 32;
-    x *= 0x9E3779B97F4A7C15ull;
-    return (uint32_t)(x >> 32);
-}
+#include "../support/tickspec.h"
 
 /* A hand-made header: version, flags, record header size, max payload, one stream. */
-static void header(mem *m, unsigned major, unsigned minor, uint32_t flags, uint32_t rhs,
+static void header(tspec_buf *m, unsigned major, unsigned minor, uint32_t flags, uint32_t rhs,
                    uint32_t maxp)
 {
-    size_t start = m->len;
-    put(m, RA_TICK_MAGIC, 8);
-    le(m, major, 2);
-    le(m, minor, 2);
-    le(m, 0, 4);
-    le(m, flags, 4);
-    le(m, rhs, 4);
-    le(m, 1700000000000000000ull, 8);
-    le(m, maxp, 4);
-    le(m, 1, 4);
-    le(m, 4, 2);
-    le(m, 4, 2);
-    le(m, 4, 2);
-    le(m, 0, 2);
-    le(m, 0, 8);
-    le(m, 0, 8);
-    put(m, "itchudp seed", 12);
-    pad8(m);
-    le(m, 42, 4);
-    le(m, 9, 2);
-    le(m, 0, 2);
-    put(m, "stream 42", 9);
-    pad8(m);
-    size_t hs = m->len - start + 8;
-    st32(m->p + start + 12, (uint32_t)hs);
-    le(m, 0, 4);
-    le(m, crc32c(m->p + start, hs - 4), 4);
-}
-
-static void record(mem *m, uint32_t rhs, uint32_t len, uint16_t type, uint16_t kind,
-                   uint32_t stream, uint64_t seq, uint64_t ts, const void *payload)
-{
-    size_t at = m->len;
-    le(m, len, 4);
-    le(m, type, 2);
-    le(m, kind, 2);
-    le(m, stream, 4);
-    le(m, 0, 4);
-    le(m, seq, 8);
-    le(m, ts, 8);
-    for (uint32_t k = 32; k < rhs; k++) put(m, "\x77", 1);
-    st32(m->p + at + 12, rec_check(m->p + at));
-    put(m, payload, len);
-    pad8(m);
-}
-
-static void end(mem *m, uint32_t rhs, uint64_t records, uint64_t bytes)
-{
-    uint8_t e[16];
-    for (int i = 0; i < 8; i++) e[i] = (uint8_t)(records >> (8 * i));
-    for (int i = 0; i < 8; i++) e[8 + i] = (uint8_t)(bytes >> (8 * i));
-    record(m, rhs, 16, 0, RA_TICK_KIND_END, 0, 0, 0, e);
+    static const uint32_t ids[] = {42};
+    static const char *const descs[] = {"stream 42"};
+    tspec_hdr o = {.major = major,
+                   .minor = minor,
+                   .flags = flags,
+                   .rhs = rhs,
+                   .max_payload = maxp,
+                   .nstreams = 1,
+                   .created = 1700000000000000000ull,
+                   .names = {"itch", "udp ", "seed"},
+                   .ids = ids,
+                   .descs = descs};
+    tspec_header(m, &o);
 }
 
 static const char *dir;
@@ -178,7 +64,8 @@ static void save(const char *what, uint8_t mode, const uint8_t *p, size_t n)
 }
 
 /* A file from the writer: ITCH-like records over three streams. */
-static void written(mem *m, bool compress, uint64_t frame_bytes, size_t nrec, bool late_stream)
+static void written(tspec_buf *m, bool compress, uint64_t frame_bytes, size_t nrec,
+                    bool late_stream)
 {
     ra_tick_writer_config cfg = {.compress = compress,
                                  .level = 1,
@@ -189,7 +76,7 @@ static void written(mem *m, bool compress, uint64_t frame_bytes, size_t nrec, bo
                                  .framing = "moldudp64",
                                  .creator = "make_tickfile_corpus"};
     ra_tick_writer *w;
-    if (ra_tick_writer_open_sink(&w, sink, m, &cfg) != RA_OK) abort();
+    if (ra_tick_writer_open_sink(&w, tspec_sink, m, &cfg) != RA_OK) abort();
     ra_tick_writer_add_stream(w, 0, "233.54.12.111:26477 moldudp64 session ABCDEF");
     ra_tick_writer_add_stream(w, 1, "233.54.12.112:26477 moldudp64 session ABCDEG");
     uint64_t seq[3] = {1, 1, 1};
@@ -219,7 +106,7 @@ int main(int argc, char **argv)
         return 1;
     }
     dir = argv[1];
-    mem m = {0};
+    tspec_buf m = {0};
 
     written(&m, false, 0, 12, true);
     save("plain", 12 << 3, m.p, m.len);
@@ -243,51 +130,51 @@ int main(int argc, char **argv)
 
     /* a newer minor: 48-byte record headers, an unknown skippable kind, a stream record */
     header(&m, 1, 3, 0x00000004u, 48, 64);
-    record(&m, 48, 5, 'A', 0, 42, 1, 100, "hello");
-    record(&m, 48, 6, 0, 0x0042, 42, 0, 0, "skipme");
-    record(&m, 48, 4, 0, RA_TICK_KIND_STREAM, 7, 0, 0, "late");
-    record(&m, 48, 0, 'B', 0, 7, 2, 200, "");
-    end(&m, 48, 2, 5);
+    tspec_record(&m, 48, 5, 'A', 0, 42, 1, 100, "hello");
+    tspec_record(&m, 48, 6, 0, 0x0042, 42, 0, 0, "skipme");
+    tspec_record(&m, 48, 4, 0, RA_TICK_KIND_STREAM, 7, 0, 0, "late");
+    tspec_record(&m, 48, 0, 'B', 0, 7, 2, 200, "");
+    tspec_end(&m, 48, 2, 5);
     save("minor-3", 0x00, m.p, m.len);
     save("minor-3-via-zstd", 0x01 | (3 << 3), m.p, m.len);
     save("minor-3-repaired-via-zstd", 0x05 | (4 << 3), m.p, m.len);
     m.len = 0;
 
     header(&m, 2, 0, 0, 32, 64); /* a newer major */
-    end(&m, 32, 0, 0);
+    tspec_end(&m, 32, 0, 0);
     save("major-2", 0x00, m.p, m.len);
     m.len = 0;
     header(&m, 1, 0, 0x00020000u, 32, 64); /* a required flag */
-    end(&m, 32, 0, 0);
+    tspec_end(&m, 32, 0, 0);
     save("required-flag", 0x00, m.p, m.len);
     m.len = 0;
 
     header(&m, 1, 0, 0, 32, RA_TICK_MAX_PAYLOAD); /* a huge length with a valid check */
     size_t at = m.len;
-    record(&m, 32, 0, 'A', 0, 0, 0, 0, "");
-    st32(m.p + at, RA_TICK_MAX_PAYLOAD);
-    st32(m.p + at + 12, rec_check(m.p + at));
-    put(&m, "0123456789", 10);
+    tspec_record(&m, 32, 0, 'A', 0, 0, 0, 0, "");
+    ra_store_le32(m.p + at, RA_TICK_MAX_PAYLOAD);
+    ra_store_le32(m.p + at + 12, tspec_check(m.p + at));
+    tspec_put(&m, "0123456789", 10);
     save("huge-length", 0x00, m.p, m.len);
     m.len = 0;
 
     header(&m, 1, 0, 0, 32, 64); /* a bad record check */
-    record(&m, 32, 3, 'A', 0, 0, 0, 0, "abc");
+    tspec_record(&m, 32, 3, 'A', 0, 0, 0, 0, "abc");
     m.p[m.len - 8 - 20] ^= 1;
-    end(&m, 32, 1, 3);
+    tspec_end(&m, 32, 1, 3);
     save("bad-check", 0x00, m.p, m.len);
     save("bad-check-repaired", 0x04 | (2 << 3), m.p, m.len);
     m.len = 0;
 
     header(&m, 1, 0, 0, 32, 64); /* a wrong end record, then data after it */
-    record(&m, 32, 3, 'A', 0, 0, 0, 0, "abc");
-    end(&m, 32, 2, 3);
+    tspec_record(&m, 32, 3, 'A', 0, 0, 0, 0, "abc");
+    tspec_end(&m, 32, 2, 3);
     save("bad-end", 0x00, m.p, m.len);
     save("bad-end-repaired", 0x04, m.p, m.len);
     m.len = 0;
     header(&m, 1, 0, 0, 32, 64);
-    end(&m, 32, 0, 0);
-    record(&m, 32, 3, 'A', 0, 0, 0, 0, "abc");
+    tspec_end(&m, 32, 0, 0);
+    tspec_record(&m, 32, 3, 'A', 0, 0, 0, 0, "abc");
     save("after-end", 0x01, m.p, m.len);
     m.len = 0;
 
