@@ -8,37 +8,24 @@
  */
 #include "itch.h"
 
-static const uint8_t rp__itch_sizes[256] = {
+#include "ringalloc/byteorder.h"
+
+const uint8_t rp_itch_sizes[256] = {
     ['S'] = 12, ['R'] = 39, ['H'] = 25, ['Y'] = 20, ['L'] = 26, ['V'] = 35, ['W'] = 12, ['K'] = 28,
     ['J'] = 35, ['h'] = 21, ['A'] = 36, ['F'] = 40, ['E'] = 31, ['C'] = 36, ['X'] = 23, ['D'] = 19,
     ['U'] = 35, ['P'] = 44, ['Q'] = 40, ['B'] = 19, ['I'] = 50, ['N'] = 20, ['O'] = 48,
 };
 
-size_t rp_itch_size(uint8_t type)
-{
-    return rp__itch_sizes[type];
-}
-
-int rp_itch_check(const uint8_t *msg, size_t len)
-{
-    if (len == 0) return RP_ITCH_EMPTY;
-    size_t want = rp__itch_sizes[msg[0]];
-    if (want == 0) return RP_ITCH_UNKNOWN;
-    return want == len ? RP_ITCH_OK : RP_ITCH_BADSIZE;
-}
-
 uint64_t rp_itch_timestamp(const uint8_t *msg, size_t len)
 {
     if (len < 11) return 0;
-    uint64_t ts = 0;
-    for (int i = 5; i < 11; i++) ts = ts << 8 | msg[i];
-    return ts;
+    return ra_load_be48(msg + 5);
 }
 
 size_t rp_itch_record(const uint8_t *p, size_t n, const uint8_t **msg, size_t *len)
 {
     if (n < 2) return 0;
-    size_t l = (size_t)p[0] << 8 | p[1];
+    size_t l = ra_load_be16(p);
     if (n - 2 < l) return 0;
     *msg = p + 2;
     *len = l;
@@ -50,8 +37,8 @@ bool rp_itch_detect(const uint8_t *p, size_t n)
     size_t off = 0;
     int seen = 0;
     while (seen < RP_ITCH_DETECT_RECORDS && n - off >= 3) {
-        size_t l = (size_t)p[off] << 8 | p[off + 1];
-        size_t want = rp__itch_sizes[p[off + 2]];
+        size_t l = ra_load_be16(p + off);
+        size_t want = rp_itch_sizes[p[off + 2]];
         if (want == 0 || want != l) return false;
         seen++;
         off += 2 + l;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "framing.h"
+#include "link.h"
 #include "itch.h"
 
 static const int linktypes[] = {
