@@ -223,6 +223,8 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
                          res->feed.messages + rp_source_stats(s)->messages, false);
     }
     const rp_feed_stats *st = rp_source_stats(s);
+    for (size_t w = 0; w < rp_source_warning_count(s); w++)
+        rp__warn(res, path, rp_source_warning(s, w));
     if (st->truncated) {
         if (c->o->strict) {
             snprintf(c->err, c->errlen,

@@ -11,9 +11,10 @@
  * - Auto-detection is deliberately strict (exact length sums, IEX-TP version, printable MoldUDP64
  *   session) because a flow is locked to the framing its first payload suggests.
  * - Damage versus cut. A count or length running past the end of a payload that the link layer
- *   says is whole is damage (RP_FRAMER_DAMAGED, an input error for the caller); in a datagram
- *   the capture cut (snaplen, first fragment) it is expected, and only a decode error: the
- *   messages that are there are used and the sequencing stream advances by the header's count.
+ *   says is whole is damage (RP_FRAMER_DAMAGED: counted, the rest of that payload skipped, the
+ *   caller warns or, with --strict, stops); in a datagram the capture cut (snaplen, first
+ *   fragment) it is expected, and only a decode error. Either way the sequencing stream advances
+ *   by the header's count, so no false gap follows.
  * - The framer's per-message path (rp_framer_take) keeps the cursor and the payload's fields in
  *   locals: the stores into the caller's messages could alias the framer as far as the compiler
  *   knows, which would reload them for every message. It counts by_proto[protocol][type], so
@@ -342,11 +343,15 @@ int rp_framer_payload(rp_framer *f, const uint8_t *key, size_t klen, const uint8
 {
     bool created;
     rp_stream *flow = rp_streams_get(&f->flows, key, klen, &created);
-    if (flow && created) flow->id = f->next_id++;
+    if (flow) {
+        if (created) flow->id = f->next_id++;
+        flow->packets++;
+    }
     rp_framing kind = rp__flow_framing(f, flow, created, p, n, complete);
     f->st->framings |= 1u << kind;
     f->kind = kind;
     f->ts = ts;
+    f->flow = flow;
     f->active = f->mark_ready = false;
     if (kind == RP_FRAMING_UDP) {
         f->udp = p;
@@ -361,10 +366,9 @@ int rp_framer_payload(rp_framer *f, const uint8_t *key, size_t klen, const uint8
         f->st->decode_errors++;
         return RP_FRAMER_OK;
     }
-    if (st == RP_FRAME_OVERRUN && complete) return RP_FRAMER_DAMAGED;
-    if (st == RP_FRAME_OVERRUN) f->st->decode_errors++; /* cut: the messages there are used */
+    if (st == RP_FRAME_OVERRUN) f->st->decode_errors++; /* the messages before it are used */
     rp__sequenced(f);
-    return RP_FRAMER_OK;
+    return st == RP_FRAME_OVERRUN && complete ? RP_FRAMER_DAMAGED : RP_FRAMER_OK;
 }
 
 size_t rp_framer_take(rp_framer *f, rp_message *m, size_t max)
@@ -380,6 +384,7 @@ size_t rp_framer_take(rp_framer *f, rp_message *m, size_t max)
                             .seq = f->seq_udp,
                             .ts_ns = f->ts};
         f->st->messages++;
+        if (f->flow) f->flow->messages++;
         return 1;
     }
     const bool le = f->kind == RP_FRAMING_IEXTP, mold = f->kind == RP_FRAMING_MOLDUDP64;
@@ -416,6 +421,7 @@ size_t rp_framer_take(rp_framer *f, rp_message *m, size_t max)
     f->active = index < complete;
     f->st->messages += k;
     f->st->decode_errors += errors;
+    if (f->flow) f->flow->messages += k;
     return k;
 }
 
@@ -458,4 +464,36 @@ int rp_framer_stream_desc(const rp_framer *f, uint32_t id, char *buf, size_t cap
     if (!q || rp_flow_key_parse(q->key, q->klen, &a) != 0) return -1;
     snprintf(buf, cap, "udp %s > %s", a.src, a.dst);
     return 0;
+}
+
+/* Whether flow a goes before flow b: more packets, then first seen. */
+static bool rp__flow_before(const rp_flow_info *a, const rp_flow_info *b)
+{
+    return a->packets != b->packets ? a->packets > b->packets : a->stream < b->stream;
+}
+
+size_t rp_framer_flows(const rp_framer *f, rp_flow_info *out, size_t max)
+{
+    size_t n = 0, kept = 0;
+    for (size_t i = 0; f->flows.slot && i < f->flows.cap; i++) {
+        const rp_stream *q = &f->flows.slot[i];
+        rp_flow_addr a;
+        if (!q->klen || rp_flow_key_parse(q->key, q->klen, &a) != 0) continue;
+        n++;
+        rp_flow_info fi = {.dport = a.dport,
+                           .framing = q->framing,
+                           .packets = q->packets,
+                           .messages = q->messages,
+                           .stream = q->id};
+        memcpy(fi.src, a.src, sizeof fi.src);
+        memcpy(fi.dst, a.dst, sizeof fi.dst);
+        size_t at = kept; /* insertion into the sorted out[0..kept), at most max long */
+        while (at > 0 && rp__flow_before(&fi, &out[at - 1])) at--;
+        if (at >= max) continue;
+        size_t move = kept < max ? kept - at : max - 1 - at;
+        memmove(&out[at + 1], &out[at], move * sizeof *out);
+        out[at] = fi;
+        if (kept < max) kept++;
+    }
+    return n;
 }

@@ -29,6 +29,7 @@ typedef struct rp_stream {
     uint32_t id;  /* caller-assigned */
     rp_framing framing;
     rp_seq seq;
+    uint64_t packets, messages; /* caller-kept counts (rp_framer: per UDP flow) */
 } rp_stream;
 
 typedef struct rp_streams {
@@ -146,7 +147,7 @@ rp_framing rp_frame_detect(const uint8_t *p, size_t n, bool complete);
 
 /* rp_framer : the messages of UDP payloads, payload by payload, whatever delivered them (a capture
  * reader after rp_link_udp(), or a socket). Per flow it remembers the framing (forced, or
- * detected from the flow's first payload); per sequencing stream
+ * detected from the flow's first payload) and counts packets and messages; per sequencing stream
  * (MoldUDP64 session, IEX-TP channel + session) it counts gaps. Counts go to the rp_feed_stats
  * given at init (messages, by_proto, heartbeats, gaps, missing, backward, decode_errors,
  * framings, type_is_char). Stream ids (rp_message.stream) number flows and sequencing streams
@@ -169,6 +170,7 @@ typedef struct rp_framer {
     uint32_t stream;
     uint64_t seq_udp, ts;
     uint64_t *by_type; /* st->by_proto row of the payload's protocol */
+    rp_stream *flow;   /* its flow (valid until the next payload), or NULL */
     rp_mark mark;
 } rp_framer;
 
@@ -180,8 +182,10 @@ void rp_framer_free(rp_framer *f);
 enum rp_framer_status {
     RP_FRAMER_OK = 0,      /* the payload's messages and mark are ready (possibly none) */
     RP_FRAMER_DAMAGED = 1, /* a MoldUDP64 / IEX-TP count or length runs past the end of a payload
-                              that `complete` says is whole (f->fr.why says what is wrong): an
-                              input error for the caller; nothing of the payload is handed out */
+                              that `complete` says is whole: one decode error; the messages before
+                              the bad length are ready, the rest of the payload is skipped, and
+                              the stream's expected sequence number advances by the header's count
+                              as for an intact packet. f->fr.why says what is wrong. */
 };
 
 /* rp_framer_payload() : takes one UDP payload of the flow with key key[0..klen) (rp_udp_flow_key)
@@ -206,5 +210,9 @@ bool rp_framer_take_mark(rp_framer *f, rp_mark *mk);
 /* rp_framer_stream_desc() : as rp_source_stream_desc() for the framer's stream ids.
  * @return 0, or -1 when the id is unknown. */
 int rp_framer_stream_desc(const rp_framer *f, uint32_t id, char *buf, size_t cap);
+
+/* rp_framer_flows() : up to max flows, most packets first (then in order of appearance).
+ * @return how many flows there are (may exceed max). */
+size_t rp_framer_flows(const rp_framer *f, rp_flow_info *out, size_t max);
 
 #endif /* RP_FRAMING_H */

@@ -3,8 +3,10 @@
  * Design notes
  * - Records are handed out in place from the reader's window (peek the length, peek the record,
  *   skip it), one per call; the message's own 48-bit timestamp (ns since midnight) is its time.
- * - A record whose length contradicts its type's fixed size, or is 0, is a decode error (skipped);
- *   types ITCH 5.0 does not define pass unchecked.
+ * - A record whose length contradicts its type's fixed size, or is 0, is damage: a decode error
+ *   and a warning naming the record and its byte offset (an input error with --strict); the next
+ *   record is found with rp_itch_resync(), so damage to one length field costs one record, not
+ *   the rest of the file. Types ITCH 5.0 does not define pass unchecked.
  */
 #include <stdlib.h>
 
@@ -12,6 +14,8 @@
 #include "itch.h"
 
 #include "ringalloc/byteorder.h"
+
+#define RP__RESYNC_PEEK (2u + 65535u + 3u) /* a bad record and the start of what follows it */
 
 static bool rp__probe(const uint8_t *p, size_t n)
 {
@@ -22,7 +26,33 @@ static int rp__open(rp_source *s, size_t peeked)
 {
     (void)peeked;
     s->st.type_is_char = true;
+    rp_source_filter_unused(s);
     return 0;
+}
+
+/* The record at the reader's position is bad (its first n bytes are at p): count, warn, skip it.
+ * @return 0, or -1 (--strict, or a read error). */
+static int rp__bad_record(rp_source *s, const uint8_t *p, size_t n)
+{
+    uint64_t off = rp_zread_offset(s->z);
+    unsigned len = ra_load_be16(p), type = n > 2 ? p[2] : 0;
+    ssize_t got = rp_zread_peek(s->z, RP__RESYNC_PEEK, &p);
+    if (got < 0) return rp_source_fail_zread(s);
+    size_t skip = rp_itch_resync(p, (size_t)got, (size_t)got < RP__RESYNC_PEEK);
+    rp_zread_skip(s->z, skip);
+    s->st.packets++;
+    s->st.decode_errors++;
+    s->st.bytes = rp_zread_offset(s->z);
+    if (len == 0)
+        return rp_source_damaged(s, "record", "record %llu at byte offset %llu: length 0",
+                                 (unsigned long long)s->st.packets, (unsigned long long)off);
+    char t[8];
+    snprintf(t, sizeof t, type > 0x20 && type < 0x7F ? "'%c'" : "0x%02x", type);
+    return rp_source_damaged(s, "record",
+                             "record %llu at byte offset %llu: length %u contradicts type %s "
+                             "(%zu bytes)",
+                             (unsigned long long)s->st.packets, (unsigned long long)off, len, t,
+                             rp_itch_size((uint8_t)type));
 }
 
 static int rp__next(rp_source *s, rp_message *m, size_t max, size_t *n, rp_mark *mk)
@@ -41,14 +71,14 @@ static int rp__next(rp_source *s, rp_message *m, size_t max, size_t *n, rp_mark 
             if (got > 0) s->st.truncated = true;
             return rp_source_end(s, rp_zread_offset(s->z));
         }
+        int c = rp_itch_check(msg, len);
+        if (c == RP_ITCH_EMPTY || c == RP_ITCH_BADSIZE) {
+            if (rp__bad_record(s, p, (size_t)got) != 0) return -1;
+            continue;
+        }
         rp_zread_skip(s->z, rec);
         s->st.packets++;
         s->st.bytes = rp_zread_offset(s->z);
-        int c = rp_itch_check(msg, len);
-        if (c == RP_ITCH_EMPTY || c == RP_ITCH_BADSIZE) {
-            s->st.decode_errors++;
-            continue;
-        }
         uint64_t ts = rp_itch_timestamp(msg, len);
         rp_feed_stamp(&s->st, ts);
         *m = (rp_message){.data = msg,

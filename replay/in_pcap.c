@@ -12,9 +12,10 @@
  *   (flow key, payload, timestamp): the same path a socket reader would take after recvfrom().
  * - The BPF filter (-F) is compiled here and run with pcap_offline_filter() on every packet read,
  *   rather than installed in libpcap: the source then sees the packets the filter rejects, so it
- *   numbers packets as they are in the file (error messages name the packet that failed).
- * - A MoldUDP64/IEX-TP length past the end of a whole datagram is an input error naming its
- *   packet number and byte offset.
+ *   numbers packets as they are in the file and can tell, when the filter matched nothing,
+ *   whether the capture's packets carry VLAN tags (a filter must then say `vlan and ...`).
+ * - A damaged packet (a MoldUDP64/IEX-TP length past the end of a whole datagram) is a decode
+ *   error and a warning naming its packet number and byte offset (an error with --strict).
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -34,6 +35,7 @@ typedef struct rp__pcap {
     struct bpf_program prog;
     bool filtered;
     uint64_t read; /* packets read from the file, filtered out or not */
+    uint64_t vlan; /* of them, Ethernet frames with VLAN tags */
     rp_framer fr;
 } rp__pcap;
 
@@ -158,14 +160,28 @@ static int rp__packet(rp_source *s, rp__pcap *b, const struct pcap_pkthdr *h, co
     uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
     if (rp_framer_payload(&b->fr, key, klen, u.payload, u.len, complete, ts) == RP_FRAMER_OK)
         return 0;
-    rp_source_fail(s, "%s: packet %llu at byte offset %llu: %s", s->name,
-                   (unsigned long long)b->read, (unsigned long long)off, b->fr.fr.why);
-    return -1;
+    return rp_source_damaged(s, "packet", "packet %llu at byte offset %llu: %s",
+                             (unsigned long long)b->read, (unsigned long long)off, b->fr.fr.why);
+}
+
+/* The filter matched no packet: say so, and why when VLAN tags are the likely reason. */
+static void rp__filter_warn(rp_source *s, const rp__pcap *b)
+{
+    const char *f = s->opts.filter;
+    if (b->vlan && !strstr(f, "vlan"))
+        rp_source_warn(s,
+                       "filter '%s' matched none of its %llu packets; %llu of them carry VLAN "
+                       "tags, which a filter must name first: try -F 'vlan and %s'",
+                       f, (unsigned long long)b->read, (unsigned long long)b->vlan, f);
+    else
+        rp_source_warn(s, "filter '%s' matched none of its %llu packets", f,
+                       (unsigned long long)b->read);
 }
 
 /* End of the capture (or of its readable part). @return 0. */
-static int rp__end(rp_source *s)
+static int rp__end(rp_source *s, rp__pcap *b)
 {
+    if (b->filtered && s->st.packets == 0) rp__filter_warn(s, b);
     return rp_source_end(s, rp__pos(s));
 }
 
@@ -177,11 +193,11 @@ static int rp__read(rp_source *s, rp__pcap *b, uint64_t off, struct pcap_pkthdr 
     int r;
     while ((r = pcap_next_ex(b->pcap, h, d)) == 0) continue; /* 0: live captures only */
     if (r == 1) return 1;
-    if (r == PCAP_ERROR_BREAK) return rp__end(s); /* end of the capture */
+    if (r == PCAP_ERROR_BREAK) return rp__end(s, b); /* end of the capture */
     if (rp_zread_failed(s->z)) return rp_source_fail_zread(s);
     if (rp_zread_at_eof(s->z) && rp__buffered(b) == 0) { /* last packet cut */
         s->st.truncated = true;
-        return rp__end(s);
+        return rp__end(s, b);
     }
     rp_source_fail(s, "%s: packet %llu at byte offset %llu: %s", s->name,
                    (unsigned long long)b->read + 1, (unsigned long long)off, pcap_geterr(b->pcap));
@@ -204,7 +220,10 @@ static int rp__next(rp_source *s, rp_message *m, size_t max, size_t *n, rp_mark 
         int r = rp__read(s, b, off, &h, &d);
         if (r != 1) return r;
         b->read++;
-        if (b->filtered && !pcap_offline_filter(&b->prog, h, d)) continue;
+        if (b->filtered) {
+            if (rp_link_vlan_tagged(b->linktype, d, h->caplen)) b->vlan++;
+            if (!pcap_offline_filter(&b->prog, h, d)) continue;
+        }
         s->st.packets++;
         s->st.bytes = rp__pos(s);
         rp_feed_stamp(&s->st, (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec);
@@ -230,6 +249,12 @@ static int rp__stream_desc(const rp_source *s, uint32_t id, char *buf, size_t ca
     return b ? rp_framer_stream_desc(&b->fr, id, buf, cap) : -1;
 }
 
+static size_t rp__flows(const rp_source *s, rp_flow_info *out, size_t max)
+{
+    const rp__pcap *b = s->be;
+    return rp_framer_flows(&b->fr, out, max);
+}
+
 static void rp__describe(const rp_source *s, rp_input_desc *d)
 {
     const rp__pcap *b = s->be;
@@ -239,7 +264,7 @@ static void rp__describe(const rp_source *s, rp_input_desc *d)
 /* pcap and pcapng differ only in their magic numbers: libpcap reads both */
 #define RP__LIBPCAP_OPS                                                                            \
     .open = rp__open, .next = rp__next, .close = rp__close, .stream_desc = rp__stream_desc,        \
-    .describe = rp__describe
+    .flows = rp__flows, .describe = rp__describe
 
 const rp_input rp_input_pcap = {
     .name = "pcap", .label = "pcap", .probe = rp__probe_pcap, RP__LIBPCAP_OPS};

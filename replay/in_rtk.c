@@ -72,6 +72,7 @@ static int rp__open(rp_source *s, size_t peeked)
     s->be = b;
     rp_streams_init(&b->seqs, 65536);
     b->last_id = RP_NO_STREAM;
+    rp_source_filter_unused(s);
     for (;;) {
         int rc = ra_tick_decoder_read_header(b->dec);
         if (rc == RA_OK) break;

@@ -43,10 +43,13 @@ typedef struct rp_input {
     void (*close)(rp_source *s);
     /* optional (NULL: none) */
     int (*stream_desc)(const rp_source *s, uint32_t id, char *buf, size_t cap);
+    size_t (*flows)(const rp_source *s, rp_flow_info *out, size_t max);
     void (*describe)(const rp_source *s, rp_input_desc *d);
 } rp_input;
 
 /* The source as backends see it (rp_source is opaque to everyone else). */
+#define RP_SOURCE_WARN_LINES   6 /* warning lines kept per source (the damage summary besides) */
+#define RP_SOURCE_DAMAGE_SHOWN 3 /* damaged packets or records named one by one */
 
 struct rp_source {
     const rp_input *in;
@@ -58,6 +61,10 @@ struct rp_source {
     rp_feed_stats st;
     bool failed, done;
     char err[768];
+    char warn[RP_SOURCE_WARN_LINES][224];
+    unsigned nwarn;
+    uint64_t damaged;     /* damaged packets or records met */
+    char damage_sum[160]; /* the summary line, once there is damage */
 };
 
 /* rp_input_at() : the table entry of format f.
@@ -66,9 +73,12 @@ const rp_input *rp_input_at(rp_format f);
 
 /* rp_input_select() : the backend for the first bytes p[0..n) (n > 0): forced by s->opts.format,
  * else the first probe that matches (magic numbers first). When none does, fails s with a message
- * naming the file, the first bytes and what replay expects.
+ * naming the file, saying what the input looks like when it is a format replay knows of but
+ * cannot read (gzip, Databento DBN or DBZ), and what replay expects. `raw` are the first raw
+ * (compressed) bytes, for formats that sit in zstd skippable frames.
  * @return the backend, or NULL after rp_source_fail(). */
-const rp_input *rp_input_select(rp_source *s, const uint8_t *p, size_t n);
+const rp_input *rp_input_select(rp_source *s, const uint8_t *p, size_t n, const uint8_t *raw,
+                                size_t rawn);
 
 /* rp_input_expected() : "expected pcap, pcapng, ITCH 5.0, a tick file (rtk), or any of them
  * zstd-compressed", from the table's labels, into buf. @return buf. */
@@ -85,9 +95,24 @@ void rp_source_fail(rp_source *s, const char *fmt, ...) __attribute__((format(pr
 /* rp_source_fail_zread() : fails with the reader's own error. @return -1. */
 int rp_source_fail_zread(rp_source *s);
 
+/* rp_source_warn() : adds a warning line (dropped beyond RP_SOURCE_WARN_LINES). */
+void rp_source_warn(rp_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* rp_source_damaged() : one damaged packet or record (`unit`, e.g. "packet"), described by fmt
+ * (where: number and byte offset; what). With opts.strict an input error; otherwise a warning
+ * for the first RP_SOURCE_DAMAGE_SHOWN, and counted in the summary line. The caller has counted
+ * the decode error.
+ * @return 0, or -1 (strict) after rp_source_fail(). */
+int rp_source_damaged(rp_source *s, const char *unit, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* rp_source_end() : end of input at decompressed offset `bytes`: notes truncation left by the
  * decompressor, sets st.bytes. @return 0. */
 int rp_source_end(rp_source *s, uint64_t bytes);
+
+/* rp_source_filter_unused() : warns once that opts.filter does not apply to this format (it has
+ * no packets), if a filter was given. */
+void rp_source_filter_unused(rp_source *s);
 
 /* The backends in the table (defined in in_*.c). */
 extern const rp_input rp_input_pcap, rp_input_pcapng, rp_input_itch, rp_input_rtk;

@@ -4,7 +4,9 @@
  * integrity check (a mismatch is a decode error, the message is skipped) and the basis of file
  * detection (an ITCH file has no magic number: its first records must each carry a known type
  * with that type's size). Unknown types are passed through unchecked: MoldUDP64 may carry other
- * ITCH dialects.
+ * ITCH dialects. After a bad record of a file, the next record is found where the length field
+ * says unless only the type's own size leads to a good record: damage that hit the length field
+ * would otherwise throw the reader out of step with every record after it.
  */
 #include "itch.h"
 
@@ -45,4 +47,22 @@ bool rp_itch_detect(const uint8_t *p, size_t n)
         if (off >= n) break;
     }
     return seen > 0;
+}
+
+/* Whether a good record (known type with its size), or with `whole` the end of input, is at off. */
+static bool rp__good_at(const uint8_t *p, size_t n, size_t off, bool whole)
+{
+    if (off >= n) return off == n && whole;
+    if (n - off < 3) return false;
+    size_t want = rp_itch_sizes[p[off + 2]];
+    return want && ra_load_be16(p + off) == want;
+}
+
+size_t rp_itch_resync(const uint8_t *p, size_t n, bool whole)
+{
+    size_t by_len = 2 + (size_t)ra_load_be16(p);
+    size_t want = n >= 3 ? rp_itch_sizes[p[2]] : 0;
+    if (rp__good_at(p, n, by_len, whole)) return by_len;
+    if (want && rp__good_at(p, n, 2 + want, whole)) return 2 + want;
+    return by_len;
 }

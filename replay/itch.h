@@ -53,4 +53,13 @@ size_t rp_itch_record(const uint8_t *p, size_t n, const uint8_t **msg, size_t *l
 #define RP_ITCH_DETECT_RECORDS 4
 bool rp_itch_detect(const uint8_t *p, size_t n);
 
+/* rp_itch_resync() : where the record after a bad one (its length contradicts its type, or is 0)
+ * starts, for the bad record at p[0..n) (n >= 2 + its length, p holding what follows as far as
+ * the window goes; `whole` when p ends where the input does): 2 + the length field when a good
+ * record (known type, that type's size) or the end of the input starts there; else 2 + the size
+ * of the type byte after the length (a length field hit by damage) when a good record starts
+ * there; else 2 + the length field.
+ * @return the bytes to skip. */
+size_t rp_itch_resync(const uint8_t *p, size_t n, bool whole);
+
 #endif /* RP_ITCH_H */

@@ -249,7 +249,9 @@ static void *rp__producer(void *arg)
             }
             rp_source *s = NULL;
             char e[512];
-            if (rp_source_open(&s, path, &cfg->src, e, sizeof(e)) != 0) {
+            rp_source_opts so = cfg->src;
+            so.strict = so.strict || cfg->strict; /* damaged data is an error too */
+            if (rp_source_open(&s, path, &so, e, sizeof(e)) != 0) {
                 x->status = RP_RUN_EINPUT;
                 snprintf(x->err, sizeof(x->err), "%s", e);
                 goto out;
@@ -336,6 +338,8 @@ static void *rp__producer(void *arg)
             const rp_feed_stats *st = rp_source_stats(s);
             rp__note_name(res->framing, sizeof(res->framing), rp_source_framing_name(s));
             rp_feed_stats_add(&res->feed, st);
+            for (size_t wi = 0; pass == 0 && wi < rp_source_warning_count(s); wi++)
+                rp__warn(res, path, rp_source_warning(s, wi));
             if (rc == 0 && st->truncated) {
                 if (cfg->strict) {
                     x->status = RP_RUN_EINPUT;

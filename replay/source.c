@@ -10,14 +10,16 @@
  * - This file is the generic part: opening, dispatch, accessors, warnings. The per-batch path is
  *   one indirect call into the backend (rp_source_next_batch -> in->next), which hands out a
  *   whole packet's messages per call; nothing here runs per message.
- * - Truncation versus error. At the end of input a record cut short (libpcap failing while the
- *   reader is at its end, an ITCH record whose bytes stop early, a zstd stream ending inside a
- *   frame) sets stats.truncated and ends the source normally; such a packet is not counted.
- *   Anything else that is wrong with the file structure (libpcap errors elsewhere, corrupt zstd,
- *   a MoldUDP64/IEX-TP count or length running past the end of a datagram that was captured whole)
- *   is an input error naming the file, the packet number and the byte offset. A datagram that the
- *   capture itself cut short (snaplen, first IP fragment) only counts as a decode error, like an
- *   ITCH message whose length does not match its type or a packet whose headers are malformed.
+ * - Truncation versus error versus damage. At the end of input a record cut short (libpcap
+ *   failing while the reader is at its end, an ITCH record whose bytes stop early, a zstd stream
+ *   ending inside a frame) sets stats.truncated and ends the source normally; such a packet is
+ *   not counted. A broken file structure (libpcap errors elsewhere, corrupt zstd) is an input
+ *   error naming the file, the packet number and the byte offset. Damaged data inside an intact
+ *   structure (a MoldUDP64/IEX-TP length running past the end of a whole datagram, an ITCH record
+ *   contradicting its type) is a decode error and a warning naming packet and offset
+ *   (rp_source_damaged), or with opts.strict an input error.
+ * - Warnings are kept as lines on the source (a few at most, then one summary line): the caller
+ *   prints or collects them with the file name, so the input layer itself never writes.
  */
 #include "input.h"
 
@@ -44,12 +46,58 @@ int rp_source_fail_zread(rp_source *s)
     return -1;
 }
 
+void rp_source_warn(rp_source *s, const char *fmt, ...)
+{
+    if (s->nwarn >= RP_SOURCE_WARN_LINES) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->warn[s->nwarn++], sizeof s->warn[0], fmt, ap);
+    va_end(ap);
+}
+
+int rp_source_damaged(rp_source *s, const char *unit, const char *fmt, ...)
+{
+    char what[sizeof s->warn[0]];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (s->opts.strict) {
+        rp_source_fail(s, "%s: %s (damaged %s; --strict)", s->name, what, unit);
+        return -1;
+    }
+    if (++s->damaged <= RP_SOURCE_DAMAGE_SHOWN)
+        rp_source_warn(s, "%s (damaged: skipped, a decode error)", what);
+    snprintf(s->damage_sum, sizeof s->damage_sum,
+             "%llu damaged %s%s in all, counted in decode_errors (--strict makes them fatal)",
+             (unsigned long long)s->damaged, unit, s->damaged == 1 ? "" : "s");
+    return 0;
+}
+
 int rp_source_end(rp_source *s, uint64_t bytes)
 {
     if (rp_zread_truncated(s->z)) s->st.truncated = true;
     s->done = true;
     s->st.bytes = bytes;
     return 0;
+}
+
+void rp_source_filter_unused(rp_source *s)
+{
+    if (s->opts.filter && *s->opts.filter)
+        rp_source_warn(s, "filter '%s' ignored: %s input has no packets to filter", s->opts.filter,
+                       s->in->label);
+}
+
+size_t rp_source_warning_count(const rp_source *s)
+{
+    return s->nwarn + (s->damaged ? 1 : 0);
+}
+
+const char *rp_source_warning(const rp_source *s, size_t i)
+{
+    if (i < s->nwarn) return s->warn[i];
+    return i == s->nwarn && s->damaged ? s->damage_sum : "";
 }
 
 /* ---- open --------------------------------------------------------------------------------------
@@ -73,7 +121,9 @@ static int rp__start(rp_source *s)
                            rp_input_expected(expected, sizeof expected));
         return -1;
     }
-    s->in = rp_input_select(s, p, (size_t)n);
+    const uint8_t *raw;
+    size_t rawn = rp_zread_head(s->z, &raw);
+    s->in = rp_input_select(s, p, (size_t)n, raw, rawn);
     if (!s->in) return -1;
     return s->in->open(s, (size_t)n);
 }
@@ -267,6 +317,11 @@ int rp_source_stream_desc(const rp_source *s, uint32_t id, char *buf, size_t cap
 {
     if (cap == 0 || !s->in || !s->in->stream_desc) return -1;
     return s->in->stream_desc(s, id, buf, cap);
+}
+
+size_t rp_source_flows(const rp_source *s, rp_flow_info *out, size_t max)
+{
+    return s->in && s->in->flows && s->be ? s->in->flows(s, out, max) : 0;
 }
 
 uint64_t rp_source_fill(const rp_source *s)

@@ -36,6 +36,9 @@ typedef struct rp_source_opts {
     rp_framing framing; /* for captures */
     const char *filter; /* BPF expression (-F), or NULL */
     bool no_threads;    /* decompress in the caller's thread (no read-ahead worker) */
+    bool strict;        /* damaged data (a MoldUDP64/IEX-TP length past the end of a whole
+                           datagram, an ITCH record contradicting its type) is an input error
+                           instead of a warning and a decode error */
 } rp_source_opts;
 
 #define RP_TYPE_NONE 0xFFFFu /* rp_message.type of untyped messages (udp framing) */
@@ -159,5 +162,29 @@ uint64_t rp_source_fill(const rp_source *s);
 /* rp_source_tick_info() : the tick file header of an rtk source.
  * @return the decoder's info (valid until rp_source_close()), or NULL for other formats. */
 const ra_tick_info *rp_source_tick_info(const rp_source *s);
+
+/* ---- additions (flows, warnings) ------------------------------------------------------------ */
+
+/* One UDP flow of a capture, as `replay info` lists it. */
+typedef struct rp_flow_info {
+    char src[56], dst[56]; /* "10.0.0.1:5000", "[2001:db8::1]:5000" */
+    uint16_t dport;
+    rp_framing framing; /* as used for its payloads */
+    uint64_t packets;   /* UDP packets of the flow (after -F) */
+    uint64_t messages;  /* messages delivered from them */
+    uint32_t stream;    /* its stream id (RP_NO_STREAM: not tracked) */
+} rp_flow_info;
+
+/* rp_source_flows() : up to max of the source's UDP flows so far, most packets first.
+ * @return how many flows there are (0 for inputs without flows; may exceed max). */
+size_t rp_source_flows(const rp_source *s, rp_flow_info *out, size_t max);
+
+/* rp_source_warning_count() / rp_source_warning() : what the source has to say that is not an
+ * error, one line each, without "warning:" or the file name (the caller adds them): the first few
+ * damaged packets or records (packet number, byte offset), a filter that matched nothing or does
+ * not apply, and at the end a count of all damaged ones.
+ * @return the count / line i (valid until the next call on s), or "" for i out of range. */
+size_t rp_source_warning_count(const rp_source *s);
+const char *rp_source_warning(const rp_source *s, size_t i);
 
 #endif /* RP_SOURCE_H */
