@@ -130,34 +130,6 @@ static int rp__map_stream(rp__conv *c, rp__idmap *m, const rp_source *s, uint32_
     return 0;
 }
 
-static void rp__sum(rp_convert_result *r, const rp_feed_stats *st)
-{
-    rp_feed_stats *f = &r->feed;
-    f->packets += st->packets;
-    f->bytes += st->bytes;
-    f->decode_errors += st->decode_errors;
-    f->fragments += st->fragments;
-    f->non_udp += st->non_udp;
-    f->messages += st->messages;
-    f->heartbeats += st->heartbeats;
-    f->gaps += st->gaps;
-    f->missing += st->missing;
-    f->backward += st->backward;
-    uint64_t typed = 0;
-    for (unsigned i = 0; i < 256; i++) {
-        f->by_type[i] += st->by_type[i];
-        typed += st->by_type[i];
-    }
-    if (typed) { /* characters only when every typed input says so (as run.c) */
-        f->type_is_char = r->typed_seen ? (f->type_is_char && st->type_is_char) : st->type_is_char;
-        r->typed_seen = true;
-    }
-    f->truncated = f->truncated || st->truncated;
-    if (st->first_ts_ns && (f->first_ts_ns == 0 || st->first_ts_ns < f->first_ts_ns))
-        f->first_ts_ns = st->first_ts_ns;
-    if (st->last_ts_ns > f->last_ts_ns) f->last_ts_ns = st->last_ts_ns;
-}
-
 static void rp__progress(rp__conv *c, uint64_t done, uint64_t msgs, bool force)
 {
     uint64_t now = rp_now_ns();
@@ -251,6 +223,8 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
                          res->feed.messages + rp_source_stats(s)->messages, false);
     }
     const rp_feed_stats *st = rp_source_stats(s);
+    for (size_t w = 0; w < rp_source_warning_count(s); w++)
+        rp__warn(res, path, rp_source_warning(s, w));
     if (st->truncated) {
         if (c->o->strict) {
             snprintf(c->err, c->errlen,
@@ -261,7 +235,7 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
         }
         rp__warn(res, path, "the last record is truncated (converted what precedes it)");
     }
-    rp__sum(res, st);
+    rp_feed_stats_add(&res->feed, st);
     res->in_bytes += st->bytes;
     uint64_t size = rp_source_size(s);
     res->in_size += size ? size : rp_source_offset(s);
@@ -343,11 +317,9 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
 
     rc = RP_CONVERT_EOUTPUT;
     if (rp__create_output(&c) != 0) goto out;
-    char creator[64], framing[16] = "";
+    char creator[64];
     snprintf(creator, sizeof creator, "replay (ringalloc %s)", ra_version_string());
-    if (o->src.framing == RP_FRAMING_UDP) snprintf(framing, sizeof framing, "udp");
-    if (o->src.framing == RP_FRAMING_MOLDUDP64) snprintf(framing, sizeof framing, "moldudp64");
-    if (o->src.framing == RP_FRAMING_IEXTP) snprintf(framing, sizeof framing, "iextp");
+    const char *framing = o->src.framing ? rp_framing_name(o->src.framing) : "";
     ra_tick_writer_config wc = {.compress = o->compress,
                                 .level = o->level,
                                 .workers = o->workers,

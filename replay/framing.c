@@ -1,19 +1,24 @@
-/* framing.c - replay's packet decoders: link layer to UDP, MoldUDP64, IEX-TP, streams and gaps
+/* framing.c - replay's UDP payload layer: MoldUDP64, IEX-TP, streams, gaps, payloads to messages
  *
  * Design notes
  * - Every decoder reads only inside the (pointer, length) it was given; each field read is
- *   preceded by a bounds check against that length, so fuzzers can hand it any bytes.
- * - Truncation is explicit: rp_udp.complete is false when the IP or UDP length fields say the
- *   datagram is longer than what the packet holds (snaplen cut, first IPv4/IPv6 fragment). The
- *   caller uses it to tell "the capture cut this message" (a decode error) from "a length field
- *   lies" (an input error).
- * - IPv4 fragments are not reassembled: the first fragment is decoded with the bytes it holds,
- *   later fragments are reported as RP_LINK_FRAGMENT. IPv4 total length 0 (TCP segmentation
- *   offload captures) means "what was captured".
+ *   preceded by a bounds check against that length, so fuzzers can hand it any bytes. Every walk
+ *   over a frame's length-prefixed messages (validation, rp_frame_next(), rp_framer_take()) steps
+ *   with the one rp_frame_msg_at().
  * - Streams live in an open-addressing table (linear probing, FNV-1a, grown at 50% load) capped
  *   at a caller-given number of entries, so memory depends on distinct flows, never on file size.
+ *   The entry found last is checked first (one memcmp for the common one-flow capture).
  * - Auto-detection is deliberately strict (exact length sums, IEX-TP version, printable MoldUDP64
  *   session) because a flow is locked to the framing its first payload suggests.
+ * - Damage versus cut. A count or length running past the end of a payload that the link layer
+ *   says is whole is damage (RP_FRAMER_DAMAGED: counted, the rest of that payload skipped, the
+ *   caller warns or, with --strict, stops); in a datagram the capture cut (snaplen, first
+ *   fragment) it is expected, and only a decode error. Either way the sequencing stream advances
+ *   by the header's count, so no false gap follows.
+ * - The framer's per-message path (rp_framer_take) keeps the cursor and the payload's fields in
+ *   locals: the stores into the caller's messages could alias the framer as far as the compiler
+ *   knows, which would reload them for every message. It counts by_proto[protocol][type], so
+ *   ITCH and IEX-TP types stay apart at no extra cost (feed.h).
  */
 #include "framing.h"
 
@@ -21,224 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint16_t rp__be16(const uint8_t *p)
-{
-    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint16_t rp__le16(const uint8_t *p)
-{
-    return (uint16_t)((unsigned)p[1] << 8 | p[0]);
-}
-
-static uint64_t rp__be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return v;
-}
-
-static uint64_t rp__le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-
-/* ---- link layer --------------------------------------------------------------------------------
- */
-
-#define RP__ETH_IPV4 0x0800
-#define RP__ETH_IPV6 0x86DD
-#define RP__MAX_TAGS 8  /* VLAN tags followed before giving up */
-#define RP__MAX_EXT  16 /* IPv6 extension headers followed before giving up */
-
-bool rp_link_supported(int linktype)
-{
-    switch (linktype) {
-    case RP_DLT_NULL:
-    case RP_DLT_EN10MB:
-    case RP_DLT_RAW:
-    case RP_LINKTYPE_RAW:
-    case RP_DLT_LOOP:
-    case RP_DLT_LINUX_SLL:
-    case RP_DLT_IPV4:
-    case RP_DLT_IPV6:
-    case RP_DLT_LINUX_SLL2:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* UDP header at p[0..n); `complete` carries what the IP layer already knows. */
-static int rp__udp(const uint8_t *p, size_t n, bool complete, rp_udp *out)
-{
-    if (n < 8) return RP_LINK_MALFORMED;
-    out->sport = rp__be16(p);
-    out->dport = rp__be16(p + 2);
-    size_t ulen = rp__be16(p + 4);
-    size_t plen;
-    if (ulen == 0) { /* IPv6 jumbogram or offloaded checksum/length: take what is there */
-        plen = n - 8;
-    } else if (ulen < 8) {
-        return RP_LINK_MALFORMED;
-    } else if (ulen > n) {
-        plen = n - 8;
-        complete = false;
-    } else {
-        plen = ulen - 8;
-    }
-    out->payload = p + 8;
-    out->len = plen;
-    out->complete = complete;
-    return RP_LINK_UDP;
-}
-
-static int rp__ipv4(const uint8_t *p, size_t n, rp_udp *out)
-{
-    if (n < 20 || p[0] >> 4 != 4) return RP_LINK_MALFORMED;
-    size_t ihl = (size_t)(p[0] & 15) * 4;
-    if (ihl < 20 || ihl > n) return RP_LINK_MALFORMED;
-    size_t tot = rp__be16(p + 2);
-    bool complete = true;
-    if (tot == 0) {
-        tot = n;
-    } else if (tot < ihl) {
-        return RP_LINK_MALFORMED;
-    } else if (tot > n) {
-        tot = n;
-        complete = false;
-    }
-    uint16_t frag = rp__be16(p + 6);
-    if (frag & 0x1FFF) return RP_LINK_FRAGMENT;
-    if (frag & 0x2000) complete = false; /* first fragment: more follows */
-    if (p[9] != 17) return RP_LINK_NOT_UDP;
-    memset(out->src, 0, sizeof out->src);
-    memset(out->dst, 0, sizeof out->dst);
-    memcpy(out->src, p + 12, 4);
-    memcpy(out->dst, p + 16, 4);
-    out->af = 4;
-    return rp__udp(p + ihl, tot - ihl, complete, out);
-}
-
-static int rp__ipv6(const uint8_t *p, size_t n, rp_udp *out)
-{
-    if (n < 40 || p[0] >> 4 != 6) return RP_LINK_MALFORMED;
-    size_t plen = rp__be16(p + 4);
-    size_t end = n;
-    bool complete = true;
-    if (plen != 0) { /* 0: jumbo payload (hop-by-hop option); take what is there */
-        if (40 + plen <= n)
-            end = 40 + plen;
-        else
-            complete = false;
-    }
-    unsigned nh = p[6];
-    size_t off = 40;
-    for (int i = 0; i < RP__MAX_EXT; i++) {
-        switch (nh) {
-        case 17:
-            memcpy(out->src, p + 8, 16);
-            memcpy(out->dst, p + 24, 16);
-            out->af = 6;
-            return rp__udp(p + off, end - off, complete, out);
-        case 0:   /* hop-by-hop options */
-        case 43:  /* routing */
-        case 60:  /* destination options */
-        case 135: /* mobility */
-        case 139: /* host identity protocol */
-        case 140: /* shim6 */
-            if (end - off < 8) return RP_LINK_MALFORMED;
-            nh = p[off];
-            off += ((size_t)p[off + 1] + 1) * 8;
-            break;
-        case 44: /* fragment */
-            if (end - off < 8) return RP_LINK_MALFORMED;
-            if (rp__be16(p + off + 2) & 0xFFF8) return RP_LINK_FRAGMENT;
-            if (p[off + 3] & 1) complete = false; /* first fragment: more follows */
-            nh = p[off];
-            off += 8;
-            break;
-        case 51: /* authentication header */
-            if (end - off < 8) return RP_LINK_MALFORMED;
-            nh = p[off];
-            off += ((size_t)p[off + 1] + 2) * 4;
-            break;
-        default: /* TCP, ICMPv6, ESP, no next header, ... */
-            return RP_LINK_NOT_UDP;
-        }
-        if (off > end) return RP_LINK_MALFORMED;
-    }
-    return RP_LINK_MALFORMED;
-}
-
-/* By ethertype, after the link header and any VLAN tags. */
-static int rp__ethertype(unsigned type, const uint8_t *p, size_t n, rp_udp *out)
-{
-    for (int tags = 0; type == 0x8100 || type == 0x88A8 || type == 0x9100; tags++) {
-        if (tags == RP__MAX_TAGS || n < 4) return RP_LINK_MALFORMED;
-        type = rp__be16(p + 2);
-        p += 4;
-        n -= 4;
-    }
-    if (type == RP__ETH_IPV4) return rp__ipv4(p, n, out);
-    if (type == RP__ETH_IPV6) return rp__ipv6(p, n, out);
-    return RP_LINK_NOT_UDP;
-}
-
-/* Raw IP: the version nibble decides. */
-static int rp__ip(const uint8_t *p, size_t n, rp_udp *out)
-{
-    if (n < 1) return RP_LINK_MALFORMED;
-    if (p[0] >> 4 == 4) return rp__ipv4(p, n, out);
-    if (p[0] >> 4 == 6) return rp__ipv6(p, n, out);
-    return RP_LINK_MALFORMED;
-}
-
-int rp_link_udp(int linktype, const uint8_t *pkt, size_t caplen, rp_udp *out)
-{
-    switch (linktype) {
-    case RP_DLT_EN10MB:
-        if (caplen < 14) return RP_LINK_MALFORMED;
-        return rp__ethertype(rp__be16(pkt + 12), pkt + 14, caplen - 14, out);
-    case RP_DLT_LINUX_SLL: /* packet type, ARPHRD, address length, address[8], protocol */
-        if (caplen < 16) return RP_LINK_MALFORMED;
-        return rp__ethertype(rp__be16(pkt + 14), pkt + 16, caplen - 16, out);
-    case RP_DLT_LINUX_SLL2: /* protocol, reserved, ifindex, ARPHRD, type, addr len, address[8] */
-        if (caplen < 20) return RP_LINK_MALFORMED;
-        return rp__ethertype(rp__be16(pkt), pkt + 20, caplen - 20, out);
-    case RP_DLT_RAW:
-    case RP_LINKTYPE_RAW:
-        return rp__ip(pkt, caplen, out);
-    case RP_DLT_IPV4:
-        return rp__ipv4(pkt, caplen, out);
-    case RP_DLT_IPV6:
-        return rp__ipv6(pkt, caplen, out);
-    case RP_DLT_NULL:
-    case RP_DLT_LOOP: /* 4-byte address family (host or network order: AF_INET6 differs by OS) */
-        if (caplen < 4) return RP_LINK_MALFORMED;
-        return rp__ip(pkt + 4, caplen - 4, out);
-    default:
-        return RP_LINK_MALFORMED;
-    }
-}
-
-size_t rp_udp_flow_key(const rp_udp *u, uint8_t key[RP_KEY_MAX])
-{
-    size_t alen = u->af == 6 ? 16 : 4;
-    size_t k = 0;
-    key[k++] = u->af;
-    memcpy(key + k, u->src, alen);
-    k += alen;
-    memcpy(key + k, u->dst, alen);
-    k += alen;
-    key[k++] = (uint8_t)(u->sport >> 8);
-    key[k++] = (uint8_t)u->sport;
-    key[k++] = (uint8_t)(u->dport >> 8);
-    key[k++] = (uint8_t)u->dport;
-    return k;
-}
+#include "itch.h"
 
 /* ---- streams -----------------------------------------------------------------------------------
  */
@@ -256,12 +44,14 @@ void rp_streams_init(rp_streams *t, size_t limit)
     t->cap = 0;
     t->count = 0;
     t->limit = limit;
+    t->last = NULL;
 }
 
 void rp_streams_free(rp_streams *t)
 {
     free(t->slot);
     t->slot = NULL;
+    t->last = NULL;
     t->cap = t->count = 0;
 }
 
@@ -278,10 +68,12 @@ static rp_stream *rp__probe(rp_stream *slot, size_t cap, const uint8_t *key, siz
 rp_stream *rp_streams_get(rp_streams *t, const uint8_t *key, size_t klen, bool *created)
 {
     *created = false;
+    rp_stream *s = t->last;
+    if (s && s->klen == klen && memcmp(s->key, key, klen) == 0) return s;
     if (klen == 0 || klen > RP_KEY_MAX) return NULL;
     if (t->cap) {
-        rp_stream *s = rp__probe(t->slot, t->cap, key, klen);
-        if (s->klen) return s;
+        s = rp__probe(t->slot, t->cap, key, klen);
+        if (s->klen) return t->last = s;
     }
     if (t->count >= t->limit) return NULL;
     if ((t->count + 1) * 2 > t->cap) { /* keep the load at most 50% */
@@ -295,13 +87,13 @@ rp_stream *rp_streams_get(rp_streams *t, const uint8_t *key, size_t klen, bool *
         t->slot = ns;
         t->cap = ncap;
     }
-    rp_stream *s = rp__probe(t->slot, t->cap, key, klen);
+    s = rp__probe(t->slot, t->cap, key, klen);
     memset(s, 0, sizeof *s);
     memcpy(s->key, key, klen);
     s->klen = (uint8_t)klen;
     t->count++;
     *created = true;
-    return s;
+    return t->last = s;
 }
 
 /* ---- gaps --------------------------------------------------------------------------------------
@@ -335,21 +127,24 @@ static int rp__walk(rp_frame *f, const uint8_t *body, size_t len, uint32_t count
     size_t off = 0;
     f->complete = 0;
     for (uint32_t i = 0; i < count; i++) {
-        if (len - off < 2) {
+        const uint8_t *m;
+        int32_t ml = rp_frame_msg_at(body, len, off, le, &m);
+        if (ml < 0 && len - off < 2) {
             snprintf(f->why, sizeof f->why,
                      "%s message %u of %u: length field at payload offset %zu runs past the end",
                      name, i + 1, count, hdr + off);
             return RP_FRAME_OVERRUN;
         }
-        size_t ml = le ? rp__le16(body + off) : rp__be16(body + off);
-        if (ml > len - off - 2) {
+        if (ml < 0) {
             snprintf(f->why, sizeof f->why,
-                     "%s message %u of %u: length %zu at payload offset %zu runs past the end of "
+                     "%s message %u of %u: length %u at payload offset %zu runs past the end of "
                      "the %zu-byte payload",
-                     name, i + 1, count, ml, hdr + off, hdr + len);
+                     name, i + 1, count,
+                     (unsigned)(le ? ra_load_le16(body + off) : ra_load_be16(body + off)),
+                     hdr + off, hdr + len);
             return RP_FRAME_OVERRUN;
         }
-        off += 2 + ml;
+        off += 2 + (size_t)ml;
         f->complete++;
     }
     return RP_FRAME_OK;
@@ -365,8 +160,8 @@ static int rp__mold(const uint8_t *p, size_t n, rp_frame *f)
     f->key[0] = 'M';
     memcpy(f->key + 1, p, 10);
     f->klen = 11;
-    f->first_seq = rp__be64(p + 10);
-    unsigned count = rp__be16(p + 18);
+    f->first_seq = ra_load_be64(p + 10);
+    unsigned count = ra_load_be16(p + 18);
     f->body = p + RP_MOLD_HDR;
     f->body_len = n - RP_MOLD_HDR;
     if (count == 0 || count == RP_MOLD_EOS) {
@@ -392,9 +187,9 @@ static int rp__iextp(const uint8_t *p, size_t n, rp_frame *f)
     f->key[0] = 'I';
     memcpy(f->key + 1, p + 4, 8); /* channel id, session id */
     f->klen = 9;
-    size_t plen = rp__le16(p + 12);
-    unsigned count = rp__le16(p + 14);
-    f->first_seq = rp__le64(p + 24);
+    size_t plen = ra_load_le16(p + 12);
+    unsigned count = ra_load_le16(p + 14);
+    f->first_seq = ra_load_le64(p + 24);
     f->body = p + RP_IEXTP_HDR;
     f->body_len = n - RP_IEXTP_HDR;
     f->count = count;
@@ -424,12 +219,10 @@ int rp_frame_decode(rp_framing kind, const uint8_t *p, size_t n, rp_frame *f)
 
 bool rp_frame_next(const rp_frame *f, rp_frame_cursor *c, const uint8_t **msg, uint16_t *len)
 {
-    if (c->index >= f->complete || f->body_len - c->off < 2) return false;
-    const uint8_t *q = f->body + c->off;
-    uint16_t ml = f->kind == RP_FRAMING_IEXTP ? rp__le16(q) : rp__be16(q);
-    if ((size_t)ml > f->body_len - c->off - 2) return false; /* cannot happen after decode */
-    *msg = q + 2;
-    *len = ml;
+    if (c->index >= f->complete) return false;
+    int32_t ml = rp_frame_msg_at(f->body, f->body_len, c->off, f->kind == RP_FRAMING_IEXTP, msg);
+    if (ml < 0) return false; /* cannot happen after decode */
+    *len = (uint16_t)ml;
     c->off += 2 + (size_t)ml;
     c->index++;
     return true;
@@ -458,7 +251,7 @@ rp_framing rp_frame_detect(const uint8_t *p, size_t n, bool complete)
     rp_frame f;
     int st = rp_frame_decode(RP_FRAMING_IEXTP, p, n, &f);
     if (st == RP_FRAME_OK && p[1] == 0) {
-        size_t plen = rp__le16(p + 12);
+        size_t plen = ra_load_le16(p + 12);
         bool ok = f.heartbeat
                       ? plen == 0 && (!complete || n == RP_IEXTP_HDR)
                       : rp__msgs_bytes(&f) == plen && (!complete || RP_IEXTP_HDR + plen == n);
@@ -475,4 +268,232 @@ rp_framing rp_frame_detect(const uint8_t *p, size_t n, bool complete)
     if (rp__consistent(st, &f, RP_MOLD_HDR + rp__msgs_bytes(&f), n, complete))
         return RP_FRAMING_MOLDUDP64;
     return RP_FRAMING_UDP;
+}
+
+/* ---- UDP payloads to messages ------------------------------------------------------------------
+ */
+
+#define RP__STREAM_LIMIT 65536 /* flows / sequencing streams remembered per framer */
+
+void rp_framer_init(rp_framer *f, rp_framing forced, rp_feed_stats *st)
+{
+    memset(f, 0, sizeof *f);
+    f->forced = forced;
+    f->st = st;
+    rp_streams_init(&f->flows, RP__STREAM_LIMIT);
+    rp_streams_init(&f->seqs, RP__STREAM_LIMIT);
+}
+
+void rp_framer_free(rp_framer *f)
+{
+    rp_streams_free(&f->flows);
+    rp_streams_free(&f->seqs);
+}
+
+void rp_feed_seq_track(rp_seq *s, uint64_t first, uint64_t count, rp_feed_stats *st)
+{
+    rp_gaps g = {st->gaps, st->missing, st->backward};
+    rp_seq_track(s, first, count, &g);
+    st->gaps = g.gaps;
+    st->missing = g.missing;
+    st->backward = g.backward;
+}
+
+/* The framing of a flow's payload: forced, remembered from its first payload, or detected now. */
+static rp_framing rp__flow_framing(const rp_framer *f, rp_stream *flow, bool created,
+                                   const uint8_t *p, size_t n, bool complete)
+{
+    if (flow && !created) return flow->framing;
+    rp_framing k = f->forced != RP_FRAMING_AUTO ? f->forced : rp_frame_detect(p, n, complete);
+    if (flow) flow->framing = k;
+    return k;
+}
+
+/* A decoded MoldUDP64 / IEX-TP payload: its stream's gap accounting, its mark, its messages. */
+static void rp__sequenced(rp_framer *f)
+{
+    rp_feed_stats *st = f->st;
+    const rp_frame *fr = &f->fr;
+    bool created;
+    rp_stream *seq = rp_streams_get(&f->seqs, fr->key, fr->klen, &created);
+    if (seq && created) seq->id = f->next_id++;
+    uint32_t count = fr->heartbeat ? 0 : fr->count;
+    if (seq) rp_feed_seq_track(&seq->seq, fr->first_seq, count, st);
+    st->type_is_char = true;
+    f->mark = (rp_mark){.seq = fr->first_seq,
+                        .ts_ns = f->ts,
+                        .stream = seq ? seq->id : RP_NO_STREAM,
+                        .count = count,
+                        .heartbeat = fr->heartbeat,
+                        .end_of_session = fr->end_of_session,
+                        .framing = f->kind};
+    f->mark_ready = true;
+    if (fr->heartbeat) {
+        st->heartbeats++;
+        return;
+    }
+    f->stream = seq ? seq->id : RP_NO_STREAM;
+    f->cur = (rp_frame_cursor){0, 0};
+    f->by_type = st->by_proto[f->kind == RP_FRAMING_IEXTP ? RP_PROTO_IEXTP : RP_PROTO_ITCH];
+    f->active = true;
+}
+
+int rp_framer_payload(rp_framer *f, const uint8_t *key, size_t klen, const uint8_t *p, size_t n,
+                      bool complete, uint64_t ts)
+{
+    bool created;
+    rp_stream *flow = rp_streams_get(&f->flows, key, klen, &created);
+    if (flow) {
+        if (created) flow->id = f->next_id++;
+        flow->packets++;
+    }
+    rp_framing kind = rp__flow_framing(f, flow, created, p, n, complete);
+    f->st->framings |= 1u << kind;
+    f->kind = kind;
+    f->ts = ts;
+    f->flow = flow;
+    f->active = f->mark_ready = false;
+    if (kind == RP_FRAMING_UDP) {
+        f->udp = p;
+        f->udp_len = n;
+        f->stream = flow ? flow->id : RP_NO_STREAM;
+        f->seq_udp = flow ? ++flow->seq.expected : ++f->running;
+        f->active = true;
+        return RP_FRAMER_OK;
+    }
+    int st = rp_frame_decode(kind, p, n, &f->fr);
+    if (st == RP_FRAME_SHORT || st == RP_FRAME_BADHDR) {
+        f->st->decode_errors++;
+        return RP_FRAMER_OK;
+    }
+    if (st == RP_FRAME_OVERRUN) f->st->decode_errors++; /* the messages before it are used */
+    rp__sequenced(f);
+    return st == RP_FRAME_OVERRUN && complete ? RP_FRAMER_DAMAGED : RP_FRAMER_OK;
+}
+
+size_t rp_framer_take(rp_framer *f, rp_message *m, size_t max)
+{
+    f->mark_ready = false;
+    if (!f->active) return 0;
+    if (f->kind == RP_FRAMING_UDP) {
+        f->active = false;
+        m[0] = (rp_message){.data = f->udp,
+                            .len = (uint32_t)f->udp_len,
+                            .type = RP_TYPE_NONE,
+                            .stream = f->stream,
+                            .seq = f->seq_udp,
+                            .ts_ns = f->ts};
+        f->st->messages++;
+        if (f->flow) f->flow->messages++;
+        return 1;
+    }
+    const bool le = f->kind == RP_FRAMING_IEXTP, mold = f->kind == RP_FRAMING_MOLDUDP64;
+    const uint8_t *const body = f->fr.body;
+    const size_t body_len = f->fr.body_len;
+    const uint64_t complete = f->fr.complete, first = f->fr.first_seq, ts = f->ts;
+    const uint32_t stream = f->stream;
+    uint64_t *const by_type = f->by_type;
+    size_t off = f->cur.off, k = 0;
+    uint64_t index = f->cur.index, errors = 0;
+    while (k < max && index < complete) {
+        const uint8_t *msg;
+        int32_t len = rp_frame_msg_at(body, body_len, off, le, &msg);
+        if (len < 0) { /* cannot happen after decode */
+            index = complete;
+            break;
+        }
+        off += 2 + (size_t)len;
+        index++;
+        if (len == 0 || (mold && rp_itch_check(msg, (size_t)len) == RP_ITCH_BADSIZE)) {
+            errors++;
+            continue;
+        }
+        m[k++] = (rp_message){.data = msg,
+                              .len = (uint32_t)len,
+                              .type = msg[0],
+                              .stream = stream,
+                              .seq = first + index - 1,
+                              .ts_ns = ts};
+        by_type[msg[0]]++;
+    }
+    f->cur.off = off;
+    f->cur.index = (uint32_t)index;
+    f->active = index < complete;
+    f->st->messages += k;
+    f->st->decode_errors += errors;
+    if (f->flow) f->flow->messages += k;
+    return k;
+}
+
+bool rp_framer_take_mark(rp_framer *f, rp_mark *mk)
+{
+    if (!f->mark_ready) return false;
+    f->mark_ready = false;
+    *mk = f->mark;
+    return true;
+}
+
+static const rp_stream *rp__find_id(const rp_streams *t, uint32_t id)
+{
+    for (size_t i = 0; t->slot && i < t->cap; i++)
+        if (t->slot[i].klen && t->slot[i].id == id) return &t->slot[i];
+    return NULL;
+}
+
+int rp_framer_stream_desc(const rp_framer *f, uint32_t id, char *buf, size_t cap)
+{
+    if (cap == 0) return -1;
+    const rp_stream *q = rp__find_id(&f->seqs, id);
+    if (q && q->key[0] == 'M' && q->klen == 11) {
+        char sess[11];
+        for (int i = 0; i < 10; i++) {
+            uint8_t c = q->key[1 + i];
+            sess[i] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+        }
+        sess[10] = '\0';
+        snprintf(buf, cap, "moldudp64 session %s", sess);
+        return 0;
+    }
+    if (q && q->key[0] == 'I' && q->klen == 9) { /* channel id, session id: little-endian */
+        snprintf(buf, cap, "iextp channel %lu session %lu", (unsigned long)ra_load_le32(q->key + 1),
+                 (unsigned long)ra_load_le32(q->key + 5));
+        return 0;
+    }
+    rp_flow_addr a;
+    q = rp__find_id(&f->flows, id);
+    if (!q || rp_flow_key_parse(q->key, q->klen, &a) != 0) return -1;
+    snprintf(buf, cap, "udp %s > %s", a.src, a.dst);
+    return 0;
+}
+
+/* Whether flow a goes before flow b: more packets, then first seen. */
+static bool rp__flow_before(const rp_flow_info *a, const rp_flow_info *b)
+{
+    return a->packets != b->packets ? a->packets > b->packets : a->stream < b->stream;
+}
+
+size_t rp_framer_flows(const rp_framer *f, rp_flow_info *out, size_t max)
+{
+    size_t n = 0, kept = 0;
+    for (size_t i = 0; f->flows.slot && i < f->flows.cap; i++) {
+        const rp_stream *q = &f->flows.slot[i];
+        rp_flow_addr a;
+        if (!q->klen || rp_flow_key_parse(q->key, q->klen, &a) != 0) continue;
+        n++;
+        rp_flow_info fi = {.dport = a.dport,
+                           .framing = q->framing,
+                           .packets = q->packets,
+                           .messages = q->messages,
+                           .stream = q->id};
+        memcpy(fi.src, a.src, sizeof fi.src);
+        memcpy(fi.dst, a.dst, sizeof fi.dst);
+        size_t at = kept; /* insertion into the sorted out[0..kept), at most max long */
+        while (at > 0 && rp__flow_before(&fi, &out[at - 1])) at--;
+        if (at >= max) continue;
+        size_t move = kept < max ? kept - at : max - 1 - at;
+        memmove(&out[at + 1], &out[at], move * sizeof *out);
+        out[at] = fi;
+        if (kept < max) kept++;
+    }
+    return n;
 }

@@ -1,4 +1,4 @@
-/* framing.h - replay's packet decoders: link layer to UDP, MoldUDP64, IEX-TP, streams and gaps */
+/* framing.h - replay's UDP payload layer: MoldUDP64, IEX-TP, streams, gaps, payloads to messages */
 #ifndef RP_FRAMING_H
 #define RP_FRAMING_H
 
@@ -6,59 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ringalloc/byteorder.h"
+
+#include "link.h"
 #include "source.h"
 
-/* Everything here is a pure function over (const uint8_t *, size_t) plus small caller-owned state
- * structs: no I/O, no globals, so tests and fuzzers drive it with byte buffers. */
-
-/* ---- link layer, IPv4/IPv6, UDP -------------------------------------------------------------- */
-
-/* Link types (pcap DLT_ numbers, and the LINKTYPE_ numbers where they differ) that rp_link_udp()
- * understands. */
-#define RP_DLT_NULL       0   /* BSD loopback: 4-byte address family, then IP */
-#define RP_DLT_EN10MB     1   /* Ethernet, with any number of 802.1Q / QinQ tags */
-#define RP_DLT_RAW        12  /* raw IPv4 or IPv6 */
-#define RP_LINKTYPE_RAW   101 /* the same, as written in files */
-#define RP_DLT_LOOP       108 /* OpenBSD loopback: like NULL */
-#define RP_DLT_LINUX_SLL  113 /* Linux cooked capture v1 (16-byte header) */
-#define RP_DLT_IPV4       228 /* raw IPv4 */
-#define RP_DLT_IPV6       229 /* raw IPv6 */
-#define RP_DLT_LINUX_SLL2 276 /* Linux cooked capture v2 (20-byte header) */
-
-/* rp_link_supported() : whether rp_link_udp() can decode packets of this link type. */
-bool rp_link_supported(int linktype);
-
-/* rp_link_udp() results */
-enum rp_link_result {
-    RP_LINK_UDP = 0,       /* *out describes a UDP payload */
-    RP_LINK_NOT_UDP = 1,   /* a well-formed packet that is not UDP over IPv4/IPv6 (ARP, TCP...) */
-    RP_LINK_FRAGMENT = 2,  /* a non-first IP fragment (not reassembled, skipped) */
-    RP_LINK_MALFORMED = 3, /* a header is cut short or inconsistent, or the link type is unknown */
-};
-
-/* A UDP datagram found in a packet. Addresses are in network order; IPv4 uses src[0..3]. */
-typedef struct rp_udp {
-    const uint8_t *payload; /* points into the packet */
-    size_t len;             /* payload bytes present in the packet */
-    bool complete;          /* false when the IP or UDP length says the datagram is longer than what
-                               the packet holds (a first fragment, or a capture cut by snaplen) */
-    uint8_t af;             /* 4 or 6 */
-    uint8_t src[16], dst[16];
-    uint16_t sport, dport;
-} rp_udp;
-
-/* rp_link_udp() : walks link header (Ethernet with VLAN 0x8100 / QinQ 0x88a8, 0x9100 tags; Linux
- * SLL/SLL2; raw IP; BSD NULL/LOOP), IPv4 (options; non-first fragments; a first fragment is decoded
- * with the bytes it holds) or IPv6 (hop-by-hop, routing, destination options, fragment and AH
- * extension headers), then UDP. Ethernet padding is dropped using the IP length.
- * @return one of enum rp_link_result; *out is filled only for RP_LINK_UDP. Never reads outside
- *         pkt[0..caplen). */
-int rp_link_udp(int linktype, const uint8_t *pkt, size_t caplen, rp_udp *out);
+/* Everything here works over (const uint8_t *, size_t) plus caller-owned state structs: no I/O,
+ * no globals, so tests and fuzzers drive it with byte buffers. A UDP payload arrives with its flow
+ * key (link.h) and timestamp, from a capture or a socket alike (rp_framer below). */
 
 /* ---- streams: a small hash table keyed by bytes -----------------------------------------------
  */
-
-#define RP_KEY_MAX 40
 
 typedef struct rp_seq {
     bool started;      /* a packet of this stream has been seen */
@@ -71,11 +29,14 @@ typedef struct rp_stream {
     uint32_t id;  /* caller-assigned */
     rp_framing framing;
     rp_seq seq;
+    uint64_t packets, messages; /* caller-kept counts (rp_framer: per UDP flow) */
 } rp_stream;
 
 typedef struct rp_streams {
     rp_stream *slot;
     size_t cap, count, limit;
+    rp_stream *last; /* the entry found last: most captures carry one flow and one session, so
+                        most lookups end with one memcmp here instead of a hash and a probe */
 } rp_streams;
 
 /* rp_streams_init() : an empty table that will hold at most `limit` streams (memory stays bounded
@@ -83,16 +44,12 @@ typedef struct rp_streams {
 void rp_streams_init(rp_streams *t, size_t limit);
 
 /* rp_streams_get() : the stream with this key, created zeroed (except the key) when absent, with
- * *created set accordingly. The pointer is valid until the next rp_streams_get() call.
+ * *created set accordingly. The pointer is valid until rp_streams_get() next creates an entry.
  * @return NULL when klen is 0 or > RP_KEY_MAX, the table holds `limit` streams already, or memory
  *         ran out; the caller then handles the packet without per-stream state. */
 rp_stream *rp_streams_get(rp_streams *t, const uint8_t *key, size_t klen, bool *created);
 
 void rp_streams_free(rp_streams *t);
-
-/* rp_udp_flow_key() : the key of a UDP flow (address family, addresses, ports) in key[].
- * @return its length (<= RP_KEY_MAX). */
-size_t rp_udp_flow_key(const rp_udp *u, uint8_t key[RP_KEY_MAX]);
 
 /* ---- gap counting -----------------------------------------------------------------------------
  */
@@ -107,6 +64,9 @@ typedef struct rp_gaps {
  * expected one is a gap (gaps += 1, missing += difference, saturating at UINT64_MAX), below it
  * backward += 1; either way the expectation then follows the packet: first + count. */
 void rp_seq_track(rp_seq *s, uint64_t first, uint64_t count, rp_gaps *g);
+
+/* rp_feed_seq_track() : rp_seq_track() counting into st's gaps, missing and backward. */
+void rp_feed_seq_track(rp_seq *s, uint64_t first, uint64_t count, rp_feed_stats *st);
 
 /* ---- MoldUDP64 and IEX-TP ---------------------------------------------------------------------
  */
@@ -151,6 +111,19 @@ typedef struct rp_frame {
  * @return enum rp_frame_status; f is always filled as far as decoding got (f->why says why not). */
 int rp_frame_decode(rp_framing kind, const uint8_t *p, size_t n, rp_frame *f);
 
+/* rp_frame_msg_at() : the message whose length prefix (u16, little-endian for IEX-TP, else big)
+ * is at body[off], off <= body_len: the one step of every walk over a frame's messages.
+ * @return its length with *msg set, or -1 when the prefix or the message runs past body_len. */
+static inline int32_t rp_frame_msg_at(const uint8_t *body, size_t body_len, size_t off, bool le,
+                                      const uint8_t **msg)
+{
+    if (body_len - off < 2) return -1;
+    uint16_t len = le ? ra_load_le16(body + off) : ra_load_be16(body + off);
+    if ((size_t)len > body_len - off - 2) return -1;
+    *msg = body + off + 2;
+    return len;
+}
+
 /* Position inside a frame's messages. Zero-initialise before the first rp_frame_next(). */
 typedef struct rp_frame_cursor {
     size_t off;     /* into f->body */
@@ -168,5 +141,78 @@ bool rp_frame_next(const rp_frame *f, rp_frame_cursor *c, const uint8_t **msg, u
  * be consistent up to where the payload stops, with at least one whole message.
  * @return RP_FRAMING_IEXTP, RP_FRAMING_MOLDUDP64 or RP_FRAMING_UDP. */
 rp_framing rp_frame_detect(const uint8_t *p, size_t n, bool complete);
+
+/* ---- UDP payloads to messages ------------------------------------------------------------------
+ */
+
+/* rp_framer : the messages of UDP payloads, payload by payload, whatever delivered them (a capture
+ * reader after rp_link_udp(), or a socket). Per flow it remembers the framing (forced, or
+ * detected from the flow's first payload) and counts packets and messages; per sequencing stream
+ * (MoldUDP64 session, IEX-TP channel + session) it counts gaps. Counts go to the rp_feed_stats
+ * given at init (messages, by_proto, heartbeats, gaps, missing, backward, decode_errors,
+ * framings, type_is_char). Stream ids (rp_message.stream) number flows and sequencing streams
+ * together, from 0, in order of appearance. Fields are the framer's own: read none of them. */
+typedef struct rp_framer {
+    rp_framing forced; /* RP_FRAMING_AUTO: per flow */
+    rp_feed_stats *st;
+    rp_streams flows, seqs;
+    uint32_t next_id;
+    rp_gaps gaps;
+    uint64_t running; /* message numbers of flows that are not tracked */
+    /* the payload being handed out */
+    rp_framing kind;
+    bool active;     /* messages remain */
+    bool mark_ready; /* its mark is not taken yet */
+    rp_frame fr;
+    rp_frame_cursor cur;
+    const uint8_t *udp; /* udp framing: the payload */
+    size_t udp_len;
+    uint32_t stream;
+    uint64_t seq_udp, ts;
+    uint64_t *by_type; /* st->by_proto row of the payload's protocol */
+    rp_stream *flow;   /* its flow (valid until the next payload), or NULL */
+    rp_mark mark;
+} rp_framer;
+
+/* rp_framer_init() : an empty framer counting into *st; `forced` is the --framing choice. */
+void rp_framer_init(rp_framer *f, rp_framing forced, rp_feed_stats *st);
+
+void rp_framer_free(rp_framer *f);
+
+enum rp_framer_status {
+    RP_FRAMER_OK = 0,      /* the payload's messages and mark are ready (possibly none) */
+    RP_FRAMER_DAMAGED = 1, /* a MoldUDP64 / IEX-TP count or length runs past the end of a payload
+                              that `complete` says is whole: one decode error; the messages before
+                              the bad length are ready, the rest of the payload is skipped, and
+                              the stream's expected sequence number advances by the header's count
+                              as for an intact packet. f->fr.why says what is wrong. */
+};
+
+/* rp_framer_payload() : takes one UDP payload of the flow with key key[0..klen) (rp_udp_flow_key)
+ * and timestamp ts; `complete` false when the datagram was cut (snaplen, first fragment: the
+ * messages that are there are used, one decode error). Payloads that are not of the flow's
+ * framing count as decode errors. p must stay valid while the messages are taken.
+ * @return enum rp_framer_status. */
+int rp_framer_payload(rp_framer *f, const uint8_t *key, size_t klen, const uint8_t *p, size_t n,
+                      bool complete, uint64_t ts);
+
+/* rp_framer_take() : up to max (>= 1) more messages of the current payload, counted as delivered.
+ * A MoldUDP64 message whose length contradicts its ITCH 5.0 type, and an empty one, are skipped
+ * as decode errors.
+ * @return how many were written to m; 0 when the payload has no more. */
+size_t rp_framer_take(rp_framer *f, rp_message *m, size_t max);
+
+/* rp_framer_take_mark() : the current payload's mark (sequenced packets only), once; a caller
+ * that wants marks takes it before the messages, one that does not need not take it.
+ * @return true with *mk set, or false when there is none (left). */
+bool rp_framer_take_mark(rp_framer *f, rp_mark *mk);
+
+/* rp_framer_stream_desc() : as rp_source_stream_desc() for the framer's stream ids.
+ * @return 0, or -1 when the id is unknown. */
+int rp_framer_stream_desc(const rp_framer *f, uint32_t id, char *buf, size_t cap);
+
+/* rp_framer_flows() : up to max flows, most packets first (then in order of appearance).
+ * @return how many flows there are (may exceed max). */
+size_t rp_framer_flows(const rp_framer *f, rp_flow_info *out, size_t max);
 
 #endif /* RP_FRAMING_H */

@@ -36,6 +36,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ringalloc/byteorder.h"
+
 #define RP__MAX_LIVE 4096u
 #define RP__MIDNIGHT_NS                                                                            \
     UINT64_C(1704171600000000000)               /* 2024-01-02 00:00 US/Eastern (05:00 UTC)         \
@@ -82,27 +84,6 @@ static uint64_t rp__rand(rp__gen *g) /* splitmix64 */
 static uint64_t rp__below(rp__gen *g, uint64_t n) /* uniform enough in 0..n-1 for n << 2^64 */
 {
     return rp__rand(g) % n;
-}
-
-static void rp__be16(uint8_t *p, uint64_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void rp__be32(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void rp__be48(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 6; i++) p[i] = (uint8_t)(v >> (40 - 8 * i));
-}
-
-static void rp__be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
 uint64_t rp_gen_min_messages(unsigned symbols)
@@ -159,31 +140,31 @@ static void rp__pkt_emit(rp__gen *g, uint16_t count, uint64_t ts_ns)
     static const uint8_t src[6] = {0x00, 0x1b, 0x21, 0x3a, 0x5c, 0x01};
     memcpy(e, dst, 6);
     memcpy(e + 6, src, 6);
-    rp__be16(e + 12, 0x0800);
+    ra_store_be16(e + 12, 0x0800);
     memcpy(mold, "RPGEN00001", 10);
-    rp__be64(mold + 10, g->pseq);
-    rp__be16(mold + 18, count);
+    ra_store_be64(mold + 10, g->pseq);
+    ra_store_be16(mold + 18, count);
     size_t ulen = 8 + g->plen, iplen = 20 + ulen;
     ip[0] = 0x45;
     ip[1] = 0;
-    rp__be16(ip + 2, iplen);
-    rp__be16(ip + 4, g->ip_id++);
-    rp__be16(ip + 6, 0); /* no fragmentation */
-    ip[8] = 32;          /* TTL */
-    ip[9] = 17;          /* UDP */
-    rp__be16(ip + 10, 0);
+    ra_store_be16(ip + 2, iplen);
+    ra_store_be16(ip + 4, g->ip_id++);
+    ra_store_be16(ip + 6, 0); /* no fragmentation */
+    ip[8] = 32;               /* TTL */
+    ip[9] = 17;               /* UDP */
+    ra_store_be16(ip + 10, 0);
     static const uint8_t saddr[4] = {10, 1, 1, 20}, daddr[4] = {233, 54, 12, 111};
     memcpy(ip + 12, saddr, 4);
     memcpy(ip + 16, daddr, 4);
-    rp__be16(ip + 10, rp__csum_fold(rp__csum_add(0, ip, 20)));
-    rp__be16(udp, 40001);
-    rp__be16(udp + 2, 26477);
-    rp__be16(udp + 4, ulen);
-    rp__be16(udp + 6, 0);
+    ra_store_be16(ip + 10, rp__csum_fold(rp__csum_add(0, ip, 20)));
+    ra_store_be16(udp, 40001);
+    ra_store_be16(udp + 2, 26477);
+    ra_store_be16(udp + 4, ulen);
+    ra_store_be16(udp + 6, 0);
     uint32_t sum = rp__csum_add(0, ip + 12, 8); /* pseudo header: addresses, protocol, length */
     sum += 17u + (uint32_t)ulen;
     uint16_t c = rp__csum_fold(rp__csum_add(sum, udp, ulen));
-    rp__be16(udp + 6, c ? c : 0xFFFF); /* 0 means "no checksum" in UDP/IPv4 */
+    ra_store_be16(udp + 6, c ? c : 0xFFFF); /* 0 means "no checksum" in UDP/IPv4 */
 
     struct pcap_pkthdr h;
     memset(&h, 0, sizeof(h));
@@ -229,7 +210,7 @@ static void rp__put(rp__gen *g, const uint8_t *m, size_t len)
         g->pseq = g->seq;
     }
     uint8_t *dst = g->pkt + RP__ETH_IP_UDP + g->plen;
-    rp__be16(dst, len);
+    ra_store_be16(dst, len);
     memcpy(dst + 2, m, len);
     g->plen += 2 + len;
     g->pcount++;
@@ -246,9 +227,9 @@ static void rp__hdr(rp__gen *g, uint8_t *m, char type, uint16_t locate)
 {
     g->t_ns += 1 + rp__below(g, 20000);
     m[0] = (uint8_t)type;
-    rp__be16(m + 1, locate);
-    rp__be16(m + 3, rp__below(g, 4));
-    rp__be48(m + 5, g->t_ns);
+    ra_store_be16(m + 1, locate);
+    ra_store_be16(m + 3, rp__below(g, 4));
+    ra_store_be48(m + 5, g->t_ns);
 }
 
 static void rp__system(rp__gen *g, char code)
@@ -264,19 +245,19 @@ static void rp__directory(rp__gen *g, uint16_t locate)
     uint8_t m[39];
     rp__hdr(g, m, 'R', locate);
     rp__symbol(locate, m + 11);
-    m[19] = 'Q';             /* market category: Nasdaq Global Select */
-    m[20] = 'N';             /* financial status: normal */
-    rp__be32(m + 21, 100);   /* round lot size */
-    m[25] = 'N';             /* round lots only */
-    m[26] = 'C';             /* issue classification: common stock */
-    memcpy(m + 27, "Z ", 2); /* issue subtype */
-    m[29] = 'P';             /* authenticity: production */
-    m[30] = 'N';             /* short sale threshold */
-    m[31] = 'N';             /* IPO flag */
-    m[32] = '1';             /* LULD reference price tier */
-    m[33] = 'N';             /* ETP flag */
-    rp__be32(m + 34, 0);     /* ETP leverage factor */
-    m[38] = 'N';             /* inverse indicator */
+    m[19] = 'Q';                /* market category: Nasdaq Global Select */
+    m[20] = 'N';                /* financial status: normal */
+    ra_store_be32(m + 21, 100); /* round lot size */
+    m[25] = 'N';                /* round lots only */
+    m[26] = 'C';                /* issue classification: common stock */
+    memcpy(m + 27, "Z ", 2);    /* issue subtype */
+    m[29] = 'P';                /* authenticity: production */
+    m[30] = 'N';                /* short sale threshold */
+    m[31] = 'N';                /* IPO flag */
+    m[32] = '1';                /* LULD reference price tier */
+    m[33] = 'N';                /* ETP flag */
+    ra_store_be32(m + 34, 0);   /* ETP leverage factor */
+    m[38] = 'N';                /* inverse indicator */
     rp__put(g, m, sizeof(m));
 }
 
@@ -320,11 +301,11 @@ static int rp__add_order(rp__gen *g, bool attributed)
 
     uint8_t m[40];
     rp__hdr(g, m, attributed ? 'F' : 'A', o.locate);
-    rp__be64(m + 11, o.ref);
+    ra_store_be64(m + 11, o.ref);
     m[19] = (uint8_t)o.side;
-    rp__be32(m + 20, o.shares);
+    ra_store_be32(m + 20, o.shares);
     rp__symbol(o.locate, m + 24);
-    rp__be32(m + 32, o.price);
+    ra_store_be32(m + 32, o.price);
     if (attributed) {
         static const char *const mpid[] = {"NSDQ", "GSCO", "MSCO", "UBSS", "CDRG", "VIRT"};
         memcpy(m + 36, mpid[rp__below(g, 6)], 4);
@@ -350,12 +331,12 @@ static void rp__execute(rp__gen *g, size_t i, bool with_price)
     uint32_t n = rp__below(g, 2) ? o->shares : 1 + (uint32_t)rp__below(g, o->shares);
     uint8_t m[36];
     rp__hdr(g, m, with_price ? 'C' : 'E', o->locate);
-    rp__be64(m + 11, o->ref);
-    rp__be32(m + 19, n);
-    rp__be64(m + 23, g->next_match++);
+    ra_store_be64(m + 11, o->ref);
+    ra_store_be32(m + 19, n);
+    ra_store_be64(m + 23, g->next_match++);
     if (with_price) {
         m[31] = 'Y';
-        rp__be32(m + 32, o->price + (uint32_t)rp__below(g, 3) * 100u);
+        ra_store_be32(m + 32, o->price + (uint32_t)rp__below(g, 3) * 100u);
     }
     o->shares -= n;
     bool gone = o->shares == 0;
@@ -367,7 +348,7 @@ static void rp__delete(rp__gen *g, size_t i)
 {
     uint8_t m[19];
     rp__hdr(g, m, 'D', g->live[i].locate);
-    rp__be64(m + 11, g->live[i].ref);
+    ra_store_be64(m + 11, g->live[i].ref);
     rp__put(g, m, sizeof(m));
     rp__remove(g, i);
 }
@@ -382,8 +363,8 @@ static void rp__cancel(rp__gen *g, size_t i)
     uint32_t n = 1 + (uint32_t)rp__below(g, o->shares - 1); /* partial: some shares stay */
     uint8_t m[23];
     rp__hdr(g, m, 'X', o->locate);
-    rp__be64(m + 11, o->ref);
-    rp__be32(m + 19, n);
+    ra_store_be64(m + 11, o->ref);
+    ra_store_be32(m + 19, n);
     o->shares -= n;
     rp__put(g, m, sizeof(m));
 }
@@ -397,10 +378,10 @@ static void rp__replace(rp__gen *g, size_t i)
     o->price = rp__near_price(g, o->locate, o->side);
     uint8_t m[35];
     rp__hdr(g, m, 'U', o->locate);
-    rp__be64(m + 11, old);
-    rp__be64(m + 19, o->ref);
-    rp__be32(m + 27, o->shares);
-    rp__be32(m + 31, o->price);
+    ra_store_be64(m + 11, old);
+    ra_store_be64(m + 19, o->ref);
+    ra_store_be32(m + 27, o->shares);
+    ra_store_be32(m + 31, o->price);
     rp__put(g, m, sizeof(m));
 }
 
@@ -410,12 +391,12 @@ static void rp__trade(rp__gen *g)
     char side = rp__below(g, 2) ? 'B' : 'S';
     uint8_t m[44];
     rp__hdr(g, m, 'P', locate);
-    rp__be64(m + 11, 0); /* non-displayed: no order reference */
+    ra_store_be64(m + 11, 0); /* non-displayed: no order reference */
     m[19] = (uint8_t)side;
-    rp__be32(m + 20, rp__lot(g));
+    ra_store_be32(m + 20, rp__lot(g));
     rp__symbol(locate, m + 24);
-    rp__be32(m + 32, g->ref_price[locate]);
-    rp__be64(m + 36, g->next_match++);
+    ra_store_be32(m + 32, g->ref_price[locate]);
+    ra_store_be64(m + 36, g->next_match++);
     rp__put(g, m, sizeof(m));
 }
 

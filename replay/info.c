@@ -98,6 +98,10 @@ int rp_info_read(const char *path, const rp_source_opts *opts, FILE *dump, rp_in
         rp__copy_str(out->linkname, sizeof out->linkname, pcap_datalink_val_to_name(out->linktype));
     out->size = rp_source_size(s);
     if (!out->size) out->size = rp_source_offset(s);
+    out->flows_total = rp_source_flows(s, out->flows, RP_INFO_MAX_FLOWS);
+    out->nflows = out->flows_total < RP_INFO_MAX_FLOWS ? out->flows_total : RP_INFO_MAX_FLOWS;
+    for (size_t w = 0; w < rp_source_warning_count(s); w++)
+        fprintf(stderr, "replay info: warning: %s: %s\n", path, rp_source_warning(s, w));
     const ra_tick_info *ti = rp_source_tick_info(s);
     if (ti) {
         out->rtk = true;
@@ -143,7 +147,7 @@ static void rp__ts(char *buf, size_t cap, uint64_t ns)
 
 static uint64_t rp__span(const rp_feed_stats *f)
 {
-    return f->last_ts_ns > f->first_ts_ns ? f->last_ts_ns - f->first_ts_ns : 0;
+    return f->max_ts_ns - f->min_ts_ns;
 }
 
 static double rp__ratio(const rp_info_file *i)
@@ -151,12 +155,59 @@ static double rp__ratio(const rp_info_file *i)
     return i->compressed && i->size ? (double)i->feed.bytes / (double)i->size : 1.0;
 }
 
+/* "time: min .. max (span)", and how often time stepped backwards in input order. */
+static void rp__time_human(FILE *f, const rp_feed_stats *fd)
+{
+    char a[64], b[64];
+    if (!fd->stamped || (fd->min_ts_ns == 0 && fd->max_ts_ns == 0)) {
+        fprintf(f, "  time:       no timestamps\n");
+        return;
+    }
+    rp__ts(a, sizeof a, fd->min_ts_ns);
+    rp__ts(b, sizeof b, fd->max_ts_ns);
+    fprintf(f, "  time:       %s .. %s (%.6f s)", a, b, (double)rp__span(fd) / 1e9);
+    if (fd->backward_steps)
+        fprintf(f, ", not in order: %" PRIu64 " backward steps", fd->backward_steps);
+    fputc('\n', f);
+}
+
+static void rp__flows_human(FILE *f, const rp_info_file *i)
+{
+    if (!i->flows_total) return;
+    fprintf(f, "  flows:      %" PRIu64 " UDP%s\n", i->flows_total,
+            i->flows_total > i->nflows ? " (the busiest listed)" : "");
+    for (size_t k = 0; k < i->nflows; k++) {
+        const rp_flow_info *fl = &i->flows[k];
+        fprintf(f, "    %s > %s  %s, %" PRIu64 " packets, %" PRIu64 " messages\n", fl->src, fl->dst,
+                rp_framing_name(fl->framing), fl->packets, fl->messages);
+    }
+}
+
+/* "flows": [{"src", "dst", "dport", "framing", "packets", "messages"}] */
+static void rp__flows_json(rp_json *j, const rp_info_file *i)
+{
+    rp_json_array_begin(j, "flows");
+    for (size_t k = 0; k < i->nflows; k++) {
+        const rp_flow_info *fl = &i->flows[k];
+        rp_json_object_begin(j, NULL);
+        rp_json_str(j, "src", fl->src);
+        rp_json_str(j, "dst", fl->dst);
+        rp_json_u64(j, "dport", fl->dport);
+        rp_json_str(j, "framing", rp_framing_name(fl->framing));
+        rp_json_u64(j, "packets", fl->packets);
+        rp_json_u64(j, "messages", fl->messages);
+        rp_json_object_end(j);
+    }
+    rp_json_array_end(j);
+    rp_json_u64(j, "flows_total", i->flows_total);
+}
+
 void rp_info_report_human(FILE *f, const rp_info_file *files, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
         const rp_info_file *i = &files[k];
         const rp_feed_stats *fd = &i->feed;
-        char a[64], b[64];
+        char a[64];
         fprintf(f, "%s: %s", i->path, i->format);
         if (i->rtk) fprintf(f, " %u.%u", (unsigned)i->version_major, (unsigned)i->version_minor);
         if (i->compressed)
@@ -187,13 +238,9 @@ void rp_info_report_human(FILE *f, const rp_info_file *files, size_t n)
                 fd->messages, i->msg_bytes, i->untyped, fd->heartbeats, fd->gaps, fd->missing,
                 fd->backward);
         rp_report_by_type_line(f, "  by type:    ", fd->by_type, fd->type_is_char);
-        if (fd->first_ts_ns || fd->last_ts_ns) {
-            rp__ts(a, sizeof a, fd->first_ts_ns);
-            rp__ts(b, sizeof b, fd->last_ts_ns);
-            fprintf(f, "  time:       %s .. %s (%.6f s)\n", a, b, (double)rp__span(fd) / 1e9);
-        } else {
-            fprintf(f, "  time:       no timestamps\n");
-        }
+        rp_report_by_protocol_lines(f, "              ", fd);
+        rp__time_human(f, fd);
+        rp__flows_human(f, i);
         fprintf(f, "  read in:    %.3f s (%.1f MB/s)\n", i->seconds,
                 i->seconds > 0 ? (double)fd->bytes / 1e6 / i->seconds : 0.0);
     }
@@ -234,6 +281,7 @@ int rp_info_report_json(FILE *f, const rp_info_file *files, size_t n)
         rp_json_u64(&j, "message_bytes", i->msg_bytes);
         rp_json_u64(&j, "untyped", i->untyped);
         rp_report_by_type_json(&j, "by_type", fd->by_type, fd->type_is_char);
+        rp_report_by_protocol(&j, fd);
         rp_json_u64(&j, "heartbeats", fd->heartbeats);
         rp_json_u64(&j, "gaps", fd->gaps);
         rp_json_u64(&j, "missing", fd->missing);
@@ -244,7 +292,11 @@ int rp_info_report_json(FILE *f, const rp_info_file *files, size_t n)
         rp_json_bool(&j, "truncated", fd->truncated);
         rp_json_u64(&j, "first_ts_ns", fd->first_ts_ns);
         rp_json_u64(&j, "last_ts_ns", fd->last_ts_ns);
+        rp_json_u64(&j, "min_ts_ns", fd->min_ts_ns);
+        rp_json_u64(&j, "max_ts_ns", fd->max_ts_ns);
         rp_json_u64(&j, "span_ns", rp__span(fd));
+        rp_json_u64(&j, "backward_steps", fd->backward_steps);
+        rp__flows_json(&j, i);
         rp_json_f64(&j, "seconds", i->seconds, 6);
         if (i->rtk) {
             char v[16];

@@ -9,6 +9,8 @@
 
 #include "source.h"
 
+#define RP_INFO_MAX_FLOWS 64 /* flows listed per file */
+
 /* What one input holds, read through the input layer only: no ring, no threads. */
 typedef struct rp_info_file {
     const char *path;
@@ -22,7 +24,10 @@ typedef struct rp_info_file {
     uint64_t msg_bytes; /* message payload bytes */
     uint64_t marks;     /* sequenced packets (tick files: mark records) */
     uint64_t size;      /* bytes as stored (0 when unknown, e.g. a pipe: then bytes read) */
-    double seconds;     /* time taken to read it */
+    rp_flow_info flows[RP_INFO_MAX_FLOWS]; /* captures: the busiest UDP flows, most packets first */
+    size_t nflows;                         /* entries in flows */
+    uint64_t flows_total;                  /* UDP flows in the input (may exceed nflows) */
+    double seconds;                        /* time taken to read it */
     /* tick files only (rtk true) */
     bool rtk;
     uint16_t version_major, version_minor;
@@ -32,7 +37,9 @@ typedef struct rp_info_file {
     char creator[64], source_format[64], header_framing[32];
 } rp_info_file;
 
-/* rp_info_read() : reads the input at `path` ("-" is stdin) to its end and describes it. With
+/* rp_info_read() : reads the input at `path` ("-" is stdin) to its end and describes it; the
+ * input layer's warnings (damaged packets, a filter that matched nothing) go to stderr as
+ * "replay info: warning: <path>: ..." lines. With
  * `dump` set, writes every message and mark to it as one text line each, in file order:
  *   D <stream> <seq> <ts_ns> <type> <len> <payload hex>      (type 0x%04x, 0xffff untyped)
  *   M <stream> <seq> <ts_ns> <count> <flags>                 (flags: -, hb, eos)

@@ -329,7 +329,7 @@ static int rp_src_option(int c, rp_source_opts *src, bool *strict, int *rc)
         src->filter = optarg;
         return 1;
     case OPT_STRICT:
-        *strict = true;
+        *strict = src->strict = true;
         return 1;
     default:
         return 0;

@@ -101,6 +101,7 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
         any = true;
     }
     if (any) fputc('\n', f);
+    rp_report_by_protocol_lines(f, "             ", fd);
     if (res->untyped) fprintf(f, "           untyped: %" PRIu64 "\n", res->untyped);
     rp__size_desc(a, sizeof(a), res->ring.capacity);
     fprintf(f,
@@ -190,6 +191,7 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
     rp_json_object_begin(&j, "feed");
     rp_json_u64(&j, "messages", fd->messages);
     rp__by_type(&j, "by_type", fd->by_type, fd->type_is_char);
+    rp_report_by_protocol(&j, fd);
     rp_json_u64(&j, "untyped", res->untyped);
     rp_json_u64(&j, "heartbeats", fd->heartbeats);
     rp_json_u64(&j, "gaps", fd->gaps);

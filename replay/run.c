@@ -219,36 +219,6 @@ static void rp__note_name(char *list, size_t cap, const char *name)
     memcpy(list + used, name, n + 1);
 }
 
-static void rp__add_stats(rp_run_result *res, const rp_feed_stats *st)
-{
-    rp_feed_stats *f = &res->feed;
-    f->packets += st->packets;
-    f->bytes += st->bytes;
-    f->decode_errors += st->decode_errors;
-    f->fragments += st->fragments;
-    f->non_udp += st->non_udp;
-    f->messages += st->messages;
-    f->heartbeats += st->heartbeats;
-    f->gaps += st->gaps;
-    f->missing += st->missing;
-    f->backward += st->backward;
-    uint64_t typed = 0;
-    for (unsigned i = 0; i < 256; i++) {
-        f->by_type[i] += st->by_type[i];
-        typed += st->by_type[i];
-    }
-    if (typed) {
-        /* keys print as characters only when every typed source says so */
-        f->type_is_char =
-            res->typed_seen ? (f->type_is_char && st->type_is_char) : st->type_is_char;
-        res->typed_seen = true;
-    }
-    f->truncated = f->truncated || st->truncated;
-    if (st->first_ts_ns && (f->first_ts_ns == 0 || st->first_ts_ns < f->first_ts_ns))
-        f->first_ts_ns = st->first_ts_ns;
-    if (st->last_ts_ns > f->last_ts_ns) f->last_ts_ns = st->last_ts_ns;
-}
-
 /* Appends "warning: <path>: <what>\n" to res->warnings (dropped when the buffer is full). */
 static void rp__warn(rp_run_result *res, const char *path, const char *what)
 {
@@ -279,7 +249,9 @@ static void *rp__producer(void *arg)
             }
             rp_source *s = NULL;
             char e[512];
-            if (rp_source_open(&s, path, &cfg->src, e, sizeof(e)) != 0) {
+            rp_source_opts so = cfg->src;
+            so.strict = so.strict || cfg->strict; /* damaged data is an error too */
+            if (rp_source_open(&s, path, &so, e, sizeof(e)) != 0) {
                 x->status = RP_RUN_EINPUT;
                 snprintf(x->err, sizeof(x->err), "%s", e);
                 goto out;
@@ -365,7 +337,9 @@ static void *rp__producer(void *arg)
             }
             const rp_feed_stats *st = rp_source_stats(s);
             rp__note_name(res->framing, sizeof(res->framing), rp_source_framing_name(s));
-            rp__add_stats(res, st);
+            rp_feed_stats_add(&res->feed, st);
+            for (size_t wi = 0; pass == 0 && wi < rp_source_warning_count(s); wi++)
+                rp__warn(res, path, rp_source_warning(s, wi));
             if (rc == 0 && st->truncated) {
                 if (cfg->strict) {
                     x->status = RP_RUN_EINPUT;

@@ -9,8 +9,12 @@
 
 #include "ringalloc/tickfile.h"
 
+#include "feed.h"
+
 /* Input formats, detected by magic bytes (after zstd decompression when the file starts with the
- * zstd frame magic), unless rp_source_opts.format says otherwise. */
+ * zstd frame magic), unless rp_source_opts.format says otherwise. A format is an entry of the
+ * input table (input.h): its value is the entry's position + 1. The constants name the built-in
+ * ones; a format added to the table needs none (rp_format_parse() finds it by name). */
 typedef enum rp_format {
     RP_FMT_AUTO = 0,
     RP_FMT_PCAP,   /* classic pcap, us or ns timestamps, either byte order */
@@ -32,6 +36,9 @@ typedef struct rp_source_opts {
     rp_framing framing; /* for captures */
     const char *filter; /* BPF expression (-F), or NULL */
     bool no_threads;    /* decompress in the caller's thread (no read-ahead worker) */
+    bool strict;        /* damaged data (a MoldUDP64/IEX-TP length past the end of a whole
+                           datagram, an ITCH record contradicting its type) is an input error
+                           instead of a warning and a decode error */
 } rp_source_opts;
 
 #define RP_TYPE_NONE 0xFFFFu /* rp_message.type of untyped messages (udp framing) */
@@ -47,22 +54,6 @@ typedef struct rp_message {
     uint64_t ts_ns;  /* capture (or file) timestamp, ns since the epoch; 0 if the format has none.
                         ITCH files: the message's own timestamp, ns since midnight */
 } rp_message;
-
-/* Counts per source, following DESIGN.md "Counting rules". */
-typedef struct rp_feed_stats {
-    uint64_t packets;       /* capture packets read (records for files) */
-    uint64_t bytes;         /* input bytes consumed (decompressed) */
-    uint64_t decode_errors; /* malformed packets/messages skipped */
-    uint64_t fragments;     /* non-first IPv4 fragments skipped */
-    uint64_t non_udp;       /* packets that were not UDP over IPv4/IPv6 (skipped) */
-    uint64_t messages;      /* messages delivered by rp_source_next() */
-    uint64_t heartbeats;    /* framing packets carrying no message */
-    uint64_t gaps, missing, backward;
-    uint64_t by_type[256]; /* messages by type byte (untyped messages are not counted) */
-    bool type_is_char;     /* by_type keys print as the character (ITCH, IEX-TP) or "0x%02x" */
-    bool truncated;        /* the last record was cut short (a warning, not an error) */
-    uint64_t first_ts_ns, last_ts_ns;
-} rp_feed_stats;
 
 typedef struct rp_source rp_source;
 
@@ -85,7 +76,7 @@ int rp_source_next_batch(rp_source *s, rp_message *m, size_t max, size_t *n);
 
 const rp_feed_stats *rp_source_stats(const rp_source *s);
 const char *rp_source_error(const rp_source *s);
-const char *rp_source_format_name(const rp_source *s);  /* "pcap", "pcapng", "itch", "rtk" */
+const char *rp_source_format_name(const rp_source *s);  /* the table's name: "pcap", "itch", ... */
 bool rp_source_compressed(const rp_source *s);          /* zstd */
 int rp_source_linktype(const rp_source *s);             /* pcap DLT, or -1 */
 const char *rp_source_framing_name(const rp_source *s); /* framing found: "moldudp64", ... */
@@ -107,17 +98,28 @@ int rp_source_open_mem(rp_source **out, const void *data, size_t len, const char
 int rp_source_open_stream(rp_source **out, FILE *fp, const char *name, const rp_source_opts *opts,
                           char *err, size_t errlen);
 
-/* rp_source_detect() : the format that the first (decompressed) bytes p[0..n) announce: pcap magic
- * (us or ns, either byte order), pcapng section header, "RTK", or ITCH 5.0 records (length and
- * type consistent for the first few).
+/* rp_source_detect() : the format that the first (decompressed) bytes p[0..n) announce, by the
+ * probes of the input table: pcap magic (us or ns, either byte order), pcapng section header,
+ * "RTK", or ITCH 5.0 records (length and type consistent for the first few; tried last).
  * @return the format, or RP_FMT_AUTO when none matches. */
 rp_format rp_source_detect(const uint8_t *p, size_t n);
 
-/* rp_format_parse() / rp_framing_parse() : the --format / --framing names ("auto", "pcap",
- * "pcapng", "itch", "rtk" / "auto", "udp", "moldudp64", "iextp"; "iex-tp" too).
+/* rp_format_parse() / rp_framing_parse() : the --format / --framing names (the input table's
+ * names and aliases: "pcap", "pcapng", "itch" or "itch50", "rtk"; "auto" / "auto", "udp",
+ * "moldudp64", "iextp"; "iex-tp" too).
  * @return 0 with *out set, or -1 for an unknown name (*out unchanged). */
 int rp_format_parse(const char *name, rp_format *out);
 int rp_framing_parse(const char *name, rp_framing *out);
+
+/* rp_format_names() : the --format values, from the input table, joined by sep into buf (for
+ * usage and error messages), e.g. "pcap, pcapng, itch, rtk".
+ * @return buf (NUL-terminated, cut to cap). */
+const char *rp_format_names(char *buf, size_t cap, const char *sep);
+
+/* rp_format_name() / rp_framing_name() : "pcap", ... / "udp", "moldudp64", "iextp" ("auto").
+ * @return the name; "unknown" for a format that is not in the table. */
+const char *rp_format_name(rp_format f);
+const char *rp_framing_name(rp_framing f);
 
 /* ---- additions (tick files, convert, info) ------------------------------------------------ */
 
@@ -160,5 +162,29 @@ uint64_t rp_source_fill(const rp_source *s);
 /* rp_source_tick_info() : the tick file header of an rtk source.
  * @return the decoder's info (valid until rp_source_close()), or NULL for other formats. */
 const ra_tick_info *rp_source_tick_info(const rp_source *s);
+
+/* ---- additions (flows, warnings) ------------------------------------------------------------ */
+
+/* One UDP flow of a capture, as `replay info` lists it. */
+typedef struct rp_flow_info {
+    char src[56], dst[56]; /* "10.0.0.1:5000", "[2001:db8::1]:5000" */
+    uint16_t dport;
+    rp_framing framing; /* as used for its payloads */
+    uint64_t packets;   /* UDP packets of the flow (after -F) */
+    uint64_t messages;  /* messages delivered from them */
+    uint32_t stream;    /* its stream id (RP_NO_STREAM: not tracked) */
+} rp_flow_info;
+
+/* rp_source_flows() : up to max of the source's UDP flows so far, most packets first.
+ * @return how many flows there are (0 for inputs without flows; may exceed max). */
+size_t rp_source_flows(const rp_source *s, rp_flow_info *out, size_t max);
+
+/* rp_source_warning_count() / rp_source_warning() : what the source has to say that is not an
+ * error, one line each, without "warning:" or the file name (the caller adds them): the first few
+ * damaged packets or records (packet number, byte offset), a filter that matched nothing or does
+ * not apply, and at the end a count of all damaged ones.
+ * @return the count / line i (valid until the next call on s), or "" for i out of range. */
+size_t rp_source_warning_count(const rp_source *s);
+const char *rp_source_warning(const rp_source *s, size_t i);
 
 #endif /* RP_SOURCE_H */

@@ -89,6 +89,8 @@ struct rp_zread {
     size_t zhint; /* last ZSTD_decompressStream() result: 0 at a frame boundary */
 
     uint64_t raw; /* bytes read from the input (with read-ahead: by the chunks taken so far) */
+    uint8_t head[RP_ZREAD_HEAD]; /* the first raw bytes, as read at open */
+    size_t head_len;
     bool zstd, raw_eof, eof, truncated, failed;
     char err[512];
     struct rp__ahead *ahead; /* the decompression worker, or NULL */
@@ -394,8 +396,8 @@ static int rp__open(rp_zread **out, rp_zread *z, const char *name, char *err, si
         return -1;
     }
     RP__POISON(z->buf, z->cap);
-    /* the magic needs 4 bytes; pipes may deliver fewer per read */
-    while (z->end < 4 && !z->eof) {
+    /* the magic needs 4 bytes, rp_zread_head() a few more; pipes may deliver fewer per read */
+    while (z->end < RP_ZREAD_HEAD && !z->eof) {
         RP__UNPOISON(z->buf + z->end, z->cap - z->end);
         ssize_t r = rp__raw_read(z, z->buf + z->end, z->cap - z->end);
         if (r < 0) {
@@ -407,6 +409,9 @@ static int rp__open(rp_zread **out, rp_zread *z, const char *name, char *err, si
         z->end += (size_t)r;
         RP__POISON(z->buf + z->end, z->cap - z->end);
     }
+    z->head_len = z->end < RP_ZREAD_HEAD ? z->end : RP_ZREAD_HEAD;
+    RP__UNPOISON(z->buf, z->head_len);
+    memcpy(z->head, z->buf, z->head_len);
     if (rp_zread_is_zstd(z->buf, z->end)) {
         z->zstd = true;
         z->in_cap = z->cap;
@@ -545,6 +550,12 @@ FILE *rp_zread_fopen(rp_zread *z)
     FILE *f = fopencookie(z, "r", io);
     if (f) setvbuf(f, NULL, _IONBF, 0);
     return f;
+}
+
+size_t rp_zread_head(const rp_zread *z, const uint8_t **p)
+{
+    *p = z->head;
+    return z->head_len;
 }
 
 uint64_t rp_zread_offset(const rp_zread *z)

@@ -56,6 +56,13 @@ void rp_zread_no_readahead(rp_zread *z);
  * @return the FILE*, or NULL with errno set. */
 FILE *rp_zread_fopen(rp_zread *z);
 
+#define RP_ZREAD_HEAD 16 /* raw bytes kept from the start of the input */
+
+/* rp_zread_head() : the first raw (not decompressed) bytes of the input, up to RP_ZREAD_HEAD, for
+ * formats recognised by what precedes or wraps the zstd frames.
+ * @return how many; *p points at them until rp_zread_close(). */
+size_t rp_zread_head(const rp_zread *z, const uint8_t **p);
+
 uint64_t rp_zread_offset(const rp_zread *z);     /* decompressed bytes consumed */
 uint64_t rp_zread_raw_offset(const rp_zread *z); /* input (compressed) bytes read so far */
 uint64_t rp_zread_filled(const rp_zread *z);     /* decompressed bytes produced so far */

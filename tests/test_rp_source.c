@@ -141,6 +141,21 @@ static result run_mem(const rpb *b, const rp_source_opts *opts)
     return r;
 }
 
+/* The warning lines of a source, joined (after reading it to its end). */
+static void warnings_of(const rpb *b, const rp_source_opts *o, char *out, size_t outcap)
+{
+    rp_source *s;
+    char err[512];
+    out[0] = '\0';
+    assert_int_equal(rp_source_open_mem(&s, b->p, b->len, "mem.bin", o, err, sizeof err), 0);
+    rp_message m;
+    while (rp_source_next(s, &m) == 1) continue;
+    size_t k = 0;
+    for (size_t i = 0; i < rp_source_warning_count(s) && k < outcap; i++)
+        k += (size_t)snprintf(out + k, outcap - k, "%s\n", rp_source_warning(s, i));
+    rp_source_close(s);
+}
+
 static bool read_file(const char *path, rpb *out)
 {
     FILE *f = fopen(path, "rb");
@@ -319,6 +334,8 @@ static void assert_mixed(const result *r)
     assert_int_equal(r->st.decode_errors, 0);
     assert_false(r->st.truncated);
     assert_string_equal(r->by_type, "A:1 D:1 E:1 F:1 Q:1 R:1 S:1 T:1 X:1");
+    assert_int_equal(rp_feed_protocols(&r->st), 2); /* ITCH and IEX-TP types kept apart */
+    assert_int_equal(r->st.by_proto[RP_PROTO_IEXTP]['Q'] + r->st.by_proto[RP_PROTO_ITCH]['A'], 2);
     assert_string_equal(r->framing, "mixed");
     assert_int_equal(r->linktype, 1);
 }
@@ -508,6 +525,16 @@ static void test_message_fields(void **state)
     assert_int_equal(rp_source_next(s, &m), 0); /* stays at the end */
     assert_int_equal(rp_source_stats(s)->bytes, c.b.len);
     assert_int_equal(rp_source_offset(s), c.b.len);
+    rp_flow_info fl[8]; /* busiest first: MoldUDP64 (5 packets), IEX-TP (2), udp, IPv6 (1 each) */
+    assert_int_equal(rp_source_flows(s, fl, 8), 4);
+    assert_string_equal(fl[0].src, "10.0.0.1:5000");
+    assert_string_equal(fl[0].dst, "233.54.12.111:26477");
+    assert_true(fl[0].dport == 26477 && fl[0].framing == RP_FRAMING_MOLDUDP64);
+    assert_true(fl[0].packets == 5 && fl[0].messages == 5 && fl[0].stream == mold_stream - 1);
+    assert_true(fl[1].framing == RP_FRAMING_IEXTP && fl[1].packets == 2 && fl[1].messages == 2);
+    assert_true(fl[2].framing == RP_FRAMING_UDP && fl[2].messages == 1);
+    assert_true(strcmp(fl[3].src, "[fe80:0:0:0:0:0:0:1]:7000") == 0 && fl[3].messages == 2);
+    assert_int_equal(rp_source_flows(s, fl, 1), 4); /* only the busiest written */
     rp_source_close(s);
     rpb_free(&c.b);
 }
@@ -812,21 +839,6 @@ static void test_errors_open(void **state)
     assert_non_null(strstr(r.err, "empty.zst: empty after zstd decompression"));
     rpb_free(&z);
 
-    static const char dbn[] = "DBN\x03 not a capture at all, but long enough to look at";
-    rpb_put(&b, dbn, sizeof dbn - 1);
-    write_or_fail(&b, tmp_path("x.bin"));
-    r = run_path(tmp_path("x.bin"), NULL);
-    assert_int_equal(r.rc, -1);
-    assert_non_null(strstr(r.err, "x.bin: unrecognised format, starts with 44 42 4e 03"));
-    assert_non_null(
-        strstr(r.err, "expected pcap, pcapng, ITCH 5.0, a tick file (rtk), or any of them zstd"));
-    zcompress(b.p, b.len, 1, &z);
-    write_or_fail(&z, tmp_path("x.bin.zst"));
-    r = run_path(tmp_path("x.bin.zst"), NULL);
-    assert_non_null(strstr(r.err, "x.bin.zst: unrecognised format after zstd decompression"));
-    rpb_free(&z);
-    rpb_free(&b);
-
     rpb_put(&b, RA_TICK_MAGIC, RA_TICK_MAGIC_LEN);
     rpb_zero(&b, 60);
     r = run_mem(&b, NULL);
@@ -862,6 +874,55 @@ static void test_errors_open(void **state)
         assert_int_equal(r.rc, -1);
         assert_non_null(strstr(r.err, "secret.itch: cannot open: Permission denied"));
     }
+    rpb_free(&b);
+}
+
+/* formats replay knows of but does not read: named, with what to do */
+static void test_errors_known_formats(void **state)
+{
+    (void)state;
+    char want[512];
+    rpb b = {0}, z = {0};
+    result r;
+    static const char dbn[] = "DBN\x03 metadata and records, long enough to look at";
+    rpb_put(&b, dbn, sizeof dbn - 1);
+    write_or_fail(&b, tmp_path("x.dbn"));
+    r = run_path(tmp_path("x.dbn"), NULL);
+    assert_int_equal(r.rc, -1);
+    assert_non_null(
+        strstr(r.err, "x.dbn: Databento DBN (version 3) at byte offset 0: not supported yet"));
+    assert_non_null(
+        strstr(r.err, "expected pcap, pcapng, ITCH 5.0, a tick file (rtk), or any of them zstd"));
+    zcompress(b.p, b.len, 1, &z);
+    r = run_mem(&z, NULL);
+    assert_non_null(strstr(r.err, "mem.bin: Databento DBN (version 3) after zstd decompression"));
+    rpb_free(&z);
+    rpb_le32(&z, 0x184D2A50); /* DBZ: a skippable frame "DBZ" + version, then zstd frames */
+    rpb_le32(&z, 8);
+    rpb_put(&z, "DBZ\x01\0\0\0\0", 8);
+    zcompress(dbn + 4, 20, 1, &z);
+    r = run_mem(&z, NULL);
+    assert_non_null(
+        strstr(r.err, "mem.bin: Databento DBZ (legacy DBN, version 1) at byte offset 0"));
+    rpb_free(&z);
+    static const uint8_t gz[] = {0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 'x', 'y', 'z'};
+    rpb_put(&z, gz, sizeof gz);
+    write_or_fail(&z, tmp_path("x.pcap.gz"));
+    r = run_path(tmp_path("x.pcap.gz"), NULL);
+    snprintf(want, sizeof want,
+             "%s: gzip-compressed input at byte offset 0: decompress it first, "
+             "e.g. `zcat %s | replay -`",
+             tmp_path("x.pcap.gz"), tmp_path("x.pcap.gz"));
+    assert_non_null(strstr(r.err, want));
+    rpb_free(&z);
+    b.len = 0;
+    rpb_put(&b, "NOPE, not a capture at all", 26);
+    r = run_mem(&b, NULL);
+    assert_non_null(strstr(r.err, "mem.bin: unrecognised format, starts with 4e 4f 50 45"));
+    zcompress(b.p, b.len, 1, &z);
+    r = run_mem(&z, NULL);
+    assert_non_null(strstr(r.err, "mem.bin: unrecognised format after zstd decompression"));
+    rpb_free(&z);
     rpb_free(&b);
 }
 
@@ -903,34 +964,52 @@ static void test_errors_in_packets(void **state)
     cap_add(&c, &fr);
     size_t second = c.b.len;
     pl.len = fr.len = 0;
-    rpb_mold(&pl, "S", 2, 2);
+    rpb_mold(&pl, "S", 2, 3);
     rpb_itch_record(&pl, 'A', 0);
     rpb_be16(&pl, 500); /* runs past the end of a datagram captured whole */
     rpb_zero(&pl, 30);
     eth_frame(&fr, &f, &pl, 0);
     cap_add(&c, &fr);
+    rpb bad = {0};
+    rpb_put(&bad, fr.p, fr.len);
+    pl.len = fr.len = 0;
+    rpb_mold(&pl, "S", 5, 1); /* next expected after 2 + 3: no gap */
+    rpb_itch_record(&pl, 'D', 0);
+    eth_frame(&fr, &f, &pl, 0);
+    cap_add(&c, &fr);
     write_or_fail(&c.b, tmp_path("overrun.pcap"));
+    /* a damaged packet: a decode error, the messages before the bad length, then the next one */
     result r = run_path(tmp_path("overrun.pcap"), NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.st.decode_errors, 1);
+    assert_int_equal(r.delivered, 3);
+    assert_int_equal(r.st.gaps + r.st.backward, 0);
+    char want[256], warn[2048];
+    warnings_of(&c.b, NULL, warn, sizeof warn);
+    snprintf(want, sizeof want, "packet 2 at byte offset %zu: MoldUDP64 message 2 of 3: length 500",
+             second);
+    assert_non_null(strstr(warn, want));
+    assert_non_null(strstr(warn, "1 damaged packet in all"));
+    /* --strict: an input error, naming packet and offset */
+    rp_source_opts strict = {.strict = true};
+    r = run_path(tmp_path("overrun.pcap"), &strict);
     assert_int_equal(r.rc, -1);
-    char want[256];
     snprintf(want, sizeof want, "overrun.pcap: packet 2 at byte offset %zu: MoldUDP64 message 2",
              second);
     assert_non_null(strstr(r.err, want));
-    assert_non_null(strstr(r.err, "length 500"));
     assert_non_null(strstr(r.err, "runs past the end"));
     assert_int_equal(r.delivered, 1);
 
     /* the same packet cut by the capture's snaplen: a decode error, the whole message is used */
     cap c2;
     cap_begin(&c2, false, true, false, 1);
-    cap_add_cut(&c2, &fr, fr.len - 4);
-    cap_add(&c2, &fr); /* and once whole: the error */
-    r = run_mem(&c2.b, NULL);
-    assert_int_equal(r.rc, -1);
-    assert_non_null(strstr(r.err, "packet 2"));
+    cap_add_cut(&c2, &bad, bad.len - 4);
+    r = run_mem(&c2.b, &strict);
+    assert_int_equal(r.rc, 0);
     assert_int_equal(r.st.decode_errors, 1);
-    assert_int_equal(r.delivered, 1); /* from the cut packet; none from the bad one */
+    assert_int_equal(r.delivered, 1);
     rpb_free(&c2.b);
+    rpb_free(&bad);
 
     /* a pcap record with an impossible capture length in the middle of the file */
     c.b.len = second;
@@ -1091,6 +1170,7 @@ int main(void)
         cmocka_unit_test(test_filter),
         cmocka_unit_test(test_stdin_pipe),
         cmocka_unit_test(test_errors_open),
+        cmocka_unit_test(test_errors_known_formats),
         cmocka_unit_test(test_errors_corrupt_zstd),
         cmocka_unit_test(test_errors_in_packets),
         cmocka_unit_test(test_truncated_last_record),

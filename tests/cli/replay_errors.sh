@@ -83,8 +83,45 @@ mold = bytearray(d); struct.pack_into('!H', mold, 24 + 16 + 42 + 20, 4000)
 open(sys.argv[2] + '/moldlen.pcap', 'wb').write(mold)
 PY
 expect 2 "$tmp/caplen.pcap" "offset 24" "length" -- --json "$tmp/caplen.pcap"
-expect 2 "$tmp/moldlen.pcap" "offset 24" "runs past the end" -- \
-    --json --framing moldudp64 "$tmp/moldlen.pcap"
+# a damaged packet (a MoldUDP64 length past the end of a whole datagram): a decode error and a
+# warning naming packet and offset, the rest of the capture replays, no false gap; --strict: exit 2
+python3 - "$tmp/ok.pcap" "$tmp" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+off = 24
+for _ in range(4):  # the 5th packet
+    off += 16 + struct.unpack_from('<I', d, off + 8)[0]
+print(off, file=open(sys.argv[2] + '/dmg.off', 'w'))
+struct.pack_into('!H', d, off + 16 + 42 + 20, 4000)
+open(sys.argv[2] + '/damaged.pcap', 'wb').write(d)
+PY
+off=$(cat "$tmp/dmg.off")
+expect 0 "warning: .*damaged.pcap: packet 5 at byte offset $off: MoldUDP64 message 1 of .*length 4000" \
+    "1 damaged packet in all" -- --json -q "$tmp/damaged.pcap"
+[ "$(jget "$tmp/out" input.decode_errors)" = "1" ] || fail "damaged.pcap: decode_errors not 1"
+[ "$(jget "$tmp/out" feed.gaps)" = "0" ] || fail "damaged.pcap: a false gap"
+msgs=$(jget "$tmp/out" feed.messages)
+[ "$msgs" -gt 2900 ] && [ "$msgs" -lt 3000 ] || fail "damaged.pcap: $msgs messages"
+expect 2 "damaged.pcap: packet 5 at byte offset $off: .*runs past the end.*--strict" -- \
+    --json --strict "$tmp/damaged.pcap"
+expect 2 "moldlen.pcap: packet 1 at byte offset 24: .*runs past the end" -- \
+    --json --strict --framing moldudp64 "$tmp/moldlen.pcap"
+expect 0 "warning: .*damaged" -- info "$tmp/damaged.pcap"
+expect 2 "damaged.pcap: packet 5" -- info --strict "$tmp/damaged.pcap"
+
+# formats replay knows of but does not read: named, with what to do
+gzip -c "$tmp/ok.pcap" >"$tmp/ok.pcap.gz"
+expect 2 "ok.pcap.gz: gzip-compressed input at byte offset 0: decompress it first, e.g. .zcat .*ok.pcap.gz \\| replay -" -- \
+    --json "$tmp/ok.pcap.gz"
+printf 'DBN\003\140\001\000\000GLBX.MDP3 and the rest of its metadata' >"$tmp/x.dbn"
+expect 2 "x.dbn: Databento DBN \\(version 3\\) at byte offset 0: not supported yet" -- info "$tmp/x.dbn"
+: "${SHARED_DATA:=$(pwd)/../shared/data}"
+for f in "$SHARED_DATA"/*.dbn "$SHARED_DATA"/*.dbn.zst; do
+    [ -f "$f" ] || continue
+    v=$(zstd -dcf "$f" 2>/dev/null | head -c 4 | od -An -tu1 | awk '{print $4}')
+    expect 2 "$(basename "$f"): Databento DBN \\(version $v\\).* at byte offset 0: not supported yet" -- \
+        --json "$f"
+done
 
 # ---- truncated last record: a warning, exit 0 with truncated true; --strict: exit 2 ------------
 head -c $((size - 100)) "$tmp/ok.pcap" >"$tmp/trunc.pcap"
@@ -163,6 +200,49 @@ for a in "--format pcap" "--framing moldudp64" "-F udp" "--filter udp" "--strict
     # shellcheck disable=SC2086
     "$REPLAY" -q $a "$tmp/ok.pcap" >/dev/null 2>"$tmp/err" || fail "replay $a: $(cat "$tmp/err")"
 done
+
+# ---- real captures (skipped without ../shared/data) ---------------------------------------------
+omi=$SHARED_DATA/omi_nasdaq_totalview_itch50_moldudp64_Multiple.Packets.pcap
+tops=$SHARED_DATA/iex_TOPS16.pcapng
+if [ -f "$omi" ] && [ -f "$tops" ]; then
+    # a filter that matches nothing warns; the OMI capture is VLAN-tagged
+    expect 0 "warning: .*Packets.pcap: filter 'udp port 26477' matched none of its 2 packets.*vlan and udp port 26477" \
+        -- --json -q -F 'udp port 26477' "$omi"
+    [ "$(jget "$tmp/out" feed.messages)" = "0" ] || fail "omi -F 'udp port 26477': messages"
+    expect 0 -- --json -q -F 'vlan and udp port 26477' "$omi"
+    [ "$(jget "$tmp/out" feed.messages)" = "39" ] || fail "omi -F 'vlan and ...': not 39 messages"
+    # info lists the UDP flows and the time range (README.md: 2 packets, 39 messages; TOPS 13022
+    # packets, 57674 messages over 400 s)
+    expect 0 -- info --json "$omi" "$tops"
+    python3 - "$tmp/out" <<'PY' || fail "info --json flows/time of the real captures"
+import json, sys
+omi, tops = json.load(open(sys.argv[1]))["files"]
+f = omi["flows"]
+assert len(f) == 1 and f[0]["dport"] == 26477 and f[0]["dst"] == "233.54.12.111:26477", f
+assert f[0]["packets"] == 2 and f[0]["messages"] == 39 and f[0]["framing"] == "moldudp64", f
+t = tops["flows"]
+assert len(t) == 1 and t[0]["dst"] == "224.67.0.199:16642" and t[0]["dport"] == 16642, t
+assert t[0]["packets"] == 13022 and t[0]["messages"] == 57674 and t[0]["framing"] == "iextp", t
+for x in (omi, tops):
+    assert x["min_ts_ns"] <= x["first_ts_ns"] <= x["max_ts_ns"], x
+    assert x["span_ns"] == x["max_ts_ns"] - x["min_ts_ns"] and x["backward_steps"] >= 0, x
+assert 400e9 < tops["span_ns"] < 401e9, tops["span_ns"]
+assert "by_protocol" not in tops
+PY
+    expect 0 -- info "$omi"
+    grep -q "206.200.127.138:49653 > 233.54.12.111:26477  moldudp64, 2 packets, 39 messages" \
+        "$tmp/out" || fail "info: the OMI flow is not listed: $(cat "$tmp/out")"
+    # both protocols in one run: by_type adds them, by_protocol keeps them apart
+    expect 0 -- --json -q --readers 0 "$tops" "$tmp/ok.pcap"
+    python3 - "$tmp/out" <<'PY' || fail "by_protocol of a mixed run"
+import json, sys
+f = json.load(open(sys.argv[1]))["feed"]
+p = f["by_protocol"]
+assert p["iextp"]["P"] == 7802 and f["by_type"]["P"] == 7802 + p["itch"].get("P", 0), p
+PY
+else
+    echo "skip the real-capture checks: $SHARED_DATA lacks them"
+fi
 
 [ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok"

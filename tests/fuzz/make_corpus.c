@@ -327,6 +327,31 @@ int main(int argc, char **argv)
     b.len = 0;
     rpb_put(&b, "DBN\x03 not any format replay reads", 32);
     emit("fuzz_detect", "unknown", &b);
+    b.len = 0;
+    static const uint8_t gz[] = {0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 'x'};
+    rpb_put(&b, gz, sizeof gz);
+    emit("fuzz_detect", "gzip", &b);
+    b.len = 0;
+    rpb_le32(&z, 0x184D2A50); /* Databento DBZ: a skippable frame "DBZ" + version, zstd frames */
+    rpb_le32(&z, 8);
+    rpb_put(&z, "DBZ\x01\0\0\0\0", 8);
+    rpb_put(&b, "records", 7);
+    zstd_of(&b, 1, &z);
+    emit("fuzz_detect", "dbz", &z);
+    z.len = b.len = 0;
+
+    /* damage: a MoldUDP64 length past the end of a whole datagram (the flow's second packet,
+     * the 5th of the capture: its message behind Ethernet, IPv4, UDP and the MoldUDP64 header),
+     * and an ITCH file record whose length field lies */
+    capture(&b, false, true, false);
+    size_t off = 24;
+    for (int i = 0; i < 4; i++) off += 16 + ra_load_le32(b.p + off + 8);
+    rpb_set_be16(&b, off + 16 + 14 + 20 + 8 + 20, 4000);
+    emit("fuzz_pcap", "damaged.pcap", &b);
+    b.len = 0;
+    itch(&b, 30);
+    rpb_set_be16(&b, (2 + 12) + (2 + 39), 60); /* the third record, an 'A' of 36 bytes */
+    emit("fuzz_itch", "damaged_length", &b);
     rpb_free(&b);
     rpb_free(&z);
     return 0;

@@ -1,10 +1,13 @@
 /* make_corpus.h - byte builders for replay tests and fuzz seeds: ITCH, MoldUDP64, IEX-TP, packets,
  * pcap and pcapng files
  *
- * Written from the public specs, independently of replay/ (its own ITCH size table, its own header
- * layouts), so that tests built on it check the decoders instead of repeating them. Header-only
- * (static inline) so that make_corpus.c and the cmocka tests share it without a library. Every
- * builder appends to an rpb growable buffer and aborts on out-of-memory (test code).
+ * Header layouts written from the public specs, independently of replay/'s decoders, so that tests
+ * built on it check the decoders instead of repeating them; the project's one copy of the byte
+ * order helpers (ringalloc/byteorder.h) and of the ITCH 5.0 size table (replay/itch.h, checked
+ * against the specification in test_rp_framing.c) are shared. Header-only (static inline) so that
+ * make_corpus.c and the cmocka tests share it without a library (make_corpus.c links
+ * replay/itch.c for the table). Every builder appends to an rpb growable buffer and aborts on
+ * out-of-memory (test code).
  */
 #ifndef RP_MAKE_CORPUS_H
 #define RP_MAKE_CORPUS_H
@@ -15,6 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ringalloc/byteorder.h"
+
+#include "itch.h"
 
 typedef struct rpb {
     uint8_t *p;
@@ -53,10 +60,28 @@ static inline void rpb_zero(rpb *b, size_t n)
     for (size_t i = 0; i < n; i++) rpb_u8(b, 0);
 }
 
-/* an unsigned integer of `bytes` bytes, big- or little-endian */
+/* an unsigned integer of `bytes` bytes (2, 4, 8; 6 big-endian only), big- or little-endian */
 static inline void rpb_uint(rpb *b, uint64_t v, int bytes, bool be)
 {
-    for (int i = 0; i < bytes; i++) rpb_u8(b, (unsigned)(v >> 8 * (be ? bytes - 1 - i : i)));
+    uint8_t t[8];
+    if (bytes == 2) {
+        if (be)
+            ra_store_be16(t, (uint16_t)v);
+        else
+            ra_store_le16(t, (uint16_t)v);
+    } else if (bytes == 4) {
+        if (be)
+            ra_store_be32(t, (uint32_t)v);
+        else
+            ra_store_le32(t, (uint32_t)v);
+    } else if (bytes == 6) {
+        ra_store_be48(t, v);
+    } else if (be) {
+        ra_store_be64(t, v);
+    } else {
+        ra_store_le64(t, v);
+    }
+    rpb_put(b, t, (size_t)bytes);
 }
 
 static inline void rpb_be16(rpb *b, uint64_t v)
@@ -87,22 +112,11 @@ static inline void rpb_le64(rpb *b, uint64_t v)
 /* overwrites a big-endian u16 already written at `off` */
 static inline void rpb_set_be16(rpb *b, size_t off, unsigned v)
 {
-    b->p[off] = (uint8_t)(v >> 8);
-    b->p[off + 1] = (uint8_t)v;
+    ra_store_be16(b->p + off, (uint16_t)v);
 }
 
 /* ---- ITCH 5.0 ----------------------------------------------------------------------------------
  */
-
-/* Message sizes from the Nasdaq TotalView-ITCH 5.0 specification. */
-static inline size_t rpb_itch_size(char type)
-{
-    static const char types[] = "SRHYLVWKJhAFECXDUPQBINO";
-    static const uint8_t sizes[] = {12, 39, 25, 20, 26, 35, 12, 28, 35, 21, 36, 40,
-                                    31, 36, 23, 19, 35, 44, 40, 19, 50, 20, 48};
-    const char *t = type ? strchr(types, type) : NULL;
-    return t ? sizes[t - types] : 0;
-}
 
 /* one message of `len` bytes: type, stock locate 1, tracking 0, 48-bit timestamp, zeros */
 static inline void rpb_itch_msg_len(rpb *b, char type, uint64_t ts, size_t len)
@@ -125,7 +139,7 @@ static inline void rpb_itch_record_len(rpb *b, char type, uint64_t ts, size_t le
 
 static inline void rpb_itch_record(rpb *b, char type, uint64_t ts)
 {
-    rpb_itch_record_len(b, type, ts, rpb_itch_size(type));
+    rpb_itch_record_len(b, type, ts, rp_itch_size((uint8_t)type));
 }
 
 /* ---- MoldUDP64 and IEX-TP ----------------------------------------------------------------------

@@ -5,5 +5,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O1 -o "$tmp/make_corpus" "$here/make_corpus.c" -lzstd
+root=$(cd "$here/../.." && pwd)
+${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O1 -I"$root/include" -I"$root/replay" \
+    -o "$tmp/make_corpus" "$here/make_corpus.c" "$root/replay/itch.c" -lzstd
 "$tmp/make_corpus" "$here/corpus"
