@@ -1,4 +1,4 @@
-/* ring_priv.h - the tick ring's process-local handle, shared by ring.c, ring_write.c, ring_read.c */
+/* ring_priv.h - the tick ring's process-local handle (ring.c, ring_write.c, ring_read.c) */
 #ifndef RINGALLOC_RING_PRIV_H
 #define RINGALLOC_RING_PRIV_H
 

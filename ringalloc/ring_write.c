@@ -92,12 +92,12 @@ static inline void ra__count(_Atomic uint64_t *counter)
  * committed record, so head < tail afterwards and a real record exists at head whenever one
  * must be retired.
  * @return true when done; false (nothing stored) when max_steps was not enough. */
-static RA__ALWAYS_INLINE bool ra__retire(ra_ring *r, ra__ring_ctl *ctl, uint64_t end,
-                                         uint64_t tail, unsigned max_steps)
+static RA__ALWAYS_INLINE bool ra__retire(ra_ring *r, ra__ring_ctl *ctl, uint64_t end, uint64_t tail,
+                                         unsigned max_steps)
 {
     uint64_t head = RA__OWN(head);
-    const uint64_t mask = r->mask;
-    if (end - head <= mask + 1) return true;
+    const uint64_t mask = r->mask, cap = r->capacity;
+    if (end - head <= cap) return true;
     const unsigned char *data = r->data;
     uint64_t n = 0, bytes = 0;
     unsigned steps = 0;
@@ -112,23 +112,27 @@ static RA__ALWAYS_INLINE bool ra__retire(ra_ring *r, ra__ring_ctl *ctl, uint64_t
             bytes += len;
             n++;
         } else {
-            head += mask + 1 - off; /* padding to the end of the data */
+            /* padding to the end of the data; a bounded call leaves it to the unbounded one
+             * (head is never left on padding, so this is rare), which keeps n a constant there */
+            if (max_steps) return false;
+            head += cap - off;
         }
-        if (end - head <= mask + 1) break;
+        if (end - head <= cap) break;
         if (max_steps && ++steps == max_steps) return false;
-        uint64_t to_end = ra__to_end(head, mask);
+        uint64_t to_end = cap - (head & mask);
         if (__builtin_expect(ra__no_room_for_hdr(to_end), 0)) {
             head += to_end; /* the implicit skip at the end of the data */
-            if (end - head <= mask + 1) break;
+            if (end - head <= cap) break;
         }
     }
     /* Leave head on the oldest real record, not on padding before it (a record follows the
      * padding below tail, since the last committed record is never retired). The producer knows
      * where it put padding, so this costs no load from the ring. */
-    uint64_t to_end = ra__to_end(head, mask);
-    if (__builtin_expect(head < tail && (ra__no_room_for_hdr(to_end) || head == r->pad_pos[0] ||
-                                         head == r->pad_pos[1]),
-                         0))
+    uint64_t to_end = cap - (head & mask);
+    if (__builtin_expect(
+            (ra__no_room_for_hdr(to_end) || head == r->pad_pos[0] || head == r->pad_pos[1]) &&
+                head < tail,
+            0))
         head += to_end;
     /* release: a reader that resyncs to this head must see the record written there */
     atomic_store_explicit(&ctl->head, head, memory_order_release);
@@ -162,8 +166,7 @@ __attribute__((noinline)) static void ra__retire_all(ra_ring *r, uint64_t end, u
 
 /* Overwrite mode, before writing [tail, end): retire what the bytes cover, then announce the
  * region (intent) before any of its bytes are stored. */
-static RA__ALWAYS_INLINE void ra__claim(ra_ring *r, ra__ring_ctl *ctl, uint64_t end,
-                                        uint64_t tail)
+static RA__ALWAYS_INLINE void ra__claim(ra_ring *r, ra__ring_ctl *ctl, uint64_t end, uint64_t tail)
 {
     if (!ra__retire(r, ctl, end, tail, 1)) ra__retire_all(r, end, tail);
     ra__intent(ctl, end);
@@ -187,8 +190,8 @@ static RA__ALWAYS_INLINE void ra__pad(ra_ring *r, uint64_t pos, uint64_t rec_pos
     if (rec_pos == pos || ra__no_room_for_hdr(to_end)) return;
     r->pad_pos[r->pad_idx] = pos;
     r->pad_idx ^= 1;
-    ra__hdr_store(r->data + (pos & r->mask), (uint32_t)(to_end - RA_RING_HDR_SIZE), 0, RA__F_PAD,
-                  0, 0);
+    ra__hdr_store(r->data + (pos & r->mask), (uint32_t)(to_end - RA_RING_HDR_SIZE), 0, RA__F_PAD, 0,
+                  0);
 }
 
 /* Publishes the records that end at `end`, the last of them starting at `last`, and the
@@ -257,14 +260,31 @@ RA_API void *ra_ring_reserve(ra_ring *r, uint32_t max_len)
     return ra__reserve(r, max_len);
 }
 
+/* True when a commit of len may publish the open reservation (and closes it). */
+static inline bool ra__take_reservation(ra_ring *r, uint32_t len)
+{
+    if (__builtin_expect(!r->reserved || len > r->resv_max, 0)) return false;
+    r->reserved = false;
+    return true;
+}
+
 RA_API uint64_t ra_ring_commit(ra_ring *r, uint32_t len, uint16_t type, uint64_t ts_ns)
 {
-    if (__builtin_expect(!r->reserved || len > r->resv_max, 0)) return UINT64_MAX;
-    r->reserved = false;
+    if (!ra__take_reservation(r, len)) return UINT64_MAX;
     return ra__publish(r, r->ctl, r->resv_pos, len, type, ts_ns);
 }
 
-/* ---- write ------------------------------------------------------------------------------------ */
+RA_API int ra_ring_commit_seq(ra_ring *r, uint32_t len, uint16_t type, uint64_t ts_ns,
+                              uint64_t *seq_out)
+{
+    if (!ra__take_reservation(r, len)) return RA_EINVAL;
+    uint64_t seq = ra__publish(r, r->ctl, r->resv_pos, len, type, ts_ns);
+    if (seq_out) *seq_out = seq;
+    return RA_OK;
+}
+
+/* ---- write ------------------------------------------------------------------------------------
+ */
 
 /* Copies a payload of at most RA__INLINE_MAX bytes (most ticks) into the ring with overlapping
  * unaligned moves held in registers: two stores up to 32 bytes, four up to 64. The fast path of
@@ -347,7 +367,8 @@ RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *
     return RA_OK;
 }
 
-/* ---- write_batch ------------------------------------------------------------------------------ */
+/* ---- write_batch ------------------------------------------------------------------------------
+ */
 
 /* As ra__copy_small for 16 <= n <= 48, without a branch on n: three 16-byte moves, the middle
  * one at 16 from 32 bytes up and on the last 16 bytes below (where it repeats that move). Feeds
