@@ -132,9 +132,25 @@ static const struct ra__metric ra__arena_metrics[] = {
     RA__M(ra_arena_stats, max_bytes, "max_bytes", "gauge", "Cap on bytes held (0: none)."),
 };
 
+/* A ring reader's values: its ra_reader_stats and its lag (ra_reader_lag). */
+struct ra__reader_vals {
+    uint64_t read, lost, laps, lag;
+};
+
+static const struct ra__metric ra__reader_metrics[] = {
+    RA__M(struct ra__reader_vals, read, "read_total", "counter", "Messages the reader delivered."),
+    RA__M(struct ra__reader_vals, lost, "lost_total", "counter",
+          "Sequence numbers the reader skipped because it was lapped."),
+    RA__M(struct ra__reader_vals, laps, "laps_total", "counter",
+          "Times the producer overtook the reader."),
+    RA__M(struct ra__reader_vals, lag, "lag", "gauge",
+          "Messages committed that the reader has neither read nor lost."),
+};
+
 #define RA__N(t) (sizeof(t) / sizeof((t)[0]))
 
-enum { RA__F_RING, RA__F_POOL, RA__F_SLAB, RA__F_ARENA }; /* families: thread arenas are arenas */
+/* families: thread arenas are arenas */
+enum { RA__F_RING, RA__F_POOL, RA__F_SLAB, RA__F_ARENA, RA__F_READER };
 
 struct ra__snap {
     int fam;                 /* RA__F_* */
@@ -147,6 +163,7 @@ struct ra__snap {
         ra_pool_stats pool;
         ra_slab_stats *slab; /* large: on the heap */
         ra_arena_stats arena;
+        struct ra__reader_vals reader;
     } u;
 };
 
@@ -212,7 +229,9 @@ static int ra__collect(struct ra__snaps *s, const ra_stats_source *src, size_t n
             if (c.rc != RA_OK) return c.rc;
             continue;
         }
-        if (q->obj == NULL || q->kind < RA_STATS_RING || q->kind > RA_STATS_ARENA) return RA_EINVAL;
+        if (q->obj == NULL || q->kind < RA_STATS_RING ||
+            (q->kind > RA_STATS_ARENA && q->kind != RA_STATS_READER))
+            return RA_EINVAL;
         struct ra__snap *x = ra__snap_add(s);
         if (x == NULL) return RA_ENOMEM;
         switch (q->kind) {
@@ -235,6 +254,15 @@ static int ra__collect(struct ra__snaps *s, const ra_stats_source *src, size_t n
             }
             ra_slab_get_stats(q->obj, x->u.slab);
             break;
+        case RA_STATS_READER: {
+            ra_reader_stats rs;
+            x->fam = RA__F_READER;
+            ra__copy_name(x->name, q->name ? q->name : "reader");
+            ra_reader_get_stats(q->obj, &rs);
+            x->u.reader =
+                (struct ra__reader_vals){rs.read, rs.lost, rs.laps, ra_reader_lag(q->obj)};
+            break;
+        }
         default:
             x->fam = RA__F_ARENA;
             ra__copy_name(x->name, q->name ? q->name : ra_arena_name(q->obj));
@@ -260,6 +288,8 @@ static const void *ra__base(const struct ra__snap *x)
         return &x->u.pool;
     case RA__F_SLAB:
         return x->u.slab;
+    case RA__F_READER:
+        return &x->u.reader;
     default:
         return &x->u.arena;
     }
@@ -278,7 +308,7 @@ static unsigned long long ra__value(const void *base, const struct ra__metric *m
     return (unsigned long long)v;
 }
 
-static const char *const ra__fam_prefix[] = {"ring", "pool", "slab", "arena"};
+static const char *const ra__fam_prefix[] = {"ring", "pool", "slab", "arena", "reader"};
 
 /* A label value or JSON string with its escapes (Prometheus: \\ \" \n; JSON adds control chars). */
 static void ra__put_escaped(FILE *f, const char *s, bool json)
@@ -367,6 +397,7 @@ RA_API int ra_stats_write_prometheus(FILE *f, const ra_stats_source *src, size_t
         ra__prom_family(f, &s, RA__F_SLAB, ra__slab_metrics, RA__N(ra__slab_metrics));
         ra__prom_classes(f, &s);
         ra__prom_family(f, &s, RA__F_ARENA, ra__arena_metrics, RA__N(ra__arena_metrics));
+        ra__prom_family(f, &s, RA__F_READER, ra__reader_metrics, RA__N(ra__reader_metrics));
         rc = ra__finish(f, rc);
     }
     ra__snaps_free(&s);
@@ -413,6 +444,9 @@ RA_API int ra_stats_write_json(FILE *f, const ra_stats_source *src, size_t n)
                     fputc('}', f);
                 }
                 fputc(']', f);
+                break;
+            case RA__F_READER:
+                ra__json_fields(f, &x->u.reader, ra__reader_metrics, RA__N(ra__reader_metrics));
                 break;
             default:
                 ra__json_fields(f, &x->u.arena, ra__arena_metrics, RA__N(ra__arena_metrics));

@@ -314,6 +314,86 @@ static void test_backpressure_batch_stress(void **state)
     run(RA_RING_BACKPRESSURE, modes, 1, 1u << 14, 1);
 }
 
+/* ---- reader statistics from another thread ---------------------------------------------------
+ * A monitoring thread reads a reader's counters (ra_reader_get_stats, ra_reader_lag) while the
+ * reader runs. Under TSan this checks that the counters' accesses are race-free; everywhere it
+ * checks that each counter only grows (the reader resumes at the oldest record, so lost is
+ * monotonic) and that the last snapshot equals what the reader's own thread sees. */
+
+typedef struct watch {
+    const ra_reader *rd;
+    atomic_int stop;
+    _Atomic uint64_t samples;
+    int bad;
+    ra_reader_stats last;
+} watch;
+
+static void *watcher(void *arg)
+{
+    watch *w = arg;
+    ra_reader_stats prev = {0, 0, 0}, s;
+    for (;;) {
+        int stop = atomic_load(&w->stop); /* read before the sample: the last one is after stop */
+        ra_reader_get_stats(w->rd, &s);
+        (void)ra_reader_lag(w->rd);
+        if (s.read < prev.read || s.lost < prev.lost || s.laps < prev.laps) w->bad++;
+        prev = s;
+        atomic_fetch_add(&w->samples, 1);
+        if (stop) break;
+    }
+    w->last = prev;
+    return NULL;
+}
+
+static void stats_on_msg(const ra_msg *m, void *ctx)
+{
+    uint64_t *next = ctx;
+    if (m->seq >= *next) *next = m->seq + 1;
+}
+
+static void test_reader_stats_from_another_thread(void **state)
+{
+    (void)state;
+    ra_ring_config cfg = {.capacity = 1u << 14};
+    ra_ring *r = NULL;
+    assert_int_equal(ra_ring_create(&r, &cfg), RA_OK);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, r, RA_START_OLDEST), RA_OK);
+    watch w = {.rd = &rd};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, watcher, &w), 0);
+    unsigned char buf[MAXLEN];
+    uint64_t seq = 0, next = 0;
+    const uint64_t n = n_msgs() / 10;
+    for (uint64_t i = 0; seq < n || atomic_load(&w.samples) < 2; i++) {
+        /* the producer outruns the reader (3 to 1), so it laps; every way of reading runs */
+        for (int k = 0; k < 3; k++, seq++) {
+            uint32_t len = make_msg(buf, seq);
+            assert_int_equal(ra_ring_write(r, 1, seq, buf, len), RA_OK);
+        }
+        ra_msg m;
+        if (i % 3 == 0) {
+            (void)ra_reader_read(&rd, buf, sizeof buf, &m);
+        } else if (i % 3 == 1) {
+            (void)ra_reader_poll(&rd, stats_on_msg, &next, 2);
+        } else if (ra_reader_peek(&rd, &m) == RA_OK) {
+            (void)ra_reader_advance(&rd);
+        }
+    }
+    atomic_store(&w.stop, 1);
+    pthread_join(t, NULL);
+    ra_reader_stats own;
+    ra_reader_get_stats(&rd, &own);
+    assert_int_equal(w.bad, 0);
+    assert_true(own.laps > 0);
+    assert_int_equal(w.last.read, own.read);
+    assert_int_equal(w.last.lost, own.lost);
+    assert_int_equal(w.last.laps, own.laps);
+    assert_int_equal(own.read + own.lost, rd.expect_seq - rd.start_seq);
+    assert_int_equal(ra_reader_lag(&rd), seq - rd.expect_seq);
+    ra_ring_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_backpressure_poll_stress),
         cmocka_unit_test(test_overwrite_batch_stress),
         cmocka_unit_test(test_backpressure_batch_stress),
+        cmocka_unit_test(test_reader_stats_from_another_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -496,6 +496,73 @@ static void test_textfile(void **state)
     free_world(&w);
 }
 
+/* Ring readers as a source: their counters and lag, parsed back from both writers. */
+static void test_reader_source(void **state)
+{
+    (void)state;
+    ra_ring_config rc = {.capacity = 4096};
+    ra_ring *r;
+    assert_int_equal(ra_ring_create(&r, &rc), RA_OK);
+    ra_reader feed, idle;
+    assert_int_equal(ra_reader_init(&feed, r, RA_START_OLDEST), RA_OK);
+    char msg[100] = {0}, buf[128];
+    ra_msg m;
+    for (int i = 0; i < 5; i++) assert_int_equal(ra_ring_write(r, 1, 0, msg, 100), RA_OK);
+    for (int i = 0; i < 2; i++) assert_int_equal(ra_reader_read(&feed, buf, sizeof buf, &m), RA_OK);
+    for (int i = 0; i < 60; i++) assert_int_equal(ra_ring_write(r, 1, 0, msg, 100), RA_OK);
+    assert_int_equal(ra_reader_read(&feed, buf, sizeof buf, &m), RA_LAPPED);
+    assert_int_equal(ra_reader_read(&feed, buf, sizeof buf, &m), RA_OK);
+    assert_int_equal(ra_reader_init(&idle, r, RA_START_NEXT), RA_OK);
+    ra_reader_stats fs;
+    ra_reader_get_stats(&feed, &fs);
+    assert_int_equal(fs.read, 3);
+    assert_int_equal(fs.laps, 1);
+    unsigned long long lag = ra_reader_lag(&feed);
+    assert_int_equal(fs.read + fs.lost + lag, 65); /* every message read, lost or still ahead */
+    assert_int_equal(ra_reader_lag(&idle), 0);
+
+    ra_stats_source src[] = {
+        {RA_STATS_RING, "md", r}, {RA_STATS_READER, "feed", &feed}, {RA_STATS_READER, NULL, &idle}};
+    int rc2;
+    char *text = capture(ra_stats_write_prometheus, src, 3, &rc2);
+    assert_int_equal(rc2, RA_OK);
+    struct prom *p = malloc(sizeof *p);
+    parse_prom(text, p);
+    assert_int_equal(val(p, "ringalloc_reader_read_total", "name=feed;"), 3);
+    assert_int_equal(val(p, "ringalloc_reader_lost_total", "name=feed;"), fs.lost);
+    assert_int_equal(val(p, "ringalloc_reader_laps_total", "name=feed;"), 1);
+    assert_int_equal(val(p, "ringalloc_reader_lag", "name=feed;"), lag);
+    assert_int_equal(val(p, "ringalloc_reader_read_total", "name=reader;"), 0); /* default name */
+    assert_int_equal(val(p, "ringalloc_reader_lag", "name=reader;"), 0);
+    assert_int_equal(val(p, "ringalloc_ring_published_total", "name=md;"), 65);
+    assert_string_equal(find_family(p, "ringalloc_reader_lag")->type, "gauge");
+    assert_string_equal(find_family(p, "ringalloc_reader_laps_total")->type, "counter");
+    free(p);
+    free(text);
+
+    text = capture(ra_stats_write_json, src, 3, &rc2);
+    assert_int_equal(rc2, RA_OK);
+    assert_json(text);
+    char want[160];
+    snprintf(want, sizeof want,
+             "{\"kind\":\"reader\",\"name\":\"feed\",\"read\":3,\"lost\":%llu,\"laps\":1,"
+             "\"lag\":%llu}",
+             (unsigned long long)fs.lost, lag);
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(text, "{\"kind\":\"reader\",\"name\":\"reader\",\"read\":0,"));
+    free(text);
+
+    ra_stats_source dup[] = {{RA_STATS_READER, "x", &feed}, {RA_STATS_READER, "x", &idle}};
+    text = capture(ra_stats_write_prometheus, dup, 2, &rc2);
+    assert_int_equal(rc2, RA_EINVAL); /* duplicate series */
+    free(text);
+    ra_stats_source none = {RA_STATS_READER, "x", NULL};
+    text = capture(ra_stats_write_json, &none, 1, &rc2);
+    assert_int_equal(rc2, RA_EINVAL);
+    free(text);
+    ra_ring_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_thread_arenas),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_textfile),
+        cmocka_unit_test(test_reader_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

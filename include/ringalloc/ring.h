@@ -20,9 +20,9 @@ extern "C" {
  * - Overwrite mode (default): the producer never waits. When the buffer is full it retires the
  *   oldest records (counting them in `overwritten`) to make room. Readers never write shared
  *   memory; a reader that falls a whole buffer behind is told so once (RA_LAPPED), moved to the
- *   oldest intact record (or the newest, by option), and its `lost` counter grows by exactly the
- *   number of sequence numbers it skipped. For every reader at any time:
- *       read + lost == next expected seq - start seq.
+ *   oldest intact record (or some slack past it, or the newest, by option), and its `lost`
+ *   counter grows by exactly the number of sequence numbers it skipped. For every reader at any
+ * time: read + lost == next expected seq - start seq.
  * - A message that was being overwritten while a reader copied it is never delivered as valid.
  * - Backpressure mode (RA_RING_BACKPRESSURE): exactly one reader, lossless; reserve() returns
  *   NULL and write() RA_EFULL while the reader has not freed room (counted in `full`).
@@ -30,7 +30,7 @@ extern "C" {
  *
  * Threading: the producer calls reserve/commit/write from one thread at a time. Each ra_reader is
  * used by one thread at a time; any number of readers may run concurrently with the producer.
- * ra_ring_get_stats() may be called from any thread.
+ * ra_ring_get_stats(), ra_reader_get_stats() and ra_reader_lag() may be called from any thread.
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct ra_ring ra_ring;
@@ -94,6 +94,14 @@ RA_API void *ra_ring_reserve(ra_ring *r, uint32_t max_len);
  *         larger than reserved (nothing is published). */
 RA_API uint64_t ra_ring_commit(ra_ring *r, uint32_t len, uint16_t type, uint64_t ts_ns);
 
+/*! ra_ring_commit_seq() : ra_ring_commit() with a status, like every other call: publishes the
+ * reserved record with `len` (<= the reserved max_len), type and timestamp, and stores its
+ * sequence number in *seq_out (which may be NULL).
+ * @return RA_OK; RA_EINVAL when there is no reservation or len is larger than reserved (nothing
+ *         is published, *seq_out is left alone). */
+RA_API int ra_ring_commit_seq(ra_ring *r, uint32_t len, uint16_t type, uint64_t ts_ns,
+                              uint64_t *seq_out);
+
 /*! ra_ring_write() : reserve + copy + commit.
  * @return RA_OK, RA_ETOOBIG (len > ra_ring_max_msg()), RA_EFULL (backpressure, no room), or
  *         RA_EINVAL (p NULL with len > 0). */
@@ -153,15 +161,19 @@ typedef struct ra_reader {
     uint64_t start_seq;        /* expect_seq at init */
     uint64_t cached_tail;      /* last tail seen; records below it are published */
     uint64_t pending;          /* size of the record handed by peek, 0 if none */
-    uint64_t released;         /* backpressure: position last handed back to the producer */
-    uint64_t read, lost, laps;
+    union {
+        uint64_t released; /* backpressure consumer: position last handed back to the producer */
+        uint64_t slack;    /* overwrite mode: bytes past the oldest record to resume at */
+    };
+    uint64_t read, lost, laps; /* written by the reader's thread only, as relaxed atomics */
     uint32_t resume;   /* enum ra_start used after a lap: RA_START_OLDEST or RA_START_NEWEST */
     uint32_t consumer; /* 1 when this reader is the backpressure consumer */
 } ra_reader;
 
 /*! ra_reader_init() : positions a reader (see enum ra_start). After a lap the reader resumes at
- * the oldest intact record; ra_reader_set_resume() changes that. In backpressure mode only one
- * reader may be attached: it becomes the consumer that frees room for the producer.
+ * the oldest intact record; ra_reader_set_resume() and ra_reader_set_resume_slack() change that. In
+ * backpressure mode only one reader may be attached: it becomes the consumer that frees room for
+ * the producer.
  * @return RA_OK, or RA_EINVAL (NULL argument, bad start, or a second backpressure reader). */
 RA_API int ra_reader_init(ra_reader *rd, const ra_ring *r, enum ra_start start);
 
@@ -173,6 +185,17 @@ RA_API void ra_reader_detach(ra_reader *rd);
  * RA_START_NEWEST.
  * @return RA_OK or RA_EINVAL. */
 RA_API int ra_reader_set_resume(ra_reader *rd, enum ra_start where);
+
+/*! ra_reader_set_resume_slack() : resume with slack. By default a lapped reader resumes at the
+ * oldest intact record exactly; under sustained overload that record is the next one the
+ * producer overwrites, so the reader is lapped again at once. With slack_bytes > 0 it resumes at
+ * the first record at least slack_bytes past the oldest (never past the newest), skipping the
+ * records in between (counted in `lost`), so that it has slack_bytes of writes before the next
+ * lap. 0 restores the exact oldest. Applies to the RA_START_OLDEST resume (not to NEWEST, which
+ * skips to the newest anyway); no effect in backpressure mode, where a reader is never lapped.
+ * Call it after ra_reader_init(), which resets it to 0.
+ * @return RA_OK, or RA_EINVAL (rd NULL, or slack_bytes >= the ring's capacity). */
+RA_API int ra_reader_set_resume_slack(ra_reader *rd, uint64_t slack_bytes);
 
 /*! ra_reader_read() : copies the next message into buf (m->data == buf).
  * @return RA_OK; RA_EMPTY when nothing new is committed; RA_LAPPED when the reader was overtaken
@@ -194,12 +217,23 @@ RA_API int ra_reader_advance(ra_reader *rd);
 
 /*! ra_reader_poll() : hands up to max_msgs messages in place to fn, in order. A message found
  * overwritten after fn returned is counted as lost (not read) and ends the batch: compare
- * ra_reader_stats.laps before and after to learn that the last message handed was torn.
+ * ra_reader_stats.laps before and after, or use ra_reader_poll_ex(), to learn that the last
+ * message handed was torn.
  * @return the number of messages handed to fn and found intact afterwards (counted as read);
  *         0 when empty or lapped at once.
  * fn must not call any function on the same reader (it may use other readers, and the ring's
  * producer calls when it runs on the producer's thread). */
 RA_API size_t ra_reader_poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs);
+
+/*! ra_reader_poll_ex() : ra_reader_poll() that also says why it stopped, in *why (may be NULL):
+ *   RA_OK       max_msgs messages were handed (more may be waiting);
+ *   RA_EMPTY    nothing more is committed;
+ *   RA_LAPPED   the reader was overtaken (`laps` grew by one and `lost` by what was skipped; the
+ *               reader is repositioned, and the last message handed may have been torn);
+ *   RA_ECORRUPT the ring memory holds an impossible record (never in-process).
+ * So a return of 0 tells an empty ring (RA_EMPTY) from a lap (RA_LAPPED).
+ * @return the number of messages handed to fn and found intact (as ra_reader_poll()). */
+RA_API size_t ra_reader_poll_ex(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs, int *why);
 
 /*! ra_msg_copy() : copies a message handed in place (peek, poll) out of the ring. Use this rather
  * than memcpy on m->data: it is the one audited function allowed to race with the producer
@@ -232,8 +266,18 @@ typedef struct ra_reader_stats {
  * different instants while the producer runs). Any thread. */
 RA_API void ra_ring_get_stats(const ra_ring *r, ra_ring_stats *s);
 
-/*! ra_reader_get_stats() : the reader's counters (read by the reader's own thread). */
+/*! ra_reader_get_stats() : the reader's counters. Any thread, also while the reader runs: the
+ * reader's thread stores each counter as a relaxed atomic, so each field is read whole; fields
+ * may be from slightly different instants (read + lost == next expected seq - start seq holds
+ * exactly only when read by the reader's own thread). The reader must be initialised before
+ * another thread calls this (thread creation or a lock after ra_reader_init() orders it). */
 RA_API void ra_reader_get_stats(const ra_reader *rd, ra_reader_stats *s);
+
+/*! ra_reader_lag() : messages committed that the reader has neither read nor lost yet: the
+ * ring's next_seq minus the reader's next expected sequence number. Any thread, under the rules
+ * of ra_reader_get_stats() (a snapshot; a handler running in poll counts as not yet read).
+ * @return the lag in messages (0 when caught up). */
+RA_API uint64_t ra_reader_lag(const ra_reader *rd);
 
 #ifdef __cplusplus
 }

@@ -26,8 +26,12 @@ extern "C" {
  * thread arenas "thread" and "sessions".
  *
  * Threading: each object is read with its own get_stats function, under that function's rules
- * (thread-safe pools and rings: any thread; single-threaded pools, slabs and arenas: their own
- * thread; RA_STATS_THREAD_ARENAS: any thread, published snapshots).
+ * (thread-safe pools, rings and ring readers: any thread; single-threaded pools, slabs and arenas:
+ * their own thread; RA_STATS_THREAD_ARENAS: any thread, published snapshots).
+ *
+ * Ring readers (RA_STATS_READER) give the families ringalloc_reader_read_total, _lost_total,
+ * _laps_total and ringalloc_reader_lag (messages committed and not yet read or lost); in JSON
+ * {"kind":"reader","name":...,"read","lost","laps","lag"}.
  * ------------------------------------------------------------------------------------------- */
 
 enum ra_stats_kind {
@@ -36,11 +40,13 @@ enum ra_stats_kind {
     RA_STATS_SLAB = 3,      /* obj is a const ra_slab * */
     RA_STATS_ARENA = 4,     /* obj is a const ra_arena * */
     RA_STATS_THREAD_ARENAS, /* every per-thread arena (ra_arena_thread); obj unused */
+    RA_STATS_READER = 6,    /* obj is a const ra_reader * (ra_reader_get_stats, ra_reader_lag) */
 };
 
 typedef struct ra_stats_source {
     int kind;         /* enum ra_stats_kind */
-    const char *name; /* the name label; NULL: the object's own name ("ring" for rings) */
+    const char *name; /* the name label; NULL: the object's own name ("ring" for rings,
+                         "reader" for readers) */
     const void *obj;  /* the object */
 } ra_stats_source;
 

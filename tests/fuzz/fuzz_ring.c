@@ -1,7 +1,8 @@
 /* fuzz_ring.c - differential fuzzing of the tick ring against a model of its contract */
 
 /* The input is a program: each byte pair picks an operation (write, reserve+commit with shrink,
- * read / peek / advance / poll on one of three readers, change of resume policy, reader re-init)
+ * read / peek / advance / poll on one of three readers, change of resume policy or slack, reader
+ * re-init)
  * and its argument (a batch write too). A model tracks the intact records with the documented
  * layout rules (24-byte header, 8-byte records, no wrap: padding or implicit skip, retire oldest
  * until the new record fits, intent = high-water mark of reservations), and every ring answer must
@@ -33,6 +34,7 @@ typedef struct model {
 
 typedef struct mreader {
     uint64_t expect;
+    uint64_t slack; /* ra_reader_set_resume_slack */
     int resume_newest;
     int peeked; /* 1 when a peek is outstanding */
     uint64_t peek_seq;
@@ -100,10 +102,23 @@ static void check_stats(const ra_ring *r, const model *m)
     REQUIRE(s.used_bytes == (m->qn ? m->tail - m->q[m->qh].pos : 0));
 }
 
-/* a lapped reader must land on the model's oldest (or newest) message and lose exactly the gap */
+/* where a reader resuming at the oldest record with `slack` bytes lands: the first record at
+ * least slack bytes past the oldest, or the newest when none is */
+static uint64_t slack_land(const model *m, uint64_t slack)
+{
+    const mrec *first = &m->q[m->qh];
+    for (size_t i = 0; i + 1 < m->qn; i++) {
+        const mrec *rec = &m->q[(m->qh + i) % QMAX];
+        if (rec->pos - first->pos >= slack) return rec->seq;
+    }
+    return m->next - 1;
+}
+
+/* a lapped reader must land on the model's oldest (or newest, or slack) message and lose exactly
+ * the gap */
 static void check_lap(const ra_reader *rd, mreader *mr, const model *m, uint64_t lost0)
 {
-    uint64_t land = mr->resume_newest ? m->next - 1 : oldest(m);
+    uint64_t land = mr->resume_newest ? m->next - 1 : slack_land(m, mr->slack);
     REQUIRE(mr->expect < oldest(m));
     REQUIRE(rd->expect_seq == land);
     REQUIRE(rd->lost - lost0 == land - mr->expect);
@@ -196,7 +211,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t pos = model_reserve(&m, rmax);
             memset(p, 0xEE, rmax);
             for (uint32_t i = 0; i < len; i++) p[i] = byte_of(m.next, i);
-            REQUIRE(ra_ring_commit(r, len, (uint16_t)(m.next * 3), m.next + 1000) == m.next);
+            if (op & 0x80) {
+                uint64_t seq = 0;
+                REQUIRE(ra_ring_commit_seq(r, rmax + 1, 0, 0, &seq) == RA_EINVAL); /* too long */
+                REQUIRE(ra_ring_commit_seq(r, len, (uint16_t)(m.next * 3), m.next + 1000, &seq) ==
+                        RA_OK);
+                REQUIRE(seq == m.next);
+                REQUIRE(ra_ring_commit_seq(r, 0, 0, 0, &seq) == RA_EINVAL); /* used up */
+            } else {
+                REQUIRE(ra_ring_commit(r, len, (uint16_t)(m.next * 3), m.next + 1000) == m.next);
+            }
             model_commit(&m, pos, len);
             break;
         }
@@ -258,13 +282,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             poll_ctx c = {M, &m, 0};
             uint64_t lost0 = R->lost, laps0 = R->laps;
             uint64_t expect0 = M->expect;
-            size_t n = ra_reader_poll(R, on_poll, &c, arg % 8u);
+            int why = 99;
+            size_t n = ra_reader_poll_ex(R, on_poll, &c, arg % 8u, &why);
             M->peeked = 0;
             REQUIRE(n == (size_t)c.n);
             if (R->laps != laps0) { /* lapped before the first message (single-threaded) */
-                REQUIRE(n == 0);
+                REQUIRE(n == 0 && why == RA_LAPPED);
                 M->expect = expect0;
                 check_lap(R, M, &m, lost0);
+            } else if (n == arg % 8u) {
+                REQUIRE(why == RA_OK);
+            } else {
+                REQUIRE(why == RA_EMPTY && M->expect == m.next);
             }
             break;
         }
@@ -274,10 +303,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 REQUIRE(ra_reader_set_resume(R, newest ? RA_START_NEWEST : RA_START_OLDEST) ==
                         RA_OK);
                 M->resume_newest = newest;
+                if (!newest) { /* with 0 to 3584 bytes of slack */
+                    M->slack = (uint64_t)(arg >> 2) % 8u * 512u;
+                    REQUIRE(ra_reader_set_resume_slack(R, M->slack) == RA_OK);
+                }
             } else {
                 enum ra_start st = (enum ra_start)((arg >> 1) % 3);
                 REQUIRE(ra_reader_init(R, r, st) == RA_OK);
                 M->resume_newest = 0;
+                M->slack = 0;
                 M->peeked = 0;
                 if (st == RA_START_OLDEST)
                     M->expect = oldest(&m);
