@@ -233,7 +233,7 @@ fuzz-run: fuzz
 # Release binaries (Valgrind does not run sanitized ones); each test from a scratch directory so
 # that the death tests' children leave no vgcore files; the stress test with fewer messages and
 # fair scheduling (its threads spin on each other, which Valgrind's default scheduler starves).
-VALGRIND_TESTS := test_ring test_pool test_slab test_arena test_stats test_ring_stress
+VALGRIND_TESTS := test_ring test_pool test_slab test_arena test_stats test_osmem test_ring_stress
 VALGRIND_FLAGS ?= -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
                   --fair-sched=yes
 VALGRIND_STRESS_MSGS ?= 20000

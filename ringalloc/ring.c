@@ -25,14 +25,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #endif
-
-#define RA__HUGE_2M (2u * 1024u * 1024u)
-
-enum ra__ring_mem { RA__RING_CALLER, RA__RING_HEAP, RA__RING_MMAP };
 
 /* Whether the CPU has PREFETCHW (x86: see ra__prefetch_w in ring_write.c), read once per ring. */
 static bool ra__cpu_has_prefetchw(void)
@@ -124,10 +119,7 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
     r->mask = cfg->capacity - 1;
     r->max_msg = ctl->max_msg;
     r->flags = cfg->flags;
-    r->mem = reg.base;
-    r->mem_len = reg.len;
-    r->mem_kind = reg.kind;
-    r->hugepages = reg.huge;
+    r->mem = reg;
     r->pfw = ra__cpu_has_prefetchw();
     *out = r;
     return RA_OK;
@@ -136,8 +128,7 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
 RA_API void ra_ring_destroy(ra_ring *r)
 {
     if (!r) return;
-    struct ra__region reg = {.base = r->mem, .len = r->mem_len, .kind = (uint8_t)r->mem_kind};
-    ra__region_put(&reg);
+    ra__region_put(&r->mem);
     free(r);
 }
 
@@ -176,5 +167,5 @@ RA_API void ra_ring_get_stats(const ra_ring *r, ra_ring_stats *s)
         s->used_bytes = tail >= head ? tail - head : 0;
     }
     s->capacity = r->capacity;
-    s->hugepages = r->hugepages;
+    s->hugepages = r->mem.huge;
 }

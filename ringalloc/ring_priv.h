@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "osmem.h"
 #include "ring_layout.h"
 
 /* The handle: pointers into this process's mapping of the block (ring_layout.h) plus what only
@@ -18,10 +19,7 @@ struct ra_ring {
     uint64_t mask;
     uint32_t max_msg;
     uint32_t flags;
-    void *mem;
-    size_t mem_len;
-    int mem_kind;
-    bool hugepages;
+    struct ra__region mem; /* the block's memory (osmem.h): where it came from, huge pages */
     bool pfw; /* the CPU has PREFETCHW (x86): see ra__prefetch_w in ring_write.c */
     /* producer-private, on its own line. Positions, sequence numbers and statistics have one copy
      * only, in the control block: the producer reads back what it stored there (its own stores,
