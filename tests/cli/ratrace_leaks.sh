@@ -7,12 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/ratrace/lib.sh
-case "$BUILD" in
-*address* | *thread* | *undefined* | *leak* | *memory*)
-    echo "BUILD=$BUILD is a sanitizer build: the interposer and the traced programs are the release ones; ratrace_reports covers the sanitized tool"
-    exit 77
-    ;;
-esac
+skip_in_sanitizer_builds
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind is not installed"; exit 77; }
 
 # memcheck PROG... : valgrind's "definitely" and "indirectly lost" lines as "KIND COUNT BYTES"

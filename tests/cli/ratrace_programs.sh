@@ -8,12 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/ratrace/lib.sh
-case "$BUILD" in
-*address* | *thread* | *undefined* | *leak* | *memory*)
-    echo "BUILD=$BUILD is a sanitizer build: the interposer and the traced programs are the release ones; ratrace_reports covers the sanitized tool"
-    exit 77
-    ;;
-esac
+skip_in_sanitizer_builds
 
 seq 1 300000 | awk '{ print ($1 * 7919) % 300007, "line", $1 }' >"$tmp/big.txt"
 

@@ -18,6 +18,17 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 # check DESCRIPTION PYTHON-CONDITION-ON-d FILE
 check() { [ "$(jget "$3" "bool($2)")" = True ] || fail "$1 ($2) in $3"; }
+# Sanitizer builds sanitize the tool only (the interposer and the traced programs are the same
+# as in the release build): the slow tests of traced programs run once, in the release build.
+skip_in_sanitizer_builds() {
+    case "$BUILD" in
+    *address* | *thread* | *undefined* | *leak* | *memory*)
+        echo "BUILD=$BUILD is a sanitizer build: traced programs and the interposer are not" \
+            "sanitized; ratrace_reports covers the sanitized tool"
+        exit 77
+        ;;
+    esac
+}
 finish() {
     [ $failures -eq 0 ] || exit 1
     echo "$1: ok"
