@@ -67,6 +67,16 @@ void *rt__map(size_t len)
     return p;
 }
 
+void *rt__map_table(size_t len)
+{
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    if (len >= ((size_t)1 << 21)) madvise(p, len, MADV_HUGEPAGE);
+    add_range((uintptr_t)p, (uintptr_t)p + len);
+    return p;
+}
+
 void *rt__remap(void *p, size_t old_len, size_t new_len)
 {
     void *q = mremap(p, old_len, new_len, MREMAP_MAYMOVE);

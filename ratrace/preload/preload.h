@@ -62,6 +62,9 @@ static inline void rt__unlock(atomic_int *l)
  * never takes the tracer's own tables for roots -------------------------------------------------
  */
 void *rt__map(size_t len);
+/* The same for a table about to be filled: populated at once (one fault instead of one per
+ * page), on huge pages when the kernel has them. */
+void *rt__map_table(size_t len);
 void *rt__remap(void *p, size_t old_len, size_t new_len);
 void rt__unmap(void *p, size_t len);
 /* Copies up to max own ranges (start, end) into out; @return how many there are. */
