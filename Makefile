@@ -255,6 +255,7 @@ RT_TEST_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -fno-builtin -pthrea
 
 all: $(RT_SO) $(RATRACE)
 tests: $(RT_TEST_BINS)
+bench: $(RT_TEST_BINS) # bench/run-ratrace.sh runs tests/ratrace/stdmap.cpp
 
 $(BUILD)/obj/ratrace/preload/%.o: ratrace/preload/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
