@@ -120,6 +120,10 @@ static int parse_line(struct rt_dump *d, char *line, struct caps *c)
         d->exe = strdup(p);
         return d->exe ? 0 : -1;
     }
+    if (KEY("snapshot")) {
+        d->snapshot = 1;
+        return 0;
+    }
     if (KEY("end")) {
         d->complete = 1;
         return 0;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -38,6 +39,8 @@ static void usage(FILE *f)
           "                            (substring or glob) do not count; repeatable\n"
           "  --no-follow-fork          trace only PROG's own process (exec is followed)\n"
           "  --top N                   hot spots listed per ranking (20)\n"
+          "  --interval S              also rewrite the reports of running processes\n"
+          "                            every S seconds (long-running programs, daemons)\n"
           "  --lib PATH                the interposer (default: beside ratrace)\n"
           "  --quiet                   no summary on stderr\n",
           f);
@@ -66,7 +69,8 @@ enum {
     OPT_LIB,
     OPT_QUIET,
     OPT_MODE,
-    OPT_HELP
+    OPT_HELP,
+    OPT_INTERVAL
 };
 
 static int set_option(struct rt_options *o, int c, const char *arg)
@@ -113,6 +117,10 @@ static int set_option(struct rt_options *o, int c, const char *arg)
         if (parse_num(arg, &v) || v > 100000) return -1;
         o->top = (int)v;
         return 0;
+    case OPT_INTERVAL:
+        if (parse_num(arg, &v) || !v || v > 86400) return -1;
+        o->interval = (unsigned)v;
+        return 0;
     case OPT_SUPPRESS: {
         const char **s = realloc(o->suppress, (o->nsuppress + 1) * sizeof *s);
         if (!s) return -1;
@@ -143,6 +151,7 @@ static int parse_args(int argc, char **argv, struct rt_options *o)
                                           {"lib", required_argument, 0, OPT_LIB},
                                           {"quiet", no_argument, 0, OPT_QUIET},
                                           {"help", no_argument, 0, OPT_HELP},
+                                          {"interval", required_argument, 0, OPT_INTERVAL},
                                           {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
@@ -183,6 +192,8 @@ static int find_lib(const struct rt_options *o, char *out, size_t cap)
     return -1;
 }
 
+static pid_t snapshot_root; /* the program's PID, for report_snapshots() */
+
 static void child_env(const struct rt_options *o, const char *lib, const char *dir)
 {
     char buf[32];
@@ -203,6 +214,33 @@ static void child_env(const struct rt_options *o, const char *lib, const char *d
     setenv("RATRACE_DEPTH", buf, 1);
     snprintf(buf, sizeof buf, "%d", (int)getpid());
     setenv("RATRACE_ROOT_PID", buf, 1);
+    snprintf(buf, sizeof buf, "%u", o->interval);
+    setenv("RATRACE_INTERVAL", buf, 1);
+}
+
+/* Rewrites the reports from the snapshots of running processes (--interval): the program's
+ * snapshot is named after RATRACE_ROOT_PID's process, that is the first one seen; every report
+ * goes to FILE.PID until the program's own exit report. */
+static void report_snapshots(const char *dir, const struct rt_options *o)
+{
+    DIR *dh = opendir(dir);
+    struct dirent *e;
+    struct rt_options q = *o;
+    q.quiet = 1;
+    while (dh && (e = readdir(dh))) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".snap")) continue;
+        char path[PATH_MAX + 256], suffix[32];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct rt_dump d;
+        struct rt_outcome out;
+        if (rt_dump_read(path, &d) == 0) {
+            snprintf(suffix, sizeof suffix, ".%d", (int)d.pid);
+            rt_report(&d, &q, d.pid == snapshot_root ? "" : suffix, &out);
+        }
+        rt_dump_free(&d);
+    }
+    if (dh) closedir(dh);
 }
 
 /* Runs argv[0..] traced; @return its wait status, or -1. */
@@ -211,6 +249,7 @@ static int run(char **argv, const struct rt_options *o, const char *lib, const c
 {
     *pid = fork();
     if (*pid < 0) return -1;
+    snapshot_root = *pid;
     if (*pid == 0) {
         child_env(o, lib, dir);
         execvp(argv[0], argv);
@@ -220,9 +259,15 @@ static int run(char **argv, const struct rt_options *o, const char *lib, const c
     signal(SIGINT, SIG_IGN); /* the terminal's signals are the program's to handle */
     signal(SIGQUIT, SIG_IGN);
     int st;
-    while (waitpid(*pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
-    return st;
+    for (unsigned ticks = 0;; ticks++) {
+        pid_t r = waitpid(*pid, &st, o->interval ? WNOHANG : 0);
+        if (r == *pid) return st;
+        if (r < 0 && errno != EINTR) return -1;
+        if (!o->interval || r < 0) continue;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if ((ticks + 1) % (o->interval * 10) == 0) report_snapshots(dir, o);
+    }
 }
 
 /* Reports every dump in dir (removing it); @return 1 when the program's own dump was there. */
@@ -236,7 +281,7 @@ static int report_all(const char *dir, pid_t main_pid, const struct rt_options *
         size_t n = strlen(e->d_name);
         char path[PATH_MAX + 256];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (n < 5 || strcmp(e->d_name + n - 4, ".rtd")) {
+        if (n < 5 || strcmp(e->d_name + n - 4, ".rtd")) { /* snapshots, temporary files */
             if (e->d_name[0] != '.') unlink(path);
             continue;
         }

@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Everything one process's reports share: the dump, the symbols and the resolved leak sites. */
 struct ctx {
@@ -143,8 +144,8 @@ static void json_write(FILE *f, struct ctx *c, const struct rt_outcome *out)
     const struct rt_dump *d = c->d;
     fprintf(f, "{\n  \"pid\": %d,\n  \"ppid\": %d,\n  \"program\": ", (int)d->pid, (int)d->ppid);
     rt_json_string(f, d->exe ? d->exe : "");
-    fprintf(f, ",\n  \"mode\": \"%s\",\n  \"complete\": %s,\n", d->mode,
-            d->complete ? "true" : "false");
+    fprintf(f, ",\n  \"mode\": \"%s\",\n  \"complete\": %s,\n  \"final\": %s,\n", d->mode,
+            d->complete ? "true" : "false", d->snapshot ? "false" : "true");
     if (c->sampled) fprintf(f, "  \"sample_bytes\": %llu,\n", (unsigned long long)d->sample_bytes);
     fprintf(f,
             "  \"allocs\": %llu,\n  \"frees\": %llu,\n  \"bytes_allocated\": %llu,\n"
@@ -207,10 +208,12 @@ static void prom_write(FILE *f, const struct rt_dump *d)
                 d->bytes_current);
     prom_metric(f, "ratrace_peak_bytes", "gauge", "Highest bytes in live blocks.", labels,
                 d->bytes_peak);
-    prom_metric(f, "ratrace_leaked_bytes", "gauge", "Definitely lost bytes at exit.", labels,
-                d->lost_bytes[RT_DEFINITE]);
-    prom_metric(f, "ratrace_leaked_blocks", "gauge", "Definitely lost blocks at exit.", labels,
-                d->lost_count[RT_DEFINITE]);
+    if (!d->snapshot) { /* a running process has not been scanned for leaks */
+        prom_metric(f, "ratrace_leaked_bytes", "gauge", "Definitely lost bytes at exit.", labels,
+                    d->lost_bytes[RT_DEFINITE]);
+        prom_metric(f, "ratrace_leaked_blocks", "gauge", "Definitely lost blocks at exit.", labels,
+                    d->lost_count[RT_DEFINITE]);
+    }
     fputs("# HELP ratrace_alloc_size_bytes Sizes of the allocations.\n"
           "# TYPE ratrace_alloc_size_bytes histogram\n",
           f);
@@ -292,24 +295,28 @@ static void summary(struct ctx *c, const struct rt_outcome *out)
     if (!d->complete) fprintf(stderr, "ratrace: pid %d: the report is incomplete\n", (int)d->pid);
 }
 
-/* Opens path+suffix, lets write() fill it, closes; @return 0 or -1 (message printed). */
+/* Writes path+suffix through a temporary file renamed over it, so that a reader (node_exporter
+ * reading a textfile every interval) never sees half a report. @return 0 or -1 (message
+ * printed). */
 static int to_file(const char *path, const char *suffix, struct ctx *c,
                    const struct rt_outcome *out, int kind)
 {
     if (!path) return 0;
-    char full[4096];
+    char full[4096], tmp[4200];
     snprintf(full, sizeof full, "%s%s", path, suffix);
-    FILE *f = fopen(full, "w");
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", full, (int)getpid());
+    FILE *f = fopen(tmp, "w");
     if (!f) {
-        fprintf(stderr, "ratrace: %s: %s\n", full, strerror(errno));
+        fprintf(stderr, "ratrace: %s: %s\n", tmp, strerror(errno));
         return -1;
     }
     int rc = 0;
     if (kind == 0) json_write(f, c, out);
     if (kind == 1) prom_write(f, c->d);
     if (kind == 2 || kind == 3) rc = flame_write(f, c, kind == 3);
-    if (fclose(f) || rc) {
+    if (fclose(f) || rc || rename(tmp, full)) {
         fprintf(stderr, "ratrace: %s: could not write\n", full);
+        unlink(tmp);
         return -1;
     }
     return 0;
@@ -353,7 +360,7 @@ int rt_report(const struct rt_dump *d, const struct rt_options *o, const char *s
         rc |= to_file(o->prometheus, suffix, &c, out, 1);
         rc |= to_file(o->folded, suffix, &c, out, 2);
         rc |= to_file(o->svg, suffix, &c, out, 3);
-        if (!o->quiet) summary(&c, out);
+        if (!o->quiet && !d->snapshot) summary(&c, out);
     }
     for (size_t i = 0; c.leak_frames && i < d->nleaks; i++) free(c.leak_frames[i].f);
     free(c.leak_frames);

@@ -47,6 +47,7 @@ struct rt_dump {
     struct rt_stack *stacks; /* sorted by id */
     size_t nstacks;
     int complete; /* the "end" line was read */
+    int snapshot; /* taken while the process ran (--interval): no leak scan */
 };
 
 /* Reads a dump; @return 0, or -1 with errno (or EINVAL for a malformed file). */
@@ -72,6 +73,7 @@ struct rt_options {
     const char **suppress;
     size_t nsuppress;
     int fail_on_leak, follow_fork, quiet, top;
+    unsigned interval; /* seconds between snapshots of running processes (0: none) */
     unsigned long long sample_bytes, depth;
 };
 

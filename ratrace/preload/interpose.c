@@ -341,6 +341,8 @@ static void read_options(void)
     rt__opt.depth = depth < 1 ? 1 : depth > RT__MAX_DEPTH ? RT__MAX_DEPTH : (int)depth;
     uint64_t sb = env_u64("RATRACE_SAMPLE_BYTES", 524288);
     rt__opt.sample_bytes = sb ? sb : 1;
+    uint64_t iv = env_u64("RATRACE_INTERVAL", 0);
+    rt__opt.interval = iv > 86400 ? 86400 : (unsigned)iv;
     const char *d = getenv("RATRACE_DUMP");
     if (d && strlen(d) < sizeof rt__opt.dump_dir) strcpy(rt__opt.dump_dir, d);
 }
@@ -384,6 +386,7 @@ __attribute__((constructor)) static void rt_init(void)
     read_options();
     traced_here();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    if (!atomic_load(&rt__disabled)) rt__start_reporter();
     rt__tls.busy--;
 }
 

@@ -13,11 +13,15 @@
  *   module LO HI BIAS PATH        hex; every loaded object (PATH of the executable: /proc/self/exe)
  *   stack ID COUNT BYTES EST_COUNT EST_BYTES DEPTH FRAME...   frames in hex, innermost first
  *   end
- * The file is written as PID.rtd.tmp and renamed, so a reader never sees half a dump.
+ * The file is written as PID.tmp and renamed, so a reader never sees half a dump. With
+ * RATRACE_INTERVAL=N a reporter thread also writes PID.snap every N seconds: the same records
+ * less the leak scan (the process runs on), with a "snapshot 1" line.
  */
 #include "preload.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <link.h>
 #include <stdio.h>
 #include <string.h>
@@ -205,8 +209,8 @@ static void summary(const struct rt__leaks *l)
     flush();
 }
 
-/* DIR/PID.rtd (tmp: DIR/PID.rtd.tmp); @return 0 or -1 when the path does not fit. */
-static int dump_path(char *path, size_t cap, int tmp)
+/* DIR/PID + ext; @return 0 or -1 when the path does not fit. */
+static int dump_path(char *path, size_t cap, const char *ext)
 {
     char num[24];
     int i = sizeof num;
@@ -216,29 +220,31 @@ static int dump_path(char *path, size_t cap, int tmp)
         num[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    size_t need = strlen(rt__opt.dump_dir) + 1 + strlen(num + i) + 9;
+    size_t need = strlen(rt__opt.dump_dir) + 1 + strlen(num + i) + strlen(ext) + 1;
     if (need > cap) return -1;
     strcpy(path, rt__opt.dump_dir);
     strcat(path, "/");
     strcat(path, num + i);
-    strcat(path, tmp ? ".rtd.tmp" : ".rtd");
+    strcat(path, ext);
     return 0;
 }
 
-void rt__report(uintptr_t sp)
+/* One dump (l == NULL: a snapshot of a running process, without the leak scan), written to a
+ * temporary name and renamed, under a lock: the reporter thread and exit may overlap. */
+static void write_dump(const struct rt__leaks *l)
 {
-    struct rt__leaks l;
-    rt__leak_scan(&l, sp);
+    static atomic_int lock;
     static char exe[4096], path[1100], final[1100];
+    const char *ext = l ? ".rtd" : ".snap";
+    rt__lock(&lock);
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = 0;
-    if (!rt__opt.dump_dir[0]) {
-        if (rt__opt.summary) summary(&l);
-    } else if (dump_path(path, sizeof path, 1) == 0 && dump_path(final, sizeof final, 0) == 0) {
+    if (dump_path(path, sizeof path, ".tmp") == 0 && dump_path(final, sizeof final, ext) == 0) {
         out.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (out.fd >= 0) {
             put_totals(exe);
-            put_leaks(&l);
+            if (l) put_leaks(l);
+            if (!l) puts_("snapshot 1\n");
             dl_iterate_phdr(module_cb, exe);
             if (rt__opt.mode != RT__MODE_COUNT) rt__stack_each(stack_cb, NULL);
             puts_("end\n");
@@ -247,5 +253,42 @@ void rt__report(uintptr_t sp)
             rename(path, final);
         }
     }
+    rt__unlock(&lock);
+}
+
+void rt__report(uintptr_t sp)
+{
+    struct rt__leaks l;
+    rt__leak_scan(&l, sp);
+    if (rt__opt.dump_dir[0])
+        write_dump(&l);
+    else if (rt__opt.summary)
+        summary(&l);
     rt__unmap(l.sites, l.sites_cap_bytes);
+}
+
+/* The reporter thread (RATRACE_INTERVAL): never traced itself; it ends when the process forked
+ * (a child has no reporter: only its exit report). */
+static void *reporter(void *arg)
+{
+    pid_t owner = (pid_t)(intptr_t)arg;
+    rt__tls.busy = 1;
+    for (;;) {
+        struct timespec ts = {(time_t)rt__opt.interval, 0};
+        while (nanosleep(&ts, &ts) != 0) {}
+        if (getpid() != owner || atomic_load(&rt__disabled)) return NULL;
+        write_dump(NULL);
+    }
+}
+
+void rt__start_reporter(void)
+{
+    if (!rt__opt.interval || !rt__opt.dump_dir[0]) return;
+    pthread_attr_t a;
+    pthread_t t;
+    if (pthread_attr_init(&a)) return;
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 256 * 1024);
+    pthread_create(&t, &a, reporter, (void *)(intptr_t)getpid());
+    pthread_attr_destroy(&a);
 }

@@ -1,8 +1,8 @@
 #!/bin/sh
 # ratrace_reports.sh - ratrace's options and report files: ratrace.h counters in a program's own
 # test (exact counts traced, zeros untraced), every allocation entry point, exit/_exit/fork
-# paths, --fail-on-leak with --suppress, --no-follow-fork, and the JSON, folded, SVG and
-# Prometheus files agreeing with each other in count, full and sample mode.
+# paths, --interval snapshots, --fail-on-leak with --suppress, --no-follow-fork, and the JSON,
+# folded, SVG and Prometheus files agreeing with each other in count, full and sample mode.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/ratrace/lib.sh
@@ -38,6 +38,12 @@ ls "$tmp"/e.json.* >/dev/null 2>&1 && fail "--no-follow-fork: the child wrote a 
 grep -q "left no report" "$tmp/x.err" || fail "_exit: no message about the missing report"
 "$RATRACE" --quiet --fail-on-leak "$RT_BIN/entry" _exit >/dev/null 2>&1
 [ $? -eq 4 ] || fail "_exit with --fail-on-leak: want exit status 4"
+
+# --interval: the running program sees its own report rewritten ("final": false), then the exit
+# report replaces it
+"$RATRACE" --quiet --interval 1 --json "$tmp/i.json" "$RT_BIN/entry" wait "$tmp/i.json" >/dev/null ||
+    fail "--interval: no report while the program ran"
+check "--interval: the exit report last" "d['final'] and d['allocs'] >= 12000" "$tmp/i.json"
 
 # --fail-on-leak and --suppress
 "$RATRACE" --quiet --fail-on-leak "$RT_BIN/leaks" plain >/dev/null

@@ -5,6 +5,8 @@
  *   exit  : ends with exit(0) from a nested function (default: return from main)
  *   _exit : ends with _exit(0), which runs no destructor (ratrace gets no report)
  *   fork  : a child allocates, leaks 123 bytes and exits; the parent waits
+ *   wait FILE : waits (up to 120 s) until FILE, a report of this running process written by
+ *           ratrace --interval, exists and says "final": false; exit status 1 if it never does
  * Under ratrace (api: ratrace.h) each thread checks its own allocation count exactly.
  */
 #include <errno.h>
@@ -109,6 +111,22 @@ static void fork_child(void)
     if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) bad = 1;
 }
 
+/* ratrace --interval: the report of this process appears while it runs */
+static void wait_for_snapshot(const char *path)
+{
+    char buf[4096];
+    for (int i = 0; i < 1200; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f) fclose(f);
+        buf[n] = 0;
+        if (strstr(buf, "\"final\": false")) return;
+        usleep(100 * 1000);
+    }
+    fprintf(stderr, "entry: no snapshot report in %s\n", path);
+    bad = 1;
+}
+
 static void nested_exit(void)
 {
     printf("entry: done %d\n", bad);
@@ -128,6 +146,7 @@ int main(int argc, char **argv)
     }
     entry_points();
     if (!strcmp(how, "fork")) fork_child();
+    if (!strcmp(how, "wait") && argc > 2) wait_for_snapshot(argv[2]);
     free(early);
     if (!strcmp(how, "exit")) nested_exit();
     printf("entry: done %d\n", bad);
