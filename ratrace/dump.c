@@ -25,17 +25,19 @@ static int parse_stack(struct rt_dump *d, char *p, size_t *cap)
 {
     struct rt_stack *s = grow(&d->stacks, &d->nstacks, cap, sizeof *s);
     if (!s) return -1;
-    uint64_t v[6];
-    for (int i = 0; i < 6; i++) v[i] = strtoull(p, &p, 10);
+    uint64_t v[8];
+    for (int i = 0; i < 8; i++) v[i] = strtoull(p, &p, 10);
     s->id = v[0];
     s->count = v[1];
     s->bytes = v[2];
     s->est_count = v[3];
     s->est_bytes = v[4];
-    if (v[5] > 4096) return -1;
-    s->frames = malloc((v[5] ? v[5] : 1) * sizeof *s->frames);
+    s->live = v[5];
+    s->peak = v[6];
+    if (v[7] > 4096) return -1;
+    s->frames = malloc((v[7] ? v[7] : 1) * sizeof *s->frames);
     if (!s->frames) return -1;
-    for (uint64_t i = 0; i < v[5]; i++) {
+    for (uint64_t i = 0; i < v[7]; i++) {
         char *end;
         s->frames[i] = strtoull(p, &end, 16);
         if (end == p) break;
@@ -137,7 +139,8 @@ static int parse_line(struct rt_dump *d, char *line, struct caps *c)
                 {"bytes_freed", &d->bytes_freed},
                 {"bytes_current", &d->bytes_current},
                 {"bytes_peak", &d->bytes_peak},
-                {"sample_bytes", &d->sample_bytes}};
+                {"sample_bytes", &d->sample_bytes},
+                {"peak_at", &d->peak_at}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         if (klen == strlen(nums[i].k) && !memcmp(line, nums[i].k, klen))
             *nums[i].v = strtoull(p, NULL, 10);

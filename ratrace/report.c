@@ -65,6 +65,13 @@ static uint64_t st_bytes(const struct ctx *c, const struct rt_stack *s)
     return c->sampled ? s->est_bytes : s->bytes;
 }
 
+static int by_peak(const void *a, const void *b)
+{
+    uint64_t x = (*(const struct rt_stack *const *)a)->peak;
+    uint64_t y = (*(const struct rt_stack *const *)b)->peak;
+    return x > y ? -1 : x < y;
+}
+
 static const struct ctx *sort_ctx;
 static int by_count(const void *a, const void *b)
 {
@@ -89,6 +96,8 @@ static void json_frames(FILE *f, const struct rt_frames *fr)
     fputc(']', f);
 }
 
+/* The --top stacks by cmp, as {"count", "bytes", "stack"} (peak: {"bytes", "stack"} with the
+ * stack's bytes at the peak snapshot). */
 static void json_hot(FILE *f, struct ctx *c, int (*cmp)(const void *, const void *))
 {
     const struct rt_dump *d = c->d;
@@ -102,8 +111,13 @@ static void json_hot(FILE *f, struct ctx *c, int (*cmp)(const void *, const void
     for (size_t i = 0; i < top; i++) {
         struct rt_frames fr;
         if (rt_resolve(c->syms, d, 0, v[i]->id, &fr, 0)) break;
-        fprintf(f, "%s\n      {\"count\": %llu, \"bytes\": %llu, \"stack\": ", i ? "," : "",
-                (unsigned long long)st_count(c, v[i]), (unsigned long long)st_bytes(c, v[i]));
+        if (cmp == by_peak && !v[i]->peak) break;
+        if (cmp == by_peak)
+            fprintf(f, "%s\n      {\"bytes\": %llu, \"stack\": ", i ? "," : "",
+                    (unsigned long long)v[i]->peak);
+        else
+            fprintf(f, "%s\n      {\"count\": %llu, \"bytes\": %llu, \"stack\": ", i ? "," : "",
+                    (unsigned long long)st_count(c, v[i]), (unsigned long long)st_bytes(c, v[i]));
         json_frames(f, &fr);
         fputc('}', f);
         free(fr.f);
@@ -184,6 +198,9 @@ static void json_write(FILE *f, struct ctx *c, const struct rt_outcome *out)
     json_hot(f, c, by_count);
     fputs(", \"by_bytes\": ", f);
     json_hot(f, c, by_bytes);
+    fprintf(f, "},\n  \"peak\": {\"bytes\": %llu, \"snapshot_bytes\": %llu, \"stacks\": ",
+            (unsigned long long)d->bytes_peak, (unsigned long long)d->peak_at);
+    json_hot(f, c, by_peak);
     fputs("}\n}\n", f);
 }
 

@@ -15,6 +15,7 @@ enum rt_kind { RT_DEFINITE = 0, RT_INDIRECT, RT_POSSIBLE, RT_REACHABLE, RT_KINDS
 
 struct rt_stack {
     uint64_t id, count, bytes, est_count, est_bytes;
+    uint64_t live, peak; /* bytes of its blocks alive at exit, at the peak snapshot */
     uint32_t depth;
     uint64_t *frames; /* return addresses, innermost first */
 };
@@ -36,6 +37,7 @@ struct rt_dump {
     char *exe;
     uint64_t sample_bytes;
     uint64_t allocs, frees, bytes_allocated, bytes_freed, bytes_current, bytes_peak;
+    uint64_t peak_at; /* live bytes when the stacks' peak bytes were copied */
     uint64_t hist[RT_HIST];
     uint64_t lost_count[RT_KINDS], lost_bytes[RT_KINDS];
     struct rt_thread_row *threads;

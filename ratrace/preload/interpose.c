@@ -151,7 +151,10 @@ static void on_alloc(void *p, size_t n, uintptr_t caller)
     struct rt__thread *t = rt__tls.thread ? rt__tls.thread : rt__thread_self();
     rt__count_alloc(t, n);
     uint64_t tag = caller | RT__TAG_PC;
-    if (rt__opt.mode != RT__MODE_COUNT) tag = rt__stack_tag(n, caller);
+    if (rt__opt.mode != RT__MODE_COUNT) {
+        tag = rt__stack_tag(n, caller);
+        rt__stack_peak(rt__bytes_current());
+    }
     rt__table_insert((uintptr_t)p, n, tag);
     if (rt__real_is_glibc) {
         /* glibc chunk header: size word before the block; 0x4 = from a thread arena, whose heap
@@ -174,6 +177,7 @@ static int on_free(void *p, struct rt__block *old)
     if (!rt__table_remove((uintptr_t)p, old)) return 0;
     struct rt__thread *t = rt__tls.thread ? rt__tls.thread : rt__thread_self();
     rt__count_free(t, old->size);
+    rt__stack_live(old->tag, old->size, -1);
     return 1;
 }
 
@@ -237,6 +241,7 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
         /* failed: p is untouched (a NULL for n == 0 means glibc freed p) */
         rt__table_insert((uintptr_t)p, old.size, old.tag);
         rt__count_undo_free(rt__tls.thread, old.size);
+        rt__stack_live(old.tag, old.size, 1);
     }
     leave();
     return q;

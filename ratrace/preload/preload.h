@@ -136,10 +136,20 @@ void rt__table_unlock_all(void);
 uint64_t rt__stack_tag(size_t n, uintptr_t caller);
 void rt__stack_lock_all(void);
 void rt__stack_unlock_all(void);
+/* Adds (sign 1) or removes (sign -1) a block of n bytes to its stack's live bytes (tags that
+ * are no stack id are ignored). */
+void rt__stack_live(uint64_t tag, size_t n, int sign);
+/* Copies each stack's live bytes to its peak when cur passes the next mark (see stacks.c). */
+void rt__stack_peak(uint64_t cur);
+/* The process's live bytes at the last peak snapshot. */
+uint64_t rt__stack_peak_at(void);
+struct rt__stack_counts {
+    uint64_t count, bytes, est_count, est_bytes; /* allocations; est_: sample mode estimates */
+    int64_t live, peak;                          /* bytes alive now, at the peak snapshot */
+};
 /* Calls fn for each recorded stack. */
 typedef void (*rt__stack_fn)(void *ctx, uint64_t id, const uintptr_t *frames, uint32_t depth,
-                             uint64_t count, uint64_t bytes, uint64_t est_count,
-                             uint64_t est_bytes);
+                             const struct rt__stack_counts *c);
 void rt__stack_each(rt__stack_fn fn, void *ctx);
 void rt__own_text(uintptr_t *lo, uintptr_t *hi);
 

@@ -11,7 +11,9 @@
  *   lost KIND COUNT BYTES         KIND: definite indirect possible reachable
  *   leak TAG COUNT BYTES          definitely lost blocks by tag: sID (a stack) or pHEX (a caller)
  *   module LO HI BIAS PATH        hex; every loaded object (PATH of the executable: /proc/self/exe)
- *   stack ID COUNT BYTES EST_COUNT EST_BYTES DEPTH FRAME...   frames in hex, innermost first
+ *   peak_at N                     live bytes at the last peak snapshot (sample and full mode)
+ *   stack ID COUNT BYTES EST_COUNT EST_BYTES LIVE PEAK DEPTH FRAME...  frames in hex, innermost
+ *                                 first; LIVE, PEAK: bytes of its blocks alive now, at peak_at
  *   end
  * The file is written as PID.tmp and renamed, so a reader never sees half a dump. With
  * RATRACE_INTERVAL=N a reporter thread also writes PID.snap every N seconds: the same records
@@ -106,12 +108,19 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *ctx)
 }
 
 static void stack_cb(void *ctx, uint64_t id, const uintptr_t *frames, uint32_t depth,
-                     uint64_t count, uint64_t bytes, uint64_t est_count, uint64_t est_bytes)
+                     const struct rt__stack_counts *c)
 {
     (void)ctx;
-    uint64_t v[6] = {id, count, bytes, est_count, est_bytes, depth};
+    uint64_t v[8] = {id,
+                     c->count,
+                     c->bytes,
+                     c->est_count,
+                     c->est_bytes,
+                     c->live > 0 ? (uint64_t)c->live : 0,
+                     c->peak > 0 ? (uint64_t)c->peak : 0,
+                     depth};
     puts_("stack");
-    for (int i = 0; i < 6; i++) put_num(v[i], 10);
+    for (int i = 0; i < 8; i++) put_num(v[i], 10);
     for (uint32_t i = 0; i < depth; i++) put_num(frames[i], 16);
     put("\n", 1);
 }
@@ -246,7 +255,11 @@ static void write_dump(const struct rt__leaks *l)
             if (l) put_leaks(l);
             if (!l) puts_("snapshot 1\n");
             dl_iterate_phdr(module_cb, exe);
-            if (rt__opt.mode != RT__MODE_COUNT) rt__stack_each(stack_cb, NULL);
+            if (rt__opt.mode != RT__MODE_COUNT) {
+                uint64_t at = rt__stack_peak_at();
+                line("peak_at", 1, &at);
+                rt__stack_each(stack_cb, NULL);
+            }
             puts_("end\n");
             flush();
             close(out.fd);

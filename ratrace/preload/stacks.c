@@ -14,9 +14,9 @@
  * allocations and s/p bytes (the est_* counts), which makes the totals per stack unbiased.
  *
  * The stack table is SHARDS shards chosen by the stack's hash, each with its own lock, an
- * open-addressing index of entry numbers, an entry array and a frame array, all mapped and grown
- * with mremap. A stack id is shard << 32 | (entry + 1); ids never change, so the live-block
- * table can keep them.
+ * open-addressing index of entry numbers, entries in mapped chunks that never move, and a frame
+ * array grown with mremap. A stack id is shard << 32 | (entry + 1); ids never change, so the
+ * live-block table can keep them, and a free can find its stack's live bytes without a lock.
  */
 #include "preload.h"
 
@@ -31,20 +31,31 @@
 
 #define SHARDS 16
 
+#define CHUNK_SHIFT 12 /* entries live in chunks of 4096 that never move */
+#define CHUNK       (1u << CHUNK_SHIFT)
+#define MAX_CHUNKS  4096
+
 struct entry {
     uint64_t hash;
     uint32_t depth, off; /* frames[off .. off + depth) */
     uint64_t count, bytes, est_count, est_bytes;
+    _Atomic int64_t live; /* (estimated) bytes of this stack's blocks alive now */
+    int64_t peak;         /* live at the last peak snapshot */
 };
 
 struct shard {
     atomic_int lock;
     uint32_t *index; /* entry + 1, 0 = empty */
-    size_t index_cap, n, entries_cap, nframes, frames_cap;
-    struct entry *entries;
+    size_t index_cap, n, nframes, frames_cap;
     uintptr_t *frames;
+    struct entry *chunks[MAX_CHUNKS];
 };
 static struct shard shards[SHARDS];
+
+static inline struct entry *entry_at(struct shard *s, size_t e)
+{
+    return &s->chunks[e >> CHUNK_SHIFT][e & (CHUNK - 1)];
+}
 
 /* ---- the tracer's own text, cut from the top of every stack -----------------------------------
  */
@@ -159,7 +170,7 @@ static int grow_index(struct shard *s)
     uint32_t *ix = rt__map(cap * sizeof *ix);
     if (!ix) return -1;
     for (size_t e = 0; e < s->n; e++) {
-        size_t i = s->entries[e].hash & (cap - 1);
+        size_t i = entry_at(s, e)->hash & (cap - 1);
         while (ix[i]) i = (i + 1) & (cap - 1);
         ix[i] = (uint32_t)(e + 1);
     }
@@ -176,16 +187,20 @@ static long intern(struct shard *s, uint64_t h, const uintptr_t *f, uint32_t d)
     if ((s->n + 1) * 2 > s->index_cap && grow_index(s)) return -1;
     size_t mask = s->index_cap - 1, i = h & mask;
     for (; s->index[i]; i = (i + 1) & mask) {
-        struct entry *e = &s->entries[s->index[i] - 1];
+        struct entry *e = entry_at(s, s->index[i] - 1);
         if (e->hash == h && e->depth == d && !memcmp(s->frames + e->off, f, d * sizeof *f))
             return (long)s->index[i] - 1;
     }
-    if (s->n >= UINT32_MAX - 1 || s->nframes + d >= UINT32_MAX) return -1;
-    if (reserve((void **)&s->entries, &s->entries_cap, s->n + 1, sizeof *s->entries) ||
-        reserve((void **)&s->frames, &s->frames_cap, s->nframes + d, sizeof *s->frames))
+    if (s->n >= (size_t)MAX_CHUNKS * CHUNK || s->nframes + d >= UINT32_MAX) return -1;
+    if (!s->chunks[s->n >> CHUNK_SHIFT] &&
+        !(s->chunks[s->n >> CHUNK_SHIFT] = rt__map(CHUNK * sizeof(struct entry))))
         return -1;
+    if (reserve((void **)&s->frames, &s->frames_cap, s->nframes + d, sizeof *s->frames)) return -1;
     memcpy(s->frames + s->nframes, f, d * sizeof *f);
-    s->entries[s->n] = (struct entry){.hash = h, .depth = d, .off = (uint32_t)s->nframes};
+    struct entry *en = entry_at(s, s->n);
+    en->hash = h;
+    en->depth = d;
+    en->off = (uint32_t)s->nframes;
     s->nframes += d;
     s->index[i] = (uint32_t)(s->n + 1);
     return (long)s->n++;
@@ -200,11 +215,12 @@ static uint64_t record(const uintptr_t *f, uint32_t d, uint64_t n, uint64_t est_
     rt__lock(&s->lock);
     long e = intern(s, h, f, d);
     if (e >= 0) {
-        struct entry *en = &s->entries[e];
+        struct entry *en = entry_at(s, (size_t)e);
         en->count++;
         en->bytes += n;
         en->est_count += est_count;
         en->est_bytes += est_bytes;
+        atomic_fetch_add_explicit(&en->live, (int64_t)est_bytes, memory_order_relaxed);
     }
     rt__unlock(&s->lock);
     return e < 0 ? 0 : ((uint64_t)si << 32) | (uint64_t)(e + 1);
@@ -224,6 +240,57 @@ static int64_t next_interval(void)
     return v < 1.0 ? 1 : v > 9e18 ? INT64_MAX : (int64_t)v;
 }
 
+/* The probability that sampling picks an allocation of n bytes. */
+static double sample_p(size_t n)
+{
+    double p = 1.0 - exp(-(double)n / (double)rt__opt.sample_bytes);
+    return p < 1e-12 ? 1e-12 : p;
+}
+
+void rt__stack_live(uint64_t tag, size_t n, int sign)
+{
+    if (!tag || (tag & RT__TAG_PC) || (tag >> 32) >= SHARDS) return;
+    struct shard *s = &shards[tag >> 32];
+    size_t e = (size_t)(tag & 0xffffffffu) - 1;
+    if (!s->chunks[e >> CHUNK_SHIFT]) return;
+    double w = rt__opt.mode == RT__MODE_SAMPLE ? (double)n / sample_p(n) + 0.5 : (double)n;
+    atomic_fetch_add_explicit(&entry_at(s, e)->live, sign * (int64_t)w, memory_order_relaxed);
+}
+
+/* Peak snapshots: when the process's live bytes pass the mark, each stack's live bytes are
+ * copied to its peak, and the mark moves 2% (at least 64 KiB) higher. So the copy is never more
+ * than 2% below the real peak, and a program growing to G bytes takes about log1.02(G / 64 KiB)
+ * snapshots, each one pass over the stacks. */
+static atomic_int peak_lock;
+static _Atomic int64_t peak_mark, peak_at;
+
+void rt__stack_peak(uint64_t cur)
+{
+    if ((int64_t)cur <= atomic_load_explicit(&peak_mark, memory_order_relaxed) ||
+        atomic_exchange_explicit(&peak_lock, 1, memory_order_acquire))
+        return;
+    if ((int64_t)cur > atomic_load_explicit(&peak_mark, memory_order_relaxed)) {
+        int64_t step = (int64_t)cur / 50 > 65536 ? (int64_t)cur / 50 : 65536;
+        atomic_store_explicit(&peak_mark, (int64_t)cur + step, memory_order_relaxed);
+        atomic_store_explicit(&peak_at, (int64_t)cur, memory_order_relaxed);
+        for (int si = 0; si < SHARDS; si++) {
+            struct shard *s = &shards[si];
+            rt__lock(&s->lock);
+            for (size_t e = 0; e < s->n; e++) {
+                struct entry *en = entry_at(s, e);
+                en->peak = atomic_load_explicit(&en->live, memory_order_relaxed);
+            }
+            rt__unlock(&s->lock);
+        }
+    }
+    atomic_store_explicit(&peak_lock, 0, memory_order_release);
+}
+
+uint64_t rt__stack_peak_at(void)
+{
+    return (uint64_t)atomic_load_explicit(&peak_at, memory_order_relaxed);
+}
+
 uint64_t rt__stack_tag(size_t n, uintptr_t caller)
 {
     uint64_t est_count = 1, est_bytes = n;
@@ -237,8 +304,7 @@ uint64_t rt__stack_tag(size_t n, uintptr_t caller)
         rt__tls.until_sample -= (int64_t)n;
         if (rt__tls.until_sample > 0) return caller | RT__TAG_PC;
         rt__tls.until_sample = next_interval();
-        double p = 1.0 - exp(-(double)n / (double)rt__opt.sample_bytes);
-        if (p < 1e-12) p = 1e-12;
+        double p = sample_p(n);
         est_count = (uint64_t)(1.0 / p + 0.5);
         est_bytes = (uint64_t)((double)n / p + 0.5);
     }
@@ -265,9 +331,14 @@ void rt__stack_each(rt__stack_fn fn, void *ctx)
         struct shard *s = &shards[si];
         rt__lock(&s->lock);
         for (size_t e = 0; e < s->n; e++) {
-            const struct entry *en = &s->entries[e];
-            fn(ctx, ((uint64_t)si << 32) | (uint64_t)(e + 1), s->frames + en->off, en->depth,
-               en->count, en->bytes, en->est_count, en->est_bytes);
+            struct entry *en = entry_at(s, e);
+            struct rt__stack_counts c = {en->count,
+                                         en->bytes,
+                                         en->est_count,
+                                         en->est_bytes,
+                                         atomic_load_explicit(&en->live, memory_order_relaxed),
+                                         en->peak};
+            fn(ctx, ((uint64_t)si << 32) | (uint64_t)(e + 1), s->frames + en->off, en->depth, &c);
         }
         rt__unlock(&s->lock);
     }

@@ -71,6 +71,11 @@ assert 0.9 * d['bytes_allocated'] <= total <= d['bytes_allocated'], (total, d['b
 assert any('main' in s.split(';') for s, _ in folded), 'no stack through main'
 top = d['hot_spots']['by_count'][0]
 assert top['count'] >= 20000 and any(f.startswith('main (') for f in top['stack']), top
+peak = d['peak']
+assert 0 < peak['snapshot_bytes'] <= d['bytes_peak'], peak['snapshot_bytes']
+assert d['bytes_peak'] - peak['snapshot_bytes'] <= max(peak['snapshot_bytes'] // 50, 65536), peak
+assert 0 < sum(s['bytes'] for s in peak['stacks']) <= peak['snapshot_bytes']
+assert any(f.startswith('main (') for f in peak['stacks'][0]['stack']), peak['stacks'][0]
 svg = ET.parse(sys.argv[3]).getroot()
 assert svg.tag.endswith('svg')
 titles = [t.text for t in svg.iter('{http://www.w3.org/2000/svg}title')]
