@@ -81,9 +81,12 @@ struct rt__thread {
     _Atomic uint64_t allocs, frees, bytes_alloc, bytes_freed;
     _Atomic uint64_t hist[RT__HIST];
     pid_t tid;
-    int shared;           /* the overflow record shared by threads beyond the pool (atomics) */
-    uintptr_t stack_hint; /* an address in the thread's stack (its first traced call) */
-    uintptr_t tp;         /* its thread pointer (pthread_self(): the TCB, static TLS below) */
+    int shared;              /* the overflow record shared by threads beyond the pool (atomics) */
+    uintptr_t stack_hint;    /* an address in the thread's stack (its first traced call) */
+    uintptr_t tp;            /* its thread pointer (pthread_self(): the TCB, static TLS below) */
+    atomic_int stop_state;   /* enum rt__stop, for the leak scan at exit (stop.c) */
+    uintptr_t stop_sp;       /* the stack pointer where the signal stopped it */
+    uintptr_t stop_regs[32]; /* its general registers then */
     struct rt__thread *next;
 };
 
@@ -152,6 +155,16 @@ typedef void (*rt__stack_fn)(void *ctx, uint64_t id, const uintptr_t *frames, ui
                              const struct rt__stack_counts *c);
 void rt__stack_each(rt__stack_fn fn, void *ctx);
 void rt__own_text(uintptr_t *lo, uintptr_t *hi);
+
+/* ---- stopping the other threads for the leak scan (stop.c) --------------------------------------
+ */
+enum rt__stop { RT__STOP_NONE = 0, RT__STOP_PENDING, RT__STOP_STOPPED, RT__STOP_BUSY };
+/* Signals every other thread with a record and waits (briefly) until each is stopped in the
+ * handler (RT__STOP_STOPPED: stop_sp and stop_regs hold its state) or answered busy. @return the
+ * number of threads signalled (0 when no signal was free). */
+int rt__stop_others(void);
+/* Lets the stopped threads go on. */
+void rt__resume_others(void);
 
 /* ---- leak scan ---------------------------------------------------------------------------------
  */

@@ -19,10 +19,12 @@
  * Words are read at 8-byte alignment. A word that points into a block (start or interior, or at
  * the start of a zero-sized block) is a pointer to it.
  *
- * Limits: threads still running are not stopped; their whole stack is a root (including dead
- * frames: a leak can then be missed, never invented) and their registers are not seen (a block
- * held only in another running thread's register would be reported). Blocks allocated or freed
- * by other threads while the scan runs are not seen. With an allocator other than glibc's the
+ * Threads still running are stopped for the root scan (stop.c): their stack counts from their
+ * stack pointer up and their registers count. Limits: a thread that blocks the signal, does
+ * not answer in time, or was inside the tracer's own code has its whole stack scanned
+ * (including dead frames: a leak can then be missed, never invented) and its registers are not
+ * seen (a block held only there would be reported). Blocks allocated or freed by other threads
+ * between the table snapshot and the stop are not seen. With an allocator other than glibc's the
  * heaps cannot be told apart: freed memory is then scanned too (leaks can be missed).
  *
  * Marking follows memcheck: roots mark a block reachable through a start pointer, possibly
@@ -337,7 +339,6 @@ static void add_extra(struct scan *s, uintptr_t lo, uintptr_t hi)
  * offsets below the thread pointer in every thread, taken from the calling thread. */
 static void dead_thread_roots(struct scan *s, uintptr_t tp, const struct map *m)
 {
-    if (!s->ntls) dl_iterate_phdr(tls_cb, s);
     add_extra(s, tp, m->hi);
     for (size_t k = 0; k < s->ntls; k++)
         if (tp - s->tls[k][0] >= m->lo)
@@ -365,6 +366,7 @@ static void skip_non_roots(struct scan *s, uintptr_t sp)
         for (size_t i = 0; i < s->nmaps; i++)
             if (s->maps[i].lo < end && s->maps[i].hi > bases[k]) s->maps[i].skip = 1;
     }
+    dl_iterate_phdr(tls_cb, s); /* now: no loader lock may be taken once threads are stopped */
     struct map *self = map_at(s, sp);
     if (self) self->skip = 1;
     pid_t pid = getpid();
@@ -412,6 +414,22 @@ static void scan_roots(struct scan *s, uintptr_t sp)
         scan_root(s, s->extra[i - s->nmaps - 1][0], s->extra[i - s->nmaps - 1][1]);
     sigaction(SIGSEGV, &old_segv, NULL);
     sigaction(SIGBUS, &old_bus, NULL);
+}
+
+/* Threads stopped by rt__stop_others(): their stack is a root from the stopped stack pointer
+ * (less the 128-byte red zone) up, and their saved registers are roots; the rest of the stack
+ * mapping is not. */
+static void stopped_thread_roots(struct scan *s, uintptr_t sp)
+{
+    const struct map *self = map_at(s, sp);
+    for (struct rt__thread *t = rt__thread_list(); t; t = t->next) {
+        if (atomic_load(&t->stop_state) != RT__STOP_STOPPED) continue;
+        struct map *m = map_at(s, t->stop_sp);
+        if (!m || m == self) continue;
+        m->skip = 1;
+        add_extra(s, t->stop_sp - 128 > m->lo ? t->stop_sp - 128 : m->lo, m->hi);
+        add_extra(s, (uintptr_t)t->stop_regs, (uintptr_t)(t->stop_regs + 32));
+    }
 }
 
 /* ---- classification -----------------------------------------------------------------------------
@@ -469,7 +487,10 @@ int rt__leak_scan(struct rt__leaks *l, uintptr_t sp)
     int rc = prepare(&s);
     if (rc == 0 && s.n) {
         skip_non_roots(&s, sp);
+        int stopped = rt__stop_others();
+        if (stopped) stopped_thread_roots(&s, sp);
         scan_roots(&s, sp);
+        if (stopped) rt__resume_others();
         drain(&s, -1);
         for (size_t i = 0; i < s.n; i++) {
             if (s.state[i] != RT__UNREACHED) continue;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # ratrace_leaks.sh - ratrace's leak report equals valgrind memcheck's: on tests/ratrace/leaks.c
 # (plain leaks, leaks in threads, through realloc, a lost list giving indirect losses, still
-# reachable globals, aligned blocks) and on Debian's sort, the "definitely lost" and "indirectly
+# reachable globals, aligned blocks, an exit while threads still run) and on Debian's sort, the "definitely lost" and "indirectly
 # lost" counts and bytes are the same, in each mode; leak sites name the leaking functions.
 # Skips (77) without valgrind.
 set -u
@@ -35,7 +35,7 @@ compare() { # NAME PROG... : memcheck once, then ratrace in each of $modes
 }
 
 modes=count
-for sc in plain thread realloc list reachable aligned; do
+for sc in plain thread realloc list reachable aligned running; do
     compare "leaks $sc" "$RT_BIN/leaks" "$sc"
 done
 modes="count sample full"

@@ -1,6 +1,8 @@
 /* leaks.c - a program with known leaks, for comparing ratrace's leak report with memcheck's */
 /*
- * usage: leaks SCENARIO...   scenarios: plain thread realloc list reachable aligned all
+ * usage: leaks SCENARIO...   scenarios: plain thread realloc list reachable aligned running all
+ * ("running" is not in "all": it exits while two threads still run, one of them holding a block
+ * in a live local variable, both having lost one)
  * Each scenario loses blocks in its own way; the counts are not written here: the test
  * (tests/cli/ratrace_leaks.sh) compares ratrace's definitely lost count and bytes with
  * valgrind memcheck's on the same run. Pointers are dropped inside functions that return, and
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct node {
     struct node *next;
@@ -104,11 +107,36 @@ static void aligned(void)
     sink = NULL;
 }
 
-/* Overwrites the stack below main's frame, where the scenarios' dead frames were. */
+/* Overwrites the stack below the caller's frame, where dead frames were: memcheck ignores
+ * their stale words (undefined), a scanner without definedness would not. */
 static void scrub(void)
 {
-    volatile char buf[1 << 16];
+    volatile char buf[1 << 14];
     memset((char *)buf, 0, sizeof buf);
+}
+
+static pthread_barrier_t started;
+
+static void *runner(void *arg)
+{
+    char *volatile held = malloc(100 + (size_t)(uintptr_t)arg); /* reachable: a live local */
+    char *lost = malloc(64);                                    /* lost before exit */
+    sink = lost;
+    lost = NULL;
+    sink = NULL;
+    scrub();
+    pthread_barrier_wait(&started);
+    for (;;) pause();
+    return held;
+}
+
+/* Exits with two threads blocked in pause(): their stacks and registers are roots. */
+static void running(void)
+{
+    pthread_t t[2];
+    pthread_barrier_init(&started, NULL, 3);
+    for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, runner, (void *)(uintptr_t)i);
+    pthread_barrier_wait(&started);
 }
 
 int main(int argc, char **argv)
@@ -121,6 +149,7 @@ int main(int argc, char **argv)
         if (all || !strcmp(argv[i], "list")) list();
         if (all || !strcmp(argv[i], "reachable")) reachable();
         if (all || !strcmp(argv[i], "aligned")) aligned();
+        if (!strcmp(argv[i], "running")) running();
     }
     scrub();
     printf("leaks: done\n");
