@@ -110,8 +110,8 @@ static void json_hot(FILE *f, struct ctx *c, int (*cmp)(const void *, const void
     fputc('[', f);
     for (size_t i = 0; i < top; i++) {
         struct rt_frames fr;
+        if (cmp == by_peak && !v[i]->peak) break; /* sorted: no stack held bytes at the peak */
         if (rt_resolve(c->syms, d, 0, v[i]->id, &fr, 0)) break;
-        if (cmp == by_peak && !v[i]->peak) break;
         if (cmp == by_peak)
             fprintf(f, "%s\n      {\"bytes\": %llu, \"stack\": ", i ? "," : "",
                     (unsigned long long)v[i]->peak);
