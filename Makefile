@@ -258,6 +258,60 @@ soak: all $(BUILD)/soak_ring
 	@SOAK_MINUTES=$(SOAK_MINUTES) BUILD=$(BUILD) REPLAY=$(abspath $(BUILD))/replay \
 		sh tests/soak/soak.sh
 
+# ---- ratrace: allocation tracer (docs/ratrace.md) -----------------------------------------------
+# build/.../ratrace (the tool, ratrace/*.c, links libdw) and build/.../libringalloc-trace.so (the
+# LD_PRELOAD interposer, ratrace/preload/*.c, links libunwind). The interposer and the test
+# programs of tests/ratrace/ are built the same way in every build, never sanitized: a preloaded
+# library cannot run inside an ASan or TSan program. The tool itself takes the build's flags.
+RT_TOOL_SRCS  := $(sort $(wildcard ratrace/*.c))
+RT_PRE_SRCS   := $(sort $(wildcard ratrace/preload/*.c))
+RT_TOOL_OBJS  := $(RT_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
+RT_PRE_OBJS   := $(RT_PRE_SRCS:%.c=$(BUILD)/obj/%.o)
+RATRACE       := $(if $(RT_TOOL_SRCS),$(BUILD)/ratrace)
+RT_SO         := $(if $(RT_PRE_SRCS),$(BUILD)/libringalloc-trace.so)
+RT_TEST_SRCS  := $(sort $(wildcard tests/ratrace/*.c tests/ratrace/*.cpp))
+RT_TEST_BINS  := $(addprefix $(BUILD)/ratrace-tests/,$(basename $(notdir $(RT_TEST_SRCS))))
+RT_PRE_CFLAGS := -std=c11 -O2 -g $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC \
+                 -fvisibility=hidden -fno-builtin -ftls-model=initial-exec -pthread
+RT_TEST_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -fno-builtin -pthread -Wall -Wextra
+
+all: $(RT_SO) $(RATRACE)
+tests: $(RT_TEST_BINS)
+bench: $(RT_TEST_BINS) # bench/run-ratrace.sh runs tests/ratrace/stdmap.cpp
+
+$(BUILD)/obj/ratrace/preload/%.o: ratrace/preload/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(RT_PRE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(RT_SO): $(RT_PRE_OBJS)
+	$(CC) -shared -Wl,-soname,libringalloc-trace.so -Wl,-z,relro,-z,now -pthread $(LDFLAGS) \
+		-o $@ $^ -lunwind -ldl -lm
+
+$(BUILD)/obj/ratrace/%.o: ratrace/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -fPIE -MMD -MP -c $< -o $@
+
+$(BUILD)/ratrace: $(RT_TOOL_OBJS)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $^ -ldw -lelf -ldl -lm
+
+$(BUILD)/ratrace-tests/%: tests/ratrace/%.c include/ringalloc/ratrace.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(CPPFLAGS_ALL) $(RT_TEST_FLAGS) -o $@ $<
+
+$(BUILD)/ratrace-tests/%: tests/ratrace/%.cpp | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -o $@ $<
+
+.PHONY: install-ratrace uninstall-ratrace
+install: install-ratrace
+install-ratrace: $(RT_SO) $(RATRACE)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ringalloc
+	$(if $(RT_SO),install -m 755 $(RT_SO) $(DESTDIR)$(LIBDIR)/)
+	$(if $(RATRACE),install -m 755 $(RATRACE) $(DESTDIR)$(BINDIR)/ratrace)
+uninstall: uninstall-ratrace
+uninstall-ratrace:
+	rm -f $(DESTDIR)$(BINDIR)/ratrace $(DESTDIR)$(LIBDIR)/libringalloc-trace.so
+
 # ---- install ------------------------------------------------------------------------------------
 install: $(LIB_A) $(LIB_SO) $(REPLAY)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ringalloc $(DESTDIR)$(PKGCONFIGDIR) \
