@@ -10,5 +10,6 @@
 #include "ringalloc/slab.h"
 #include "ringalloc/arena.h"
 #include "ringalloc/stats.h"
+#include "ringalloc/ratrace.h"
 
 #endif /* RINGALLOC_RINGALLOC_H */
