@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,13 +35,6 @@
 
 #define RP__OUT_BUF (1u << 20) /* stdio buffer of the output file */
 
-/* set by rp_convert_stop(), possibly from a signal handler: a lock-free atomic is signal-safe */
-static atomic_int rp__stop;
-
-void rp_convert_stop(void)
-{
-    atomic_store_explicit(&rp__stop, 1, memory_order_relaxed); /* a request; orders nothing */
-}
 #define RP__PROGRESS_NS 250000000u
 
 /* Stream id mapping for one input: input id -> output id (key: the 4 id bytes). */
@@ -65,28 +57,6 @@ typedef struct rp__conv {
     char *err;
     size_t errlen;
 } rp__conv;
-
-static void rp__note_name(char *list, size_t cap, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && memcmp(p, name, n) == 0) return;
-        p = e ? e + 1 : p + len;
-    }
-    size_t used = strlen(list);
-    if (used + (used ? 1 : 0) + n + 1 > cap) return;
-    if (used) list[used++] = ',';
-    memcpy(list + used, name, n + 1);
-}
-
-static void rp__warn(rp_convert_result *res, const char *path, const char *what)
-{
-    size_t used = strlen(res->warnings);
-    if (used + 1 >= sizeof(res->warnings)) return;
-    snprintf(res->warnings + used, sizeof(res->warnings) - used, "warning: %s: %s\n", path, what);
-}
 
 /* The output id of input stream `id`, declaring it on first use.
  * @return 0 with *out set, or -1 with c->err set (ids exhausted, writer error, no memory). */
@@ -158,27 +128,12 @@ static void rp__sum(rp_convert_result *r, const rp_feed_stats *st)
     if (st->last_ts_ns > f->last_ts_ns) f->last_ts_ns = st->last_ts_ns;
 }
 
-static void rp__progress(rp__conv *c, uint64_t done, uint64_t msgs, bool force)
+static void rp__progress(rp__conv *c, uint64_t done, uint64_t msgs)
 {
     uint64_t now = rp_now_ns();
-    if (!force && now < c->next_draw) return;
+    if (now < c->next_draw) return;
     c->next_draw = now + RP__PROGRESS_NS;
-    double secs = (double)(now - c->t0) / 1e9;
-    double rate = secs > 0 ? (double)done / secs : 0;
-    char d[32], t[32], r[32];
-    rp_report_bytes(d, sizeof d, (double)done);
-    rp_report_bytes(r, sizeof r, rate);
-    if (c->total_size) {
-        rp_report_bytes(t, sizeof t, (double)c->total_size);
-        double pct = 100.0 * (double)done / (double)c->total_size;
-        if (pct > 100) pct = 100;
-        double eta = rate > 0 && c->total_size > done ? (double)(c->total_size - done) / rate : 0;
-        fprintf(stderr, "\rconvert: %s / %s  %5.1f%%  %" PRIu64 " msgs  %s/s  ETA %.0fs\033[K", d,
-                t, pct, msgs, r, eta);
-    } else {
-        fprintf(stderr, "\rconvert: %s  %" PRIu64 " msgs  %s/s\033[K", d, msgs, r);
-    }
-    fflush(stderr);
+    rp_draw_progress("convert: ", done, c->total_size, msgs, (double)(now - c->t0) / 1e9);
     c->drawn = true;
 }
 
@@ -201,7 +156,7 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
     rp_mark k;
     unsigned tick = 0;
     for (;;) {
-        if (atomic_load_explicit(&rp__stop, memory_order_relaxed)) { /* see rp_convert_stop */
+        if (rp_stop_requested()) {
             snprintf(c->err, c->errlen, "interrupted: %s not written", c->o->output);
             return RP_CONVERT_STOPPED;
         }
@@ -248,7 +203,7 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
         if (rc != RA_OK) return rp__write_fail(c, rc);
         if (c->o->progress && (++tick & 4095u) == 0)
             rp__progress(c, before + rp_source_offset(s),
-                         res->feed.messages + rp_source_stats(s)->messages, false);
+                         res->feed.messages + rp_source_stats(s)->messages);
     }
     const rp_feed_stats *st = rp_source_stats(s);
     if (st->truncated) {
@@ -259,7 +214,8 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
                      path, st->bytes);
             return RP_CONVERT_EINPUT;
         }
-        rp__warn(res, path, "the last record is truncated (converted what precedes it)");
+        rp_note_warning(res->warnings, sizeof(res->warnings), path,
+                        "the last record is truncated (converted what precedes it)");
     }
     rp__sum(res, st);
     res->in_bytes += st->bytes;
@@ -331,7 +287,7 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
     bool sizes_known = true;
     for (size_t i = 0; i < o->ninputs; i++) {
         if (rp_source_open(&srcs[i], o->inputs[i], &o->src, err, errlen) != 0) goto out;
-        rp__note_name(res->formats, sizeof res->formats, rp_source_format_name(srcs[i]));
+        rp_note_name(res->formats, sizeof res->formats, rp_source_format_name(srcs[i]));
         res->in_compressed = res->in_compressed || rp_source_compressed(srcs[i]);
         const ra_tick_info *ti = rp_source_tick_info(srcs[i]);
         if (ti && ti->max_payload > max_payload) max_payload = ti->max_payload;
@@ -436,10 +392,10 @@ void rp_convert_report_human(FILE *f, const rp_convert_opts *o, const rp_convert
             fd->messages, r->marks, r->streams, fd->heartbeats, fd->gaps, fd->missing,
             fd->backward);
     rp_report_by_type_line(f, "         by type: ", fd->by_type, fd->type_is_char);
-    rp_report_bytes(a, sizeof a, (double)r->in_size);
-    rp_report_bytes(b, sizeof b, (double)r->in_bytes);
-    rp_report_bytes(c, sizeof c, (double)r->rtk_bytes);
-    rp_report_bytes(d, sizeof d, (double)r->out_bytes);
+    rp_fmt_bytes(a, sizeof a, (double)r->in_size);
+    rp_fmt_bytes(b, sizeof b, (double)r->in_bytes);
+    rp_fmt_bytes(c, sizeof c, (double)r->rtk_bytes);
+    rp_fmt_bytes(d, sizeof d, (double)r->out_bytes);
     fprintf(f, "Size:    input %s (%s decompressed) -> .rtk %s -> written %s\n", a, b, c, d);
     fprintf(f, "         compression ratio %.2f (.rtk / written), output/input %.2f",
             rp__ratio(r->rtk_bytes, r->out_bytes), rp__ratio(r->out_bytes, r->in_size));

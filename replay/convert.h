@@ -46,7 +46,7 @@ enum rp_convert_status {
     RP_CONVERT_OK = 0,
     RP_CONVERT_EINPUT = 1,  /* an input could not be read (err names it, with the offset) */
     RP_CONVERT_EOUTPUT = 2, /* the output could not be written (err names it) */
-    RP_CONVERT_STOPPED = 3, /* rp_convert_stop() was called: the output was removed */
+    RP_CONVERT_STOPPED = 3, /* rp_stop_request() was called: the output was removed */
 };
 
 /* rp_convert() : reads every input in order and writes one tick file: a data record per message,
@@ -56,10 +56,6 @@ enum rp_convert_status {
  * @return RP_CONVERT_OK with *res filled, or RP_CONVERT_EINPUT / RP_CONVERT_EOUTPUT with a
  *         message in err (res partly filled: do not report it). */
 int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size_t errlen);
-
-/* rp_convert_stop() : asks a running rp_convert() to stop and discard its output (it returns
- * RP_CONVERT_STOPPED). Async-signal-safe. */
-void rp_convert_stop(void);
 
 /* rp_convert_report_human() : the summary (ratio, throughput, feed counts) on f. */
 void rp_convert_report_human(FILE *f, const rp_convert_opts *o, const rp_convert_result *r);

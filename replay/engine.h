@@ -1,0 +1,80 @@
+/* engine.h - the inside of rp_run(): the state its producer, reader and monitor threads share
+ *
+ * Not a public interface of the tool: run.c, producer.c, reader.c and monitor.c only.
+ * Cache lines: what the producer writes per message or batch (the ring itself, its progress
+ * counters) never shares a line with what readers load on every poll (producer_done and the
+ * read-only settings), and each reader's own counters sit on lines of their own.
+ */
+#ifndef RP_ENGINE_H
+#define RP_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "run.h"
+
+#define RP_ENGINE_READER_BUF (65536u + RP_STAMP_BYTES)
+
+typedef struct rp_engine rp_engine;
+
+/* One reader thread's state. */
+typedef struct rp_engine_reader {
+    _Alignas(64) ra_reader rd; /* its own cache lines: readers never share a written line */
+    rp_engine *run;
+    unsigned idx;
+    unsigned char *buf; /* ra_reader_read()'s buffer (the copying modes) */
+    size_t cap;
+    void *cons;            /* the consumer's state */
+    rp_reader_counts *out; /* filled at the end */
+    /* for the monitor: relaxed, statistics only */
+    atomic_uint_fast64_t pub_read, pub_lost, pub_laps;
+} rp_engine_reader;
+
+struct rp_engine {
+    /* read-only once the threads run (readers load these lines, nobody writes them) */
+    const rp_run_config *cfg;
+    const rp_consumer_ops *ops;
+    rp_run_result *res;
+    ra_ring *ring;
+    rp_engine_reader *readers;
+    unsigned ncpu;
+    uint64_t total_bytes; /* sum of input file sizes times loops; 0 when unknown */
+    uint64_t t_start;     /* set before the threads start */
+    /* release-stored by the producer after its last commit; acquire-loaded by readers so that a
+     * subsequent empty read proves they have seen everything. Written once. */
+    _Alignas(64) atomic_bool producer_done;
+    /* whether the run has more busy threads than CPUs (producer, readers, and a decompression
+     * worker while a zstd input is open): idle readers then yield their CPU instead of spinning.
+     * Relaxed: a scheduling hint, orders nothing; written when an input opens. */
+    atomic_bool crowded;
+    /* progress published by the producer every 256 messages (relaxed: statistics only) */
+    _Alignas(64) atomic_uint_fast64_t prog_msgs, prog_bytes;
+    /* monitor wake-ups: threads count themselves out under the mutex */
+    _Alignas(64) pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned finished;
+    /* written by the producer, read by the caller after pthread_join */
+    uint64_t t_end;
+    int status;
+    char err[512];
+};
+
+/* rp_engine_producer() : the producer thread (producer.c); arg is the rp_engine. */
+void *rp_engine_producer(void *arg);
+
+/* rp_engine_reader_main() : a reader thread (reader.c); arg is its rp_engine_reader. */
+void *rp_engine_reader_main(void *arg);
+
+/* rp_engine_monitor() : waits until `threads` threads have called rp_engine_finish(), drawing
+ * progress and stats lines meanwhile (monitor.c). */
+void rp_engine_monitor(rp_engine *x, unsigned threads);
+
+/* rp__add_stats() : adds one source's feed counts to the run's (run.c). */
+void rp__add_stats(rp_run_result *res, const rp_feed_stats *st);
+
+/* rp_engine_finish() : a thread counts itself out and wakes the monitor. */
+void rp_engine_finish(rp_engine *x);
+
+#endif /* RP_ENGINE_H */
