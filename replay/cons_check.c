@@ -5,9 +5,17 @@
  *   (RP_STAMP_BYTES, see run.h) is copied out with ra_msg_copy(), the one audited racy copy, and
  *   kept with the message's seq. Nothing is counted yet: only the first n messages of a burst
  *   that on_burst() confirms were intact.
- * - Per burst: `now - stamp` goes into the latency histogram for each confirmed message, and the
- *   sequence numbers are checked: strictly increasing (else seq_errors), and every number never
- *   seen is counted in `skipped`.
+ * - Per burst: `now - stamp` (the delay: publish stamp to the reader's clock read just after the
+ *   poll) of each confirmed message goes into the lag histogram, and, when the message was
+ *   published while the reader was waiting (its stamp is not after `wait_end`, the clock read
+ *   that ended the reader's last wait for an empty ring), into the latency histogram too: then
+ *   the delay is how long delivery took, not how far behind the producer the reader was. Paced
+ *   runs see almost only latency (a packet's messages, due together, all count); at --speed max,
+ *   where the producer runs ahead, most delays are lag.
+ *   The sequence numbers are checked: strictly increasing (else seq_errors), and every number
+ *   never seen is counted in `skipped`.
+ * - With --stats-csv a third histogram holds the latency samples since the monitor last asked
+ *   (interval()), which reads and empties it on the reader's thread.
  * - Verdict: the reader stopped by no error, skipped == lost (the ring's own count of what the
  *   reader missed), read + lost == published, no seq went backwards.
  */
@@ -23,25 +31,38 @@ typedef struct rp__check {
     uint64_t seq[RP_CONS_BURST]; /* the burst kept by on_msg */
     uint64_t stamp[RP_CONS_BURST];
     unsigned n;
-    uint64_t expect; /* the next sequence number expected */
+    uint64_t expect;   /* the next sequence number expected */
+    uint64_t wait_end; /* the clock read that ended the reader's last wait */
     uint64_t skipped, seq_errors;
-    rp_hist latency; /* writer-to-reader, ns */
+    rp_hist lag;     /* every message's delay, ns */
+    rp_hist latency; /* the delays of messages the reader was waiting for, ns */
+    rp_hist *window; /* latency samples of the current interval (--stats-csv), or NULL */
 } rp__check;
-
-static void *rp__check_create(const rp_cons_env *env)
-{
-    (void)env;
-    rp__check *c = malloc(sizeof(*c));
-    if (!c) return NULL;
-    c->n = 0;
-    c->expect = c->skipped = c->seq_errors = 0;
-    rp_hist_init(&c->latency);
-    return c;
-}
 
 static void rp__check_destroy(void *state)
 {
-    free(state);
+    rp__check *c = state;
+    if (c) free(c->window);
+    free(c);
+}
+
+static void *rp__check_create(const rp_cons_env *env)
+{
+    rp__check *c = malloc(sizeof(*c));
+    if (!c) return NULL;
+    c->n = 0;
+    c->expect = c->skipped = c->seq_errors = c->wait_end = 0;
+    rp_hist_init(&c->lag);
+    rp_hist_init(&c->latency);
+    c->window = NULL;
+    if (env->intervals) {
+        if (!(c->window = malloc(sizeof(*c->window)))) {
+            rp__check_destroy(c);
+            return NULL;
+        }
+        rp_hist_init(c->window);
+    }
+    return c;
 }
 
 static void rp__check_on_msg(const ra_msg *m, void *ctx)
@@ -63,10 +84,15 @@ static void rp__check_on_msg(const ra_msg *m, void *ctx)
 static void rp__check_on_burst(void *state, size_t n, uint64_t now, bool waited)
 {
     rp__check *c = state;
-    (void)waited;
     uint64_t expect = c->expect;
+    if (waited) c->wait_end = now;
     for (size_t i = 0; i < n; i++) {
-        rp_hist_record(&c->latency, now > c->stamp[i] ? now - c->stamp[i] : 0);
+        uint64_t delay = now > c->stamp[i] ? now - c->stamp[i] : 0;
+        rp_hist_record(&c->lag, delay);
+        if (c->stamp[i] <= c->wait_end) {
+            rp_hist_record(&c->latency, delay);
+            if (c->window) rp_hist_record(c->window, delay);
+        }
         if (c->seq[i] < expect)
             c->seq_errors++;
         else
@@ -86,8 +112,11 @@ static void rp__check_on_loss(void *state, uint64_t lost)
 
 static void rp__check_interval(void *state, rp_cons_interval *out)
 {
-    (void)state;
-    out->has_latency = false;
+    rp__check *c = state;
+    out->has_latency = c->window && c->window->count > 0;
+    out->p50_ns = out->has_latency ? rp_hist_percentile(c->window, 50) : 0;
+    out->p99_ns = out->has_latency ? rp_hist_percentile(c->window, 99) : 0;
+    if (c->window) rp_hist_init(c->window);
 }
 
 static bool rp__check_verify(const void *state, const rp_reader_counts *rc, uint64_t published,
@@ -122,6 +151,7 @@ static void rp__check_json(const void *state, rp_json *j)
     rp_json_u64(j, "skipped", c->skipped);
     rp_json_u64(j, "seq_errors", c->seq_errors);
     rp__hist_json(j, "latency_ns", &c->latency);
+    rp__hist_json(j, "lag_ns", &c->lag);
 }
 
 /* "1.23 ms" style. */
@@ -137,21 +167,22 @@ static void rp__ns_desc(char *buf, size_t cap, uint64_t ns)
         snprintf(buf, cap, "%" PRIu64 " ns", ns);
 }
 
-static void rp__hist_line(FILE *f, const char *what, const rp_hist *h)
-{
-    char a[32], b[32], c[32], d[32];
-    rp__ns_desc(a, sizeof(a), rp_hist_percentile(h, 50));
-    rp__ns_desc(b, sizeof(b), rp_hist_percentile(h, 99));
-    rp__ns_desc(c, sizeof(c), rp_hist_percentile(h, 99.9));
-    rp__ns_desc(d, sizeof(d), h->count ? h->max : 0);
-    fprintf(f, "           %s p50 %s, p99 %s, p99.9 %s, max %s\n", what, a, b, c, d);
-}
-
+/* Paced: "latency p50 ..." (with the sample count when some reads were lag); at --speed max:
+ * "lag p50 ...", how far behind the producer the reader was. */
 static void rp__check_human(const void *state, FILE *f, bool paced)
 {
     const rp__check *c = state;
-    (void)paced;
-    rp__hist_line(f, "latency", &c->latency);
+    const rp_hist *h = paced ? &c->latency : &c->lag;
+    char a[32], b[32], d[32], e[32];
+    rp__ns_desc(a, sizeof(a), rp_hist_percentile(h, 50));
+    rp__ns_desc(b, sizeof(b), rp_hist_percentile(h, 99));
+    rp__ns_desc(d, sizeof(d), rp_hist_percentile(h, 99.9));
+    rp__ns_desc(e, sizeof(e), h->count ? h->max : 0);
+    fprintf(f, "           %s p50 %s, p99 %s, p99.9 %s, max %s", paced ? "latency" : "lag", a, b, d,
+            e);
+    if (paced && c->latency.count != c->lag.count)
+        fprintf(f, " (%" PRIu64 " of %" PRIu64 " messages)", c->latency.count, c->lag.count);
+    fputc('\n', f);
 }
 
 const rp_consumer_ops rp_cons_check = {

@@ -9,8 +9,9 @@
  *     the last message torn afterwards, and then only the first n it saw count.
  *   - on_burst: after the poll (or read) that delivered n intact messages, with the clock read
  *     once just after it, and whether the reader had found the ring empty before (it was
- *     waiting, so `now - publish stamp` is a delivery latency, not a backlog). The consumer
- *     commits the first n messages it kept and forgets the rest.
+ *     waiting: what was published until `now` found it idle, so its `now - publish stamp` is a
+ *     delivery latency, not a backlog). The consumer commits the first n messages it kept and
+ *     forgets the rest.
  *   - on_loss: the reader was lapped (lost is the ring reader's total); what on_msg kept since the
  *     last on_burst is void.
  * So the per-message cost is the one call poll makes anyway; on_burst is one call per burst.

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "framing.h"
+#include "outfile.h"
 #include "report.h"
 #include "run.h"
 
@@ -47,8 +48,8 @@ typedef struct rp__conv {
     const rp_convert_opts *o;
     rp_convert_result *res;
     ra_tick_writer *w;
-    FILE *out;
-    char *tmp;           /* temporary path, NULL when writing to stdout */
+    FILE *out;           /* of.f */
+    rp_outfile of;       /* the output (outfile.h) */
     uint64_t next_id;    /* fresh output ids start here (above every id used) */
     uint64_t total_size; /* sum of input sizes, 0 when unknown */
     uint64_t t0, next_draw;
@@ -234,43 +235,6 @@ static int rp__sink(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
-/* Creates the temporary output beside o->output (or takes stdout).
- * @return 0, or -1 with c->err set. */
-static int rp__create_output(rp__conv *c)
-{
-    const char *out = c->o->output;
-    if (strcmp(out, "-") == 0) {
-        c->out = stdout;
-        return 0;
-    }
-    size_t n = strlen(out);
-    c->tmp = malloc(n + 16);
-    if (!c->tmp) {
-        snprintf(c->err, c->errlen, "%s: out of memory", out);
-        return -1;
-    }
-    snprintf(c->tmp, n + 16, "%s.tmp.XXXXXX", out);
-    int fd = mkstemp(c->tmp);
-    if (fd < 0) {
-        snprintf(c->err, c->errlen, "%s: cannot create a temporary file: %s", out, strerror(errno));
-        free(c->tmp);
-        c->tmp = NULL;
-        return -1;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || !(c->out = fdopen(fd, "wb"))) {
-        snprintf(c->err, c->errlen, "%s: %s", c->tmp, strerror(errno));
-        close(fd);
-        unlink(c->tmp);
-        free(c->tmp);
-        c->tmp = NULL;
-        return -1;
-    }
-    setvbuf(c->out, NULL, _IOFBF, RP__OUT_BUF);
-    return 0;
-}
-
 int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
@@ -298,7 +262,9 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
     if (!sizes_known) c.total_size = 0;
 
     rc = RP_CONVERT_EOUTPUT;
-    if (rp__create_output(&c) != 0) goto out;
+    if (rp_outfile_open(&c.of, o->output, o->force, err, errlen) != 0) goto out;
+    c.out = c.of.f;
+    if (c.out != stdout) setvbuf(c.out, NULL, _IOFBF, RP__OUT_BUF);
     char creator[64], framing[16] = "";
     snprintf(creator, sizeof creator, "replay (ringalloc %s)", ra_version_string());
     if (o->src.framing == RP_FRAMING_UDP) snprintf(framing, sizeof framing, "udp");
@@ -338,12 +304,11 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
     res->frames = ws.frames + (o->compress ? 1 : 0);
     wrc = ra_tick_writer_close(c.w);
     c.w = NULL;
-    if (fflush(c.out) != 0 && wrc == RA_OK) wrc = RA_EIO;
     if (wrc != RA_OK) {
         rc = rp__write_fail(&c, wrc);
         goto out;
     }
-    rc = RP_CONVERT_OK;
+    rc = rp_outfile_commit(&c.of, err, errlen) == 0 ? RP_CONVERT_OK : RP_CONVERT_EOUTPUT;
 out:
     if (c.drawn) {
         fputs("\r\033[K", stderr);
@@ -353,19 +318,7 @@ out:
         c.abandon = true;
         (void)ra_tick_writer_close(c.w);
     }
-    if (c.out && c.out != stdout) {
-        if (fclose(c.out) != 0 && rc == RP_CONVERT_OK) {
-            snprintf(err, errlen, "%s: write error: %s", o->output, strerror(errno));
-            rc = RP_CONVERT_EOUTPUT;
-        }
-        if (rc == RP_CONVERT_OK && rename(c.tmp, o->output) != 0) {
-            snprintf(err, errlen, "%s: cannot rename %s into place: %s", o->output, c.tmp,
-                     strerror(errno));
-            rc = RP_CONVERT_EOUTPUT;
-        }
-        if (rc != RP_CONVERT_OK) unlink(c.tmp);
-    }
-    free(c.tmp);
+    rp_outfile_abort(&c.of); /* nothing left after commit; else the temporary file goes */
     for (size_t i = 0; i < o->ninputs; i++) rp_source_close(srcs[i]);
     free(srcs);
     res->seconds = (double)(rp_now_ns() - c.t0) / 1e9;

@@ -13,6 +13,7 @@ typedef struct rp_convert_opts {
     const char *const *inputs; /* paths, "-" for stdin (at most once) */
     size_t ninputs;
     const char *output;  /* path ("-": stdout); written through a temporary file and a rename */
+    bool force;          /* output may replace an existing file (rp_outfile_check() first) */
     rp_source_opts src;  /* format, framing, BPF filter, as for a replay */
     bool compress;       /* zstd (.rtk.zst) */
     int level;           /* zstd level, 0 = RA_TICK_DEFAULT_LEVEL */

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "run.h"
 
@@ -28,8 +29,15 @@ typedef struct rp_engine_reader {
     size_t cap;
     void *cons;            /* the consumer's state */
     rp_reader_counts *out; /* filled at the end */
+    unsigned snap_seen;    /* the last snapshot request answered (reader's own) */
+    uint64_t wake_batch;   /* --speed max: messages an idle reader sleeps for */
     /* for the monitor: relaxed, statistics only */
     atomic_uint_fast64_t pub_read, pub_lost, pub_laps;
+    /* the answer to snapshot request snap_ack (--stats-csv): the fields are stored relaxed, then
+     * snap_ack with release; the monitor acquire-loads snap_ack before reading them */
+    atomic_uint snap_ack;
+    atomic_bool snap_has;
+    atomic_uint_fast64_t snap_read, snap_lost, snap_laps, snap_p50, snap_p99;
 } rp_engine_reader;
 
 struct rp_engine {
@@ -51,6 +59,16 @@ struct rp_engine {
     atomic_bool crowded;
     /* progress published by the producer every 256 messages (relaxed: statistics only) */
     _Alignas(64) atomic_uint_fast64_t prog_msgs, prog_bytes;
+    /* sleeping readers (reader.c "Idle readers"): written by readers when they go to sleep and
+     * by the producer when it wakes them; loaded relaxed by the producer after every batch */
+    _Alignas(64) atomic_uint sleepers;
+    atomic_uint wake_word;        /* the futex word: bumped by every wake */
+    atomic_uint_fast64_t wake_at; /* wake the sleepers once the producer's index reaches it */
+    /* snapshot requests from the monitor (--stats-csv): bumped once per interval; readers load
+     * it relaxed at their publish points and answer (see rp_engine_reader.snap_ack) */
+    _Alignas(64) atomic_uint snap_req;
+    /* the monitor's own (--stats-csv) */
+    uint64_t csv_last_msgs, csv_last_t;
     /* monitor wake-ups: threads count themselves out under the mutex */
     _Alignas(64) pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -70,6 +88,15 @@ void *rp_engine_reader_main(void *arg);
 /* rp_engine_monitor() : waits until `threads` threads have called rp_engine_finish(), drawing
  * progress and stats lines meanwhile (monitor.c). */
 void rp_engine_monitor(rp_engine *x, unsigned threads);
+
+/* rp_engine_wake() : wakes the sleeping readers when index has reached what they wait for
+ * (all of them when final: the producer is done). The producer calls it after a batch when
+ * `sleepers` is nonzero, the monitor with final to have snapshot requests answered. */
+void rp_engine_wake(rp_engine *x, uint64_t index, bool final);
+
+/* rp_engine_csv_rows() : the --stats-csv rows of one sample (monitor.c); final: after the joins,
+ * with every count exact. */
+void rp_engine_csv_rows(rp_engine *x, uint64_t now, bool final);
 
 /* rp__add_stats() : adds one source's feed counts to the run's (run.c). */
 void rp__add_stats(rp_run_result *res, const rp_feed_stats *st);

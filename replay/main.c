@@ -20,6 +20,7 @@
 #include "gen.h"
 #include "info.h"
 #include "options.h"
+#include "outfile.h"
 #include "report.h"
 #include "run.h"
 
@@ -51,11 +52,13 @@ static int rp_cmd_gen(int argc, char **argv)
     int rc = rp_parse(RP_CMD_GEN, argc, argv, &o);
     if (rc >= 0) return rc;
     o.gen.out = o.output;
+    o.gen.force = o.force;
+    rp_stop_install();
     rp_gen_result g;
     char err[512];
-    if (rp_gen_write(&o.gen, &g, err, sizeof(err)) != 0) {
+    if ((rc = rp_gen_write(&o.gen, &g, err, sizeof(err))) != 0) {
         fprintf(stderr, "%s: %s\n", o.prog, err);
-        return RP_EXIT_INPUT;
+        return rc > 0 ? RP_EXIT_INTERRUPT : RP_EXIT_INPUT;
     }
     if (!o.quiet) rp_report_gen_human(stderr, &o.gen, &g);
     return rp_json_done(&o, o.json ? rp_report_gen_json(stdout, &o.gen, &g) : 0, RP_EXIT_OK);
@@ -114,6 +117,7 @@ static int rp_cmd_convert(int argc, char **argv)
     rp_convert_opts c = {.inputs = (const char *const *)o.files,
                          .ninputs = (size_t)o.nfiles,
                          .output = o.output,
+                         .force = o.force,
                          .src = o.src,
                          .compress = o.zstd,
                          .level = o.level,
@@ -134,6 +138,40 @@ static int rp_cmd_convert(int argc, char **argv)
     return rp_json_done(&o, o.json ? rp_convert_report_json(stdout, &c, &res) : 0, RP_EXIT_OK);
 }
 
+/* Says once, before the run, when the threads will have to share CPUs. */
+static void rp_warn_crowded(const rp_run_config *cfg)
+{
+    unsigned cpus = rp_cpus();
+    if (cfg->readers == 0 || 1 + cfg->readers <= cpus) return;
+    fprintf(stderr,
+            "replay: warning: 1 producer + %u reader threads on %u CPU%s: threads take turns, so "
+            "lag and latency include time spent off-CPU (whole scheduler slices)\n",
+            cfg->readers, cpus, cpus == 1 ? "" : "s");
+}
+
+/* Runs cfg, with --stats-csv going to csv (committed when the run reports).
+ * @return the exit code when the run failed (message printed), or -1 with *res to report. */
+static int rp_replay_run(const rp_opts *o, rp_run_config *cfg, rp_run_result *res)
+{
+    rp_outfile csv = {0};
+    char err[1024];
+    if (o->stats_csv) {
+        if (rp_outfile_open(&csv, o->stats_csv, o->force, err, sizeof(err)) != 0) {
+            fprintf(stderr, "replay: %s\n", err);
+            return RP_EXIT_INPUT;
+        }
+        cfg->stats_csv = csv.f;
+    }
+    int rc = rp_run(cfg, res, err, sizeof(err));
+    if (rc == RP_RUN_OK && o->stats_csv && rp_outfile_commit(&csv, err, sizeof(err)) != 0)
+        rc = RP_RUN_EINPUT;
+    rp_outfile_abort(&csv);
+    if (rc == RP_RUN_OK) return -1;
+    fprintf(stderr, "replay: %s\n", err);
+    rp_run_result_free(res);
+    return rc == RP_RUN_EINPUT ? RP_EXIT_INPUT : RP_EXIT_SYSTEM;
+}
+
 static int rp_cmd_replay(int argc, char **argv)
 {
     rp_opts o;
@@ -145,15 +183,9 @@ static int rp_cmd_replay(int argc, char **argv)
     cfg->nfiles = (size_t)o.nfiles;
     cfg->progress = !o.quiet && isatty(STDERR_FILENO);
     rp_stop_install();
-
+    rp_warn_crowded(cfg);
     rp_run_result res;
-    char err[1024];
-    rc = rp_run(cfg, &res, err, sizeof(err));
-    if (rc != RP_RUN_OK) {
-        fprintf(stderr, "replay: %s\n", err);
-        rp_run_result_free(&res);
-        return rc == RP_RUN_EINPUT ? RP_EXIT_INPUT : RP_EXIT_SYSTEM;
-    }
+    if ((rc = rp_replay_run(&o, cfg, &res)) >= 0) return rc;
     rp_print_lines("replay", res.warnings); /* each line already says "warning: ..." */
     if (res.no_timestamps)
         fprintf(stderr, "replay: warning: the input has no timestamps; --speed ran at max speed "

@@ -12,6 +12,7 @@
 #include "options.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <zstd.h>
 
 #include "ringalloc/ringalloc.h"
+#include "outfile.h"
 
 #define ALL          (RP_CMD_REPLAY | RP_CMD_GEN | RP_CMD_INFO | RP_CMD_CONVERT)
 #define INPUT        (RP_CMD_REPLAY | RP_CMD_INFO | RP_CMD_CONVERT)
@@ -136,6 +138,18 @@ static int rp__output(rp_opts *o, const char *a)
     o->output = a;
     return 0;
 }
+static int rp__force(rp_opts *o, const char *a)
+{
+    (void)a;
+    o->force = true;
+    return 0;
+}
+static int rp__stats_csv(rp_opts *o, const char *a)
+{
+    if (!*a || strcmp(a, "-") == 0) return -1;
+    o->stats_csv = a;
+    return 0;
+}
 static int rp__messages(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 1, UINT64_MAX, &o->gen.messages);
@@ -219,8 +233,8 @@ static const rp__opt rp__opts[] = {
      "a truncated last record is an error (exit 2), not a warning"},
     {"ring-size", 0, "SIZE", RP_CMD_REPLAY, rp__ring_size,
      "a power of two from 4096 to 1T, e.g. 64M", G_RING,
-     "ring data bytes, a power of two >= 4096; K, M, G suffixes are\n"
-     "powers of 1024 (default 64M)"},
+     "ring data bytes, a power of two from 4096 to 1T; K, M, G, T\n"
+     "suffixes are powers of 1024 (default 64M)"},
     {"readers", 0, "N", RP_CMD_REPLAY, rp__readers, "0..64", G_RING,
      "reader threads, 0..64 (default 1); 0 only publishes (measures\n"
      "the input and the producer alone)"},
@@ -250,17 +264,19 @@ static const rp__opt rp__opts[] = {
     {"heartbeat-every", 0, "M", RP_CMD_GEN, rp__heartbeat_every, NULL, G_GEN,
      "send a heartbeat after every Mth data packet"},
     {"output", 'o', "OUT", RP_CMD_GEN, rp__output, NULL, G_OUT,
-     "the pcap file to write (via a temporary file and rename)"},
+     "the pcap file to write (via a temporary file and rename); \"-\" is\n"
+     "stdout. An existing OUT is refused unless --force"},
     {"output", 'o', "OUT", RP_CMD_CONVERT, rp__output, NULL, G_OUT,
      "the tick file to write (via a temporary file and rename); \"-\" is\n"
-     "stdout. zstd-compressed when OUT ends in .zst or with --zstd"},
+     "stdout. zstd-compressed when OUT ends in .zst or with --zstd. An\n"
+     "existing OUT is refused unless --force, an input always"},
     {"zstd", 0, NULL, RP_CMD_CONVERT, rp__zstd, NULL, G_OUT, "compress whatever the name"},
     {"level", 0, "N", RP_CMD_CONVERT, rp__level, "a nonzero integer in zstd's range", G_OUT,
      "zstd level (default 3; negative levels are faster)"},
     {"workers", 0, "N", RP_CMD_CONVERT, rp__workers, "0..256", G_OUT,
      "zstd worker threads (default 0: compress in the main thread)"},
     {"frame-size", 0, "SIZE", RP_CMD_CONVERT, rp__frame_size, "4K..1T, e.g. 16M", G_OUT,
-     ".rtk bytes per zstd frame (default 16M)"},
+     ".rtk bytes per zstd frame, 4K..1T (default 16M)"},
     {"json", 0, NULL, RP_CMD_REPLAY, rp__json, NULL, G_OUT,
      "print one JSON object on stdout (the summary goes to stderr)"},
     {"json", 0, NULL, RP_CMD_GEN | RP_CMD_CONVERT, rp__json, NULL, G_OUT,
@@ -271,6 +287,14 @@ static const rp__opt rp__opts[] = {
      "every message and mark as a text line (payload in hex) on stdout"},
     {"stats-interval", 0, "S", RP_CMD_REPLAY, rp__stats_interval, "seconds, > 0", G_OUT,
      "a stats line on stderr every S seconds (S > 0, decimals allowed)"},
+    {"stats-csv", 0, "FILE", RP_CMD_REPLAY, rp__stats_csv, "a file name, not -", G_OUT,
+     "write the stats of every interval (--stats-interval, default 1 s) to\n"
+     "FILE as CSV: one row per reader per interval, and a last row per\n"
+     "reader at the end (columns in docs/replay.md)"},
+    {"force", 'f', NULL, RP_CMD_REPLAY, rp__force, NULL, G_OUT,
+     "let --stats-csv replace an existing FILE (never an input)"},
+    {"force", 'f', NULL, RP_CMD_GEN | RP_CMD_CONVERT, rp__force, NULL, G_OUT,
+     "replace OUT if it exists (never an input: that is always refused)"},
     {"quiet", 'q', NULL, RP_CMD_REPLAY, rp__quiet, NULL, G_OUT,
      "no summary and no progress line (warnings and errors still print)"},
     {"quiet", 'q', NULL, RP_CMD_GEN | RP_CMD_CONVERT, rp__quiet, NULL, G_OUT,
@@ -291,20 +315,23 @@ static const struct {
      "Reads captures (pcap, pcapng), Nasdaq ITCH 5.0 files and native tick files (.rtk), each\n"
      "optionally zstd-compressed (one or more frames), from FILE... in order (\"-\" is stdin).\n"
      "One producer thread writes every message into a tick ring; reader threads consume it,\n"
-     "measure writer-to-reader latency and check sequence continuity. Format and framing are\n"
-     "detected unless given.\n",
+     "measure how far behind the producer they are (lag, at --speed max) or how long delivery\n"
+     "takes (latency, paced), and check sequence continuity. Format and framing are detected\n"
+     "unless given.\n",
      "The summary goes to stdout, or to stderr with --json. A progress line (bytes, rate, ETA) is\n"
      "drawn on stderr when it is a terminal.\n"
      "\n"
-     "Exit status: 0 done; 1 usage error; 2 input error (the message names the file and byte\n"
-     "offset; a truncated last record is only a warning unless --strict); 3 the ring or threads\n"
-     "could not be set up, or the continuity check failed; 130 interrupted (report printed).\n"
+     "Exit status: 0 done; 1 usage error (also an existing --stats-csv FILE without --force);\n"
+     "2 input error (the message names the file and byte offset; a truncated last record is only\n"
+     "a warning unless --strict); 3 the ring or threads could not be set up, or the continuity\n"
+     "check failed; 130 interrupted (report printed).\n"
      "\n"
      "Subcommands: replay gen | info | convert --help. See docs/replay.md for the JSON keys.\n"},
     {RP_CMD_GEN, "replay gen [OPTIONS] -o OUT",
      "Writes a synthetic ITCH 5.0 / MoldUDP64 capture; the same seed and options give the same\n"
      "bytes, and replaying it reports exactly the counts gen prints.\n",
-     "Exit status: 0 done; 1 usage error; 2 the output could not be written.\n"},
+     "Exit status: 0 done; 1 usage error (an existing OUT without --force included); 2 the output\n"
+     "could not be written; 130 interrupted (OUT not written).\n"},
     {RP_CMD_INFO, "replay info [OPTIONS] FILE...",
      "Describes inputs (format, counts, gaps, time span) through the input layer only: no ring,\n"
      "no threads.\n",
@@ -312,8 +339,9 @@ static const struct {
     {RP_CMD_CONVERT, "replay convert [OPTIONS] IN... -o OUT.rtk[.zst]",
      "Writes a native tick file. Every message, timestamp and sequence number is kept: replaying\n"
      "OUT gives the same feed counts as replaying IN...\n",
-     "Exit status: 0 done; 1 usage error; 2 input or output error; 130 interrupted (OUT "
-     "removed).\n"},
+     "Exit status: 0 done; 1 usage error (an existing OUT without --force, or OUT naming an "
+     "input,\n"
+     "included); 2 input or output error; 130 interrupted (OUT not written).\n"},
 };
 
 static void rp__help_row(FILE *f, const rp__opt *p)
@@ -420,10 +448,18 @@ static int rp__check(rp_opts *o)
         o->zstd = o->zstd || rp_ends_with(o->output, ".zst");
         if (o->level_set && !o->zstd)
             bad = "--level needs a compressed output (OUT ending in .zst, or --zstd)";
-        else if (o->json && strcmp(o->output, "-") == 0)
-            bad = "--json needs stdout: it cannot be combined with -o -";
     }
+    if (!bad && o->output && o->json && strcmp(o->output, "-") == 0)
+        bad = "--json needs stdout: it cannot be combined with -o -";
     if (bad) return rp_usage_error(o->prog, bad, NULL);
+    const char *out = o->cmd == RP_CMD_REPLAY ? o->stats_csv : o->output;
+    char why[PATH_MAX + 128];
+    if (out &&
+        rp_outfile_check(out, o->force, (const char *const *)o->files,
+                         o->cmd == RP_CMD_GEN ? 0 : (size_t)o->nfiles, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s: %s\n", o->prog, why);
+        return RP_OPTS_USAGE;
+    }
     if (o->cmd == RP_CMD_GEN && o->gen.messages < rp_gen_min_messages(o->gen.symbols)) {
         fprintf(stderr,
                 "%s: --messages %" PRIu64 " is too small for %u symbols (at least %" PRIu64 ")\n",

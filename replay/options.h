@@ -28,7 +28,9 @@ typedef struct rp_opts {
     int nfiles;
     /* output */
     bool json, quiet;
-    const char *output; /* -o (gen, convert) */
+    const char *output;    /* -o (gen, convert) */
+    bool force;            /* -f: outputs may replace existing files (never an input) */
+    const char *stats_csv; /* --stats-csv FILE (replay) */
     /* replay */
     rp_run_config run;
     bool speed_set, pps_set;

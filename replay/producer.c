@@ -124,6 +124,11 @@ static int rp__pump(rp__prod *p, rp_source *s)
         stamp_uses += (unsigned)n;
         rp__write(ring, w, n, &stamp);
         index += n;
+        /* readers asleep (reader.c)? Paced runs fence first so that a reader going to sleep
+         * either sees this commit or is seen; at max speed the next batch makes up for a miss */
+        if (paced) atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&x->sleepers, memory_order_relaxed))
+            rp_engine_wake(x, index, false);
         if (paced || index >= prog_next) { /* cheap next to sleeps */
             prog_next = index + 256;
             atomic_store_explicit(&x->prog_msgs, index, memory_order_relaxed);
@@ -224,6 +229,7 @@ out:
     atomic_store_explicit(&x->prog_msgs, p.index, memory_order_relaxed);
     /* release: every commit above happens-before a reader's acquire load that sees true */
     atomic_store_explicit(&x->producer_done, true, memory_order_release);
+    rp_engine_wake(x, p.index, true);
     rp_engine_finish(x);
     return NULL;
 }

@@ -11,24 +11,28 @@
  *   finds nothing new means the reader has seen every commit (the acquire made them visible), so
  *   it can stop.
  * - The monitor's view (read, lost, laps) is published with relaxed stores every 256 messages,
- *   on laps and when idle: statistics only.
- * - Idle readers spin for a while, then sleep 50 us per empty poll; measured latency therefore
- *   includes that wake-up time when the feed is sparse (paced modes). While spinning, a reader
- *   pauses RP__IDLE_PAUSES times per empty read at --speed max when every busy thread has a CPU
- *   of its own (so that a batch accumulates rather than the reader reading the lines the
- *   producer is writing), and calls sched_yield() when paced or when the threads outnumber the
- *   CPUs (the `crowded` hint).
+ *   on laps and when idle: statistics only. At the same points a reader answers the monitor's
+ *   snapshot request (--stats-csv) when there is a new one.
+ * - Idle readers: see rp__idle() and rp__sleep().
+ * - What a reader shares with the producer: the ring (its data lines, and the tail and intent
+ *   words ra_reader_poll() loads) and the read-mostly `sleepers` line; its own counters
+ *   (ra_reader, pub_*, snap_*) sit on cache lines no other thread writes.
  */
 #include "engine.h"
 
-#include <sched.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
-#define RP__IDLE_SPINS      2000u
-#define RP__IDLE_SLEEP_NS   50000u
-#define RP__IDLE_PAUSES     1024u  /* pauses per empty read when the reader has a CPU of its own */
-#define RP__IDLE_PAUSE_COST 8u     /* ... counted as this many spins (a pause is about 10 ns) */
-#define RP__SPIN_WORK_MAX   50000u /* reader delays below this are spun, above slept */
+#define RP__SPIN_WORK_MAX  50000u   /* reader delays below this are spun, above slept */
+#define RP__SPIN_POLLS     64u      /* paced: empty polls spun (with pauses) before sleeping */
+#define RP__SPIN_POLLS_MAX 4u       /* --speed max: the same */
+#define RP__SPIN_PAUSES    64u      /* pauses between two of them */
+#define RP__WAIT_MAX_NS    1000000u /* a sleeping reader looks again after this at the latest */
+#define RP__WAKE_BATCH     4096u    /* max speed: messages to wait for before waking */
 
 static inline void rp__cpu_relax(void)
 {
@@ -53,6 +57,22 @@ static void rp__work(uint64_t ns)
     while (rp_now_ns() < end) {}
 }
 
+/* Answers the monitor's snapshot request req (see rp_engine_reader.snap_ack). */
+static void rp__answer(rp_engine_reader *r, unsigned req, const ra_reader_stats *s)
+{
+    rp_cons_interval iv = {.has_latency = false};
+    r->run->ops->interval(r->cons, &iv);
+    atomic_store_explicit(&r->snap_read, s->read, memory_order_relaxed); /* ordered by snap_ack */
+    atomic_store_explicit(&r->snap_lost, s->lost, memory_order_relaxed);
+    atomic_store_explicit(&r->snap_laps, s->laps, memory_order_relaxed);
+    atomic_store_explicit(&r->snap_has, iv.has_latency, memory_order_relaxed);
+    atomic_store_explicit(&r->snap_p50, iv.p50_ns, memory_order_relaxed);
+    atomic_store_explicit(&r->snap_p99, iv.p99_ns, memory_order_relaxed);
+    /* release: the fields above happen-before the monitor's acquire load that sees req */
+    atomic_store_explicit(&r->snap_ack, req, memory_order_release);
+    r->snap_seen = req;
+}
+
 static void rp__publish(rp_engine_reader *r)
 {
     ra_reader_stats s;
@@ -60,25 +80,70 @@ static void rp__publish(rp_engine_reader *r)
     atomic_store_explicit(&r->pub_read, s.read, memory_order_relaxed); /* statistics only */
     atomic_store_explicit(&r->pub_lost, s.lost, memory_order_relaxed);
     atomic_store_explicit(&r->pub_laps, s.laps, memory_order_relaxed);
+    /* relaxed: a request; the answer carries its own ordering */
+    unsigned req = atomic_load_explicit(&r->run->snap_req, memory_order_relaxed);
+    if (req != r->snap_seen) rp__answer(r, req, &s);
 }
 
-/* One empty read: spin (pause or yield) while idle is small, then sleep. */
+static long rp__futex(atomic_uint *word, int op, unsigned val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, (unsigned *)word, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+}
+
+void rp_engine_wake(rp_engine *x, uint64_t index, bool final)
+{
+    if (!final && index < atomic_load_explicit(&x->wake_at, memory_order_relaxed)) return;
+    atomic_store_explicit(&x->wake_at, UINT64_MAX, memory_order_relaxed);
+    /* release: orders nothing the sleepers read (they re-poll the ring), but keeps the bump
+     * after the commits for a reader that reads the word first */
+    atomic_fetch_add_explicit(&x->wake_word, 1, memory_order_release);
+    rp__futex(&x->wake_word, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/* Sleeps until the producer has published up to `want` messages (or a final wake, or
+ * RP__WAIT_MAX_NS). Lost wake-ups: the reader registers (sleepers, wake_at: seq_cst) and then
+ * looks at the ring again before it sleeps; the producer publishes and then loads sleepers
+ * (paced runs with a seq_cst fence between, so one of the two sees the other; at --speed max
+ * without it, and then the producer's next batch or its final wake comes soon). */
+static void rp__sleep(rp_engine_reader *r, uint64_t want)
+{
+    rp_engine *x = r->run;
+    unsigned word = atomic_load_explicit(&x->wake_word, memory_order_acquire);
+    atomic_fetch_add_explicit(&x->sleepers, 1, memory_order_seq_cst);
+    uint64_t cur = atomic_load_explicit(&x->wake_at, memory_order_relaxed);
+    while (want < cur && !atomic_compare_exchange_weak_explicit(
+                             &x->wake_at, &cur, want, memory_order_seq_cst, memory_order_relaxed)) {
+    }
+    atomic_thread_fence(memory_order_seq_cst);
+    ra_msg m;
+    bool fin = atomic_load_explicit(&x->producer_done, memory_order_acquire);
+    unsigned req = atomic_load_explicit(&x->snap_req, memory_order_relaxed);
+    if (!fin && req == r->snap_seen && ra_reader_peek(&r->rd, &m) == RA_EMPTY) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = RP__WAIT_MAX_NS};
+        rp__futex(&x->wake_word, FUTEX_WAIT, word, &ts); /* EAGAIN, EINTR, ETIMEDOUT: look */
+    }
+    atomic_fetch_sub_explicit(&x->sleepers, 1, memory_order_relaxed);
+}
+
+/* One empty read. Idle readers: a few polls spun (a short pause apart, so that a reader at the
+ * producer's heels does not keep reading the lines it writes; none when the threads outnumber
+ * the CPUs: the producer may need this one), then a futex sleep until the producer has
+ * published what the reader waits for: at --speed max a batch (wake_batch messages, so that the
+ * reader drains bursts while the producer writes undisturbed), paced the next message (latency
+ * matters). The producer pays one relaxed load of `sleepers` per batch, and a wake-up system
+ * call only when a sleeper's batch is complete. */
 static void rp__idle(rp_engine_reader *r, bool amortize, unsigned *idle)
 {
-    if (*idle >= RP__IDLE_SPINS) {
-        rp_sleep_ns(RP__IDLE_SLEEP_NS);
+    rp_engine *x = r->run;
+    unsigned spins = amortize ? RP__SPIN_POLLS_MAX : RP__SPIN_POLLS;
+    if (*idle < spins && !atomic_load_explicit(&x->crowded, memory_order_relaxed)) {
+        (*idle)++;
+        for (unsigned k = 0; k < RP__SPIN_PAUSES; k++) rp__cpu_relax();
         return;
     }
-    /* At --speed max with a CPU of its own: pause a while (the same spin time in all), so that a
-     * batch accumulates instead of this reader reading the lines the producer is writing.
-     * Sharing a CPU, or paced (latency matters): yield. */
-    if (amortize && !atomic_load_explicit(&r->run->crowded, memory_order_relaxed)) {
-        *idle += RP__IDLE_PAUSE_COST;
-        for (unsigned k = 0; k < RP__IDLE_PAUSES; k++) rp__cpu_relax();
-    } else {
-        (*idle)++;
-        sched_yield();
-    }
+    *idle = 0;
+    /* the reader's next sequence number (it started at 0) plus what it waits for */
+    rp__sleep(r, r->rd.read + r->rd.lost + (amortize ? r->wake_batch : 1));
 }
 
 /* In place, a burst at a time (--speed max without simulated work). @return 0, or a ring error. */
@@ -166,6 +231,8 @@ void *rp_engine_reader_main(void *arg)
 {
     rp_engine_reader *r = arg;
     rp_engine *x = r->run;
+    uint64_t batch = x->cfg->ring_size / 256; /* about a quarter of the ring in records */
+    r->wake_batch = batch < 1 ? 1 : batch > RP__WAKE_BATCH ? RP__WAKE_BATCH : batch;
     bool in_place = x->cfg->reader_delay_ns == 0 && x->cfg->pace.mode == RP_PACE_MAX;
     r->out->error = in_place ? rp__poll_loop(r) : rp__copy_loop(r);
     ra_reader_stats s;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void rp__add_stats(rp_run_result *res, const rp_feed_stats *st)
 {
@@ -87,6 +88,15 @@ static uint64_t rp__total_bytes(const rp_run_config *cfg)
 static int rp__ring(rp_engine *x, char *err, size_t errlen)
 {
     const rp_run_config *cfg = x->cfg;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    if (cfg->pace.mode != RP_PACE_MAX && phys && cfg->ring_size > phys) {
+        snprintf(err, errlen,
+                 "cannot create a ring of %zu bytes: paced runs prefault the whole ring, and this "
+                 "machine has %" PRIu64 " bytes of memory",
+                 cfg->ring_size, phys);
+        return -1;
+    }
     ra_ring_config rc = {.capacity = cfg->ring_size,
                          .flags = RA_RING_HUGEPAGES |
                                   (cfg->pace.mode != RP_PACE_MAX ? RA_RING_PREFAULT : 0)};
@@ -123,8 +133,11 @@ static int rp__readers(rp_engine *x, char *err, size_t errlen)
         atomic_init(&r->pub_read, 0);
         atomic_init(&r->pub_lost, 0);
         atomic_init(&r->pub_laps, 0);
+        atomic_init(&r->snap_ack, 0);
         r->buf = malloc(r->cap);
-        rp_cons_env env = {.index = i, .paced = cfg->pace.mode != RP_PACE_MAX};
+        rp_cons_env env = {.index = i,
+                           .paced = cfg->pace.mode != RP_PACE_MAX,
+                           .intervals = cfg->stats_csv != NULL};
         r->cons = res->cons[i] = x->ops->create(&env);
         if (!r->buf || !r->cons) goto nomem;
         if (ra_reader_init(&r->rd, x->ring, RA_START_OLDEST) != RA_OK ||
@@ -152,7 +165,7 @@ static int rp__threads(rp_engine *x, char *err, size_t errlen)
     }
     unsigned started = 0;
     bool producer_started = false;
-    x->t_start = rp_now_ns();
+    x->t_start = x->csv_last_t = rp_now_ns();
     for (; started < cfg->readers; started++)
         if (pthread_create(&tids[started], NULL, rp_engine_reader_main, &x->readers[started]) !=
             0) {
@@ -209,6 +222,10 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
     atomic_init(&x.crowded, 1 + cfg->readers > x.ncpu);
     atomic_init(&x.prog_msgs, 0);
     atomic_init(&x.prog_bytes, 0);
+    atomic_init(&x.sleepers, 0);
+    atomic_init(&x.wake_word, 0);
+    atomic_init(&x.wake_at, UINT64_MAX); /* nobody waits yet */
+    atomic_init(&x.snap_req, 0);
     if (cfg->readers > RP_RUN_MAX_READERS || cfg->loops < 1) {
         snprintf(err, errlen, "invalid run configuration");
         return RP_RUN_ESYSTEM;
@@ -228,12 +245,17 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
     pthread_condattr_destroy(&ca);
     sync_ready = true;
     x.total_bytes = rp__total_bytes(cfg);
+    if (cfg->stats_csv)
+        fputs("elapsed_s,msgs,msgs_per_sec,ring_used_bytes,overwritten,reader,read,lost,laps,"
+              "lag_msgs,latency_p50_ns,latency_p99_ns\n",
+              cfg->stats_csv);
     if (rp__threads(&x, err, errlen) != 0) goto out;
     if (x.status != 0) {
         snprintf(err, errlen, "%s", x.err);
         rc = x.status;
         goto out;
     }
+    if (cfg->stats_csv) rp_engine_csv_rows(&x, rp_now_ns(), true);
     rp__verify(&x);
     rc = RP_RUN_OK;
 out:

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ringalloc/ring.h"
 #include "consumer.h"
@@ -32,6 +33,7 @@ typedef struct rp_run_config {
     uint64_t loops;           /* passes over the inputs, >= 1 */
     uint64_t limit;           /* stop after this many messages, 0 = no limit */
     double stats_interval;    /* seconds between stats lines on stderr, 0 = none */
+    FILE *stats_csv;          /* per-interval CSV rows (every stats_interval, else 1 s), or NULL */
     bool progress;            /* draw a progress line on stderr (a TTY) */
     bool strict;              /* a truncated last record is an input error */
     const rp_consumer_ops *consumer; /* what each reader does (NULL: rp_cons_check) */

@@ -81,7 +81,7 @@ int rp_parse_size(const char *text, uint64_t *out)
     uint64_t v;
     const char *p = rp__digits(text, &v);
     if (!p) return -1;
-    static const char suffixes[] = "KMG";
+    static const char suffixes[] = "KMGT";
     unsigned shift = 0;
     if (*p) {
         const char *k = strchr(suffixes, *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);

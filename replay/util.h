@@ -24,7 +24,7 @@ int rp_parse_u64(const char *s, uint64_t *out);
  * @return 0 with *out set, or -1. */
 int rp_parse_positive(const char *s, double *out);
 
-/* rp_parse_size() : a byte count with an optional K, M or G suffix (powers of 1024).
+/* rp_parse_size() : a byte count with an optional K, M, G or T suffix (powers of 1024).
  * @return 0 with *out set, or -1 (empty, not a number, overflow, unknown suffix). */
 int rp_parse_size(const char *text, uint64_t *out);
 
