@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,18 +30,12 @@
 #include <unistd.h>
 
 #include "framing.h"
+#include "outfile.h"
 #include "report.h"
 #include "run.h"
 
 #define RP__OUT_BUF (1u << 20) /* stdio buffer of the output file */
 
-/* set by rp_convert_stop(), possibly from a signal handler: a lock-free atomic is signal-safe */
-static atomic_int rp__stop;
-
-void rp_convert_stop(void)
-{
-    atomic_store_explicit(&rp__stop, 1, memory_order_relaxed); /* a request; orders nothing */
-}
 #define RP__PROGRESS_NS 250000000u
 
 /* Stream id mapping for one input: input id -> output id (key: the 4 id bytes). */
@@ -55,8 +48,8 @@ typedef struct rp__conv {
     const rp_convert_opts *o;
     rp_convert_result *res;
     ra_tick_writer *w;
-    FILE *out;
-    char *tmp;           /* temporary path, NULL when writing to stdout */
+    FILE *out;           /* of.f */
+    rp_outfile of;       /* the output (outfile.h) */
     uint64_t next_id;    /* fresh output ids start here (above every id used) */
     uint64_t total_size; /* sum of input sizes, 0 when unknown */
     uint64_t t0, next_draw;
@@ -65,28 +58,6 @@ typedef struct rp__conv {
     char *err;
     size_t errlen;
 } rp__conv;
-
-static void rp__note_name(char *list, size_t cap, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && memcmp(p, name, n) == 0) return;
-        p = e ? e + 1 : p + len;
-    }
-    size_t used = strlen(list);
-    if (used + (used ? 1 : 0) + n + 1 > cap) return;
-    if (used) list[used++] = ',';
-    memcpy(list + used, name, n + 1);
-}
-
-static void rp__warn(rp_convert_result *res, const char *path, const char *what)
-{
-    size_t used = strlen(res->warnings);
-    if (used + 1 >= sizeof(res->warnings)) return;
-    snprintf(res->warnings + used, sizeof(res->warnings) - used, "warning: %s: %s\n", path, what);
-}
 
 /* The output id of input stream `id`, declaring it on first use.
  * @return 0 with *out set, or -1 with c->err set (ids exhausted, writer error, no memory). */
@@ -130,27 +101,12 @@ static int rp__map_stream(rp__conv *c, rp__idmap *m, const rp_source *s, uint32_
     return 0;
 }
 
-static void rp__progress(rp__conv *c, uint64_t done, uint64_t msgs, bool force)
+static void rp__progress(rp__conv *c, uint64_t done, uint64_t msgs)
 {
     uint64_t now = rp_now_ns();
-    if (!force && now < c->next_draw) return;
+    if (now < c->next_draw) return;
     c->next_draw = now + RP__PROGRESS_NS;
-    double secs = (double)(now - c->t0) / 1e9;
-    double rate = secs > 0 ? (double)done / secs : 0;
-    char d[32], t[32], r[32];
-    rp_report_bytes(d, sizeof d, (double)done);
-    rp_report_bytes(r, sizeof r, rate);
-    if (c->total_size) {
-        rp_report_bytes(t, sizeof t, (double)c->total_size);
-        double pct = 100.0 * (double)done / (double)c->total_size;
-        if (pct > 100) pct = 100;
-        double eta = rate > 0 && c->total_size > done ? (double)(c->total_size - done) / rate : 0;
-        fprintf(stderr, "\rconvert: %s / %s  %5.1f%%  %" PRIu64 " msgs  %s/s  ETA %.0fs\033[K", d,
-                t, pct, msgs, r, eta);
-    } else {
-        fprintf(stderr, "\rconvert: %s  %" PRIu64 " msgs  %s/s\033[K", d, msgs, r);
-    }
-    fflush(stderr);
+    rp_draw_progress("convert: ", done, c->total_size, msgs, (double)(now - c->t0) / 1e9);
     c->drawn = true;
 }
 
@@ -173,7 +129,7 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
     rp_mark k;
     unsigned tick = 0;
     for (;;) {
-        if (atomic_load_explicit(&rp__stop, memory_order_relaxed)) { /* see rp_convert_stop */
+        if (rp_stop_requested()) {
             snprintf(c->err, c->errlen, "interrupted: %s not written", c->o->output);
             return RP_CONVERT_STOPPED;
         }
@@ -220,11 +176,11 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
         if (rc != RA_OK) return rp__write_fail(c, rc);
         if (c->o->progress && (++tick & 4095u) == 0)
             rp__progress(c, before + rp_source_offset(s),
-                         res->feed.messages + rp_source_stats(s)->messages, false);
+                         res->feed.messages + rp_source_stats(s)->messages);
     }
     const rp_feed_stats *st = rp_source_stats(s);
     for (size_t w = 0; w < rp_source_warning_count(s); w++)
-        rp__warn(res, path, rp_source_warning(s, w));
+        rp_note_warning(res->warnings, sizeof(res->warnings), path, rp_source_warning(s, w));
     if (st->truncated) {
         if (c->o->strict) {
             snprintf(c->err, c->errlen,
@@ -233,7 +189,8 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
                      path, st->bytes);
             return RP_CONVERT_EINPUT;
         }
-        rp__warn(res, path, "the last record is truncated (converted what precedes it)");
+        rp_note_warning(res->warnings, sizeof(res->warnings), path,
+                        "the last record is truncated (converted what precedes it)");
     }
     rp_feed_stats_add(&res->feed, st);
     res->in_bytes += st->bytes;
@@ -249,43 +206,6 @@ static int rp__sink(void *ctx, const void *buf, size_t len)
     if (c->abandon) return -1;
     if (fwrite(buf, 1, len, c->out) != len) return -1;
     c->res->out_bytes += len;
-    return 0;
-}
-
-/* Creates the temporary output beside o->output (or takes stdout).
- * @return 0, or -1 with c->err set. */
-static int rp__create_output(rp__conv *c)
-{
-    const char *out = c->o->output;
-    if (strcmp(out, "-") == 0) {
-        c->out = stdout;
-        return 0;
-    }
-    size_t n = strlen(out);
-    c->tmp = malloc(n + 16);
-    if (!c->tmp) {
-        snprintf(c->err, c->errlen, "%s: out of memory", out);
-        return -1;
-    }
-    snprintf(c->tmp, n + 16, "%s.tmp.XXXXXX", out);
-    int fd = mkstemp(c->tmp);
-    if (fd < 0) {
-        snprintf(c->err, c->errlen, "%s: cannot create a temporary file: %s", out, strerror(errno));
-        free(c->tmp);
-        c->tmp = NULL;
-        return -1;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || !(c->out = fdopen(fd, "wb"))) {
-        snprintf(c->err, c->errlen, "%s: %s", c->tmp, strerror(errno));
-        close(fd);
-        unlink(c->tmp);
-        free(c->tmp);
-        c->tmp = NULL;
-        return -1;
-    }
-    setvbuf(c->out, NULL, _IOFBF, RP__OUT_BUF);
     return 0;
 }
 
@@ -305,7 +225,7 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
     bool sizes_known = true;
     for (size_t i = 0; i < o->ninputs; i++) {
         if (rp_source_open(&srcs[i], o->inputs[i], &o->src, err, errlen) != 0) goto out;
-        rp__note_name(res->formats, sizeof res->formats, rp_source_format_name(srcs[i]));
+        rp_note_name(res->formats, sizeof res->formats, rp_source_format_name(srcs[i]));
         res->in_compressed = res->in_compressed || rp_source_compressed(srcs[i]);
         const ra_tick_info *ti = rp_source_tick_info(srcs[i]);
         if (ti && ti->max_payload > max_payload) max_payload = ti->max_payload;
@@ -316,7 +236,9 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
     if (!sizes_known) c.total_size = 0;
 
     rc = RP_CONVERT_EOUTPUT;
-    if (rp__create_output(&c) != 0) goto out;
+    if (rp_outfile_open(&c.of, o->output, o->force, err, errlen) != 0) goto out;
+    c.out = c.of.f;
+    if (c.out != stdout) setvbuf(c.out, NULL, _IOFBF, RP__OUT_BUF);
     char creator[64];
     snprintf(creator, sizeof creator, "replay (ringalloc %s)", ra_version_string());
     const char *framing = o->src.framing ? rp_framing_name(o->src.framing) : "";
@@ -354,12 +276,11 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
     res->frames = ws.frames + (o->compress ? 1 : 0);
     wrc = ra_tick_writer_close(c.w);
     c.w = NULL;
-    if (fflush(c.out) != 0 && wrc == RA_OK) wrc = RA_EIO;
     if (wrc != RA_OK) {
         rc = rp__write_fail(&c, wrc);
         goto out;
     }
-    rc = RP_CONVERT_OK;
+    rc = rp_outfile_commit(&c.of, err, errlen) == 0 ? RP_CONVERT_OK : RP_CONVERT_EOUTPUT;
 out:
     if (c.drawn) {
         fputs("\r\033[K", stderr);
@@ -369,19 +290,7 @@ out:
         c.abandon = true;
         (void)ra_tick_writer_close(c.w);
     }
-    if (c.out && c.out != stdout) {
-        if (fclose(c.out) != 0 && rc == RP_CONVERT_OK) {
-            snprintf(err, errlen, "%s: write error: %s", o->output, strerror(errno));
-            rc = RP_CONVERT_EOUTPUT;
-        }
-        if (rc == RP_CONVERT_OK && rename(c.tmp, o->output) != 0) {
-            snprintf(err, errlen, "%s: cannot rename %s into place: %s", o->output, c.tmp,
-                     strerror(errno));
-            rc = RP_CONVERT_EOUTPUT;
-        }
-        if (rc != RP_CONVERT_OK) unlink(c.tmp);
-    }
-    free(c.tmp);
+    rp_outfile_abort(&c.of); /* nothing left after commit; else the temporary file goes */
     for (size_t i = 0; i < o->ninputs; i++) rp_source_close(srcs[i]);
     free(srcs);
     res->seconds = (double)(rp_now_ns() - c.t0) / 1e9;
@@ -408,10 +317,10 @@ void rp_convert_report_human(FILE *f, const rp_convert_opts *o, const rp_convert
             fd->messages, r->marks, r->streams, fd->heartbeats, fd->gaps, fd->missing,
             fd->backward);
     rp_report_by_type_line(f, "         by type: ", fd->by_type, fd->type_is_char);
-    rp_report_bytes(a, sizeof a, (double)r->in_size);
-    rp_report_bytes(b, sizeof b, (double)r->in_bytes);
-    rp_report_bytes(c, sizeof c, (double)r->rtk_bytes);
-    rp_report_bytes(d, sizeof d, (double)r->out_bytes);
+    rp_fmt_bytes(a, sizeof a, (double)r->in_size);
+    rp_fmt_bytes(b, sizeof b, (double)r->in_bytes);
+    rp_fmt_bytes(c, sizeof c, (double)r->rtk_bytes);
+    rp_fmt_bytes(d, sizeof d, (double)r->out_bytes);
     fprintf(f, "Size:    input %s (%s decompressed) -> .rtk %s -> written %s\n", a, b, c, d);
     fprintf(f, "         compression ratio %.2f (.rtk / written), output/input %.2f",
             rp__ratio(r->rtk_bytes, r->out_bytes), rp__ratio(r->out_bytes, r->in_size));

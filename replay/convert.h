@@ -13,6 +13,7 @@ typedef struct rp_convert_opts {
     const char *const *inputs; /* paths, "-" for stdin (at most once) */
     size_t ninputs;
     const char *output;  /* path ("-": stdout); written through a temporary file and a rename */
+    bool force;          /* output may replace an existing file (rp_outfile_check() first) */
     rp_source_opts src;  /* format, framing, BPF filter, as for a replay */
     bool compress;       /* zstd (.rtk.zst) */
     int level;           /* zstd level, 0 = RA_TICK_DEFAULT_LEVEL */
@@ -28,7 +29,6 @@ typedef struct rp_convert_result {
     char formats[64];    /* input formats, distinct, joined by ',' */
     bool in_compressed;  /* some input was zstd */
     rp_feed_stats feed;  /* messages, by_type, heartbeats, gaps, ... of the inputs */
-    bool typed_seen;     /* some input had typed messages (feed.type_is_char is meaningful) */
     uint64_t untyped;    /* messages with type RP_TYPE_NONE */
     uint64_t marks;      /* mark records written (sequenced packets) */
     uint64_t streams;    /* streams declared */
@@ -46,7 +46,7 @@ enum rp_convert_status {
     RP_CONVERT_OK = 0,
     RP_CONVERT_EINPUT = 1,  /* an input could not be read (err names it, with the offset) */
     RP_CONVERT_EOUTPUT = 2, /* the output could not be written (err names it) */
-    RP_CONVERT_STOPPED = 3, /* rp_convert_stop() was called: the output was removed */
+    RP_CONVERT_STOPPED = 3, /* rp_stop_request() was called: the output was removed */
 };
 
 /* rp_convert() : reads every input in order and writes one tick file: a data record per message,
@@ -56,10 +56,6 @@ enum rp_convert_status {
  * @return RP_CONVERT_OK with *res filled, or RP_CONVERT_EINPUT / RP_CONVERT_EOUTPUT with a
  *         message in err (res partly filled: do not report it). */
 int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size_t errlen);
-
-/* rp_convert_stop() : asks a running rp_convert() to stop and discard its output (it returns
- * RP_CONVERT_STOPPED). Async-signal-safe. */
-void rp_convert_stop(void);
 
 /* rp_convert_report_human() : the summary (ratio, throughput, feed counts) on f. */
 void rp_convert_report_human(FILE *f, const rp_convert_opts *o, const rp_convert_result *r);

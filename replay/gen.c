@@ -27,16 +27,16 @@
 #include "gen.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ringalloc/byteorder.h"
+#include "outfile.h"
+#include "util.h"
 
 #define RP__MAX_LIVE 4096u
 #define RP__MIDNIGHT_NS                                                                            \
@@ -437,8 +437,10 @@ static int rp__generate(rp__gen *g)
     rp__system(g, 'S');
     rp__system(g, 'Q');
     uint64_t body = o->messages - rp_gen_min_messages(o->symbols);
-    for (uint64_t k = 0; k < body; k++)
+    for (uint64_t k = 0; k < body; k++) {
         if (rp__flow(g) != 0) return -1;
+        if ((k & 65535u) == 0 && rp_stop_requested()) return 1;
+    }
     rp__system(g, 'M');
     rp__system(g, 'E');
     rp__system(g, 'C');
@@ -452,6 +454,39 @@ static int rp__generate(rp__gen *g)
     return 0;
 }
 
+/* Sets up the generator and the dumper over a duplicate of the output's descriptor (libpcap
+ * closes its FILE; the outfile keeps its own for the sync and rename).
+ * @return 0, or -1 with err set. */
+static int rp__gen_init(rp__gen *g, const rp_gen_opts *opts, FILE *out, pcap_t **pd, char *err,
+                        size_t errlen)
+{
+    *pd = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
+    if (!*pd) {
+        snprintf(err, errlen, "%s: pcap_open_dead failed", opts->out);
+        return -1;
+    }
+    int fd = dup(fileno(out));
+    FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!fp) {
+        snprintf(err, errlen, "%s: %s", opts->out, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    g->dump = pcap_dump_fopen(*pd, fp);
+    if (!g->dump) {
+        snprintf(err, errlen, "%s: %s", opts->out, pcap_geterr(*pd));
+        fclose(fp);
+        return -1;
+    }
+    g->o = opts;
+    g->rng = opts->seed;
+    g->t_ns = RP__OPEN_NS;
+    g->next_ref = 1000;
+    g->next_match = 1;
+    g->seq = 1;
+    return 0;
+}
+
 int rp_gen_write(const rp_gen_opts *opts, rp_gen_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof(*res));
@@ -460,83 +495,46 @@ int rp_gen_write(const rp_gen_opts *opts, rp_gen_result *res, char *err, size_t 
         snprintf(err, errlen, "gen: invalid options");
         return -1;
     }
-    size_t n = strlen(opts->out);
-    char *tmp = malloc(n + 16);
     rp__gen *g = calloc(1, sizeof(*g));
     uint32_t *prices = calloc(opts->symbols + 1u, sizeof(*prices));
     pcap_t *pd = NULL;
-    FILE *fp = NULL;
-    int fd = -1, rc = -1;
-    if (!tmp || !g || !prices) {
+    rp_outfile of = {0};
+    int rc = -1;
+    if (!g || !prices) {
         snprintf(err, errlen, "%s: out of memory", opts->out);
         goto out;
     }
-    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", opts->out);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create a temporary file: %s", opts->out, strerror(errno));
+    if (rp_outfile_open(&of, opts->out, opts->force, err, errlen) != 0 ||
+        rp__gen_init(g, opts, of.f, &pd, err, errlen) != 0)
         goto out;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || !(fp = fdopen(fd, "wb"))) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    pd = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
-    if (!pd) {
-        snprintf(err, errlen, "%s: pcap_open_dead failed", opts->out);
-        goto fail;
-    }
-    g->dump = pcap_dump_fopen(pd, fp);
-    if (!g->dump) {
-        snprintf(err, errlen, "%s: %s", opts->out, pcap_geterr(pd));
-        goto fail;
-    }
-    fp = NULL; /* owned by the dumper now */
     res->file_bytes = 24;
-    g->o = opts;
     g->res = res;
-    g->rng = opts->seed;
-    g->t_ns = RP__OPEN_NS;
-    g->next_ref = 1000;
-    g->next_match = 1;
-    g->seq = 1;
     g->ref_price = prices;
     for (unsigned s = 1; s <= opts->symbols; s++)
         prices[s] = 100000u + (uint32_t)rp__below(g, 4000) * 1000u; /* $10..$410 */
     res->first_seq = 1;
-    if (rp__generate(g) != 0) {
-        snprintf(err, errlen, "%s: out of memory", opts->out);
-        goto fail;
+    int grc = rp__generate(g);
+    if (grc != 0) {
+        snprintf(err, errlen, grc > 0 ? "interrupted: %s not written" : "%s: out of memory",
+                 opts->out);
+        rc = grc > 0 ? 1 : -1;
+        goto out;
     }
     FILE *df = pcap_dump_file(g->dump);
-    if (pcap_dump_flush(g->dump) != 0 || ferror(df) || fsync(fileno(df)) != 0) {
+    if (pcap_dump_flush(g->dump) != 0 || ferror(df)) {
         snprintf(err, errlen, "%s: write error: %s", opts->out, strerror(errno));
-        goto fail;
+        goto out;
     }
     pcap_dump_close(g->dump);
     g->dump = NULL;
-    if (rename(tmp, opts->out) != 0) {
-        snprintf(err, errlen, "%s: cannot rename %s into place: %s", opts->out, tmp,
-                 strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    rc = 0;
-    goto out;
-fail:
-    if (g->dump) pcap_dump_close(g->dump);
-    if (fp) fclose(fp);
-    unlink(tmp);
+    if (rp_outfile_commit(&of, err, errlen) == 0) rc = 0;
 out:
+    if (g && g->dump) pcap_dump_close(g->dump);
+    rp_outfile_abort(&of);
     if (pd) pcap_close(pd);
     if (g) free(g->live);
     free(g);
     free(prices);
-    free(tmp);
     if (rc != 0) memset(res, 0, sizeof(*res));
     return rc;
 }

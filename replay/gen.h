@@ -2,6 +2,7 @@
 #ifndef RP_GEN_H
 #define RP_GEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,8 @@ typedef struct rp_gen_opts {
     unsigned symbols;         /* 1..RP_GEN_MAX_SYMBOLS */
     uint64_t gap_every;       /* 0, or skip sequence numbers before every Nth data packet */
     uint64_t heartbeat_every; /* 0, or a heartbeat packet after every Nth data packet */
-    const char *out;          /* output path */
+    const char *out;          /* output path, "-" for stdout */
+    bool force;               /* out may replace an existing file (rp_outfile_check() first) */
 } rp_gen_opts;
 
 /* What was written, in the counting terms of `replay` (DESIGN.md "Counting rules"), so that
@@ -36,10 +38,11 @@ typedef struct rp_gen_result {
 uint64_t rp_gen_min_messages(unsigned symbols);
 
 /* rp_gen_write() : writes the capture to a temporary file next to opts->out and renames it into
- * place, so opts->out is either untouched or complete.
- * @return 0 with *res filled, or -1 with a message naming the file in err (nothing is left
- *         behind: the temporary file is removed). Options must be valid: messages >=
- *         rp_gen_min_messages(symbols), symbols in 1..RP_GEN_MAX_SYMBOLS (else -1 too). */
+ * place (outfile.h), so opts->out is either untouched or complete; "-" writes to stdout.
+ * rp_stop_request() (util.h) interrupts it.
+ * @return 0 with *res filled; 1 when interrupted, or -1 with a message naming the file in err
+ *         (nothing is left behind: the temporary file is removed). Options must be valid:
+ *         messages >= rp_gen_min_messages(symbols), symbols in 1..RP_GEN_MAX_SYMBOLS (else -1). */
 int rp_gen_write(const rp_gen_opts *opts, rp_gen_result *res, char *err, size_t errlen);
 
 #endif /* RP_GEN_H */

@@ -57,18 +57,6 @@ static void rp__size_desc(char *buf, size_t cap, uint64_t b)
         snprintf(buf, cap, "%" PRIu64 " bytes", b);
 }
 
-static void rp__ns_desc(char *buf, size_t cap, uint64_t ns)
-{
-    if (ns >= 1000000000u)
-        snprintf(buf, cap, "%.2f s", (double)ns / 1e9);
-    else if (ns >= 1000000u)
-        snprintf(buf, cap, "%.2f ms", (double)ns / 1e6);
-    else if (ns >= 1000u)
-        snprintf(buf, cap, "%.2f us", (double)ns / 1e3);
-    else
-        snprintf(buf, cap, "%" PRIu64 " ns", ns);
-}
-
 static double rp__rate(double amount, double secs)
 {
     return secs > 0 ? amount / secs : 0.0;
@@ -77,7 +65,7 @@ static double rp__rate(double amount, double secs)
 void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
 {
     const rp_feed_stats *fd = &res->feed;
-    char a[64], b[64], c[64], d[64];
+    char a[64];
     fprintf(f, "Input:     ");
     for (size_t i = 0; i < cfg->nfiles; i++) fprintf(f, "%s%s", i ? ", " : "", cfg->files[i]);
     fprintf(f, " (%s%s%s%s)\n", res->format[0] ? res->format : "?", res->compressed ? ", zstd" : "",
@@ -93,14 +81,7 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
             "Feed:      %" PRIu64 " messages, %" PRIu64 " heartbeats, %" PRIu64 " gaps (%" PRIu64
             " missing), %" PRIu64 " backward\n",
             fd->messages, fd->heartbeats, fd->gaps, fd->missing, fd->backward);
-    bool any = false;
-    for (unsigned t = 0; t < 256; t++) {
-        if (!fd->by_type[t]) continue;
-        rp_type_key(a, sizeof(a), t, fd->type_is_char);
-        fprintf(f, "%s%s:%" PRIu64, any ? " " : "           by type: ", a, fd->by_type[t]);
-        any = true;
-    }
-    if (any) fputc('\n', f);
+    rp_report_by_type_line(f, "           by type: ", fd->by_type, fd->type_is_char);
     rp_report_by_protocol_lines(f, "             ", fd);
     if (res->untyped) fprintf(f, "           untyped: %" PRIu64 "\n", res->untyped);
     rp__size_desc(a, sizeof(a), res->ring.capacity);
@@ -111,15 +92,10 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
     fprintf(f, "           overwritten %" PRIu64 " (%" PRIu64 " bytes), too big %" PRIu64 "\n",
             res->ring.overwritten, res->ring.overwritten_bytes, res->ring.too_big);
     for (unsigned i = 0; i < res->nreaders; i++) {
-        const rp_reader_result *r = &res->readers[i];
-        const rp_hist *h = r->latency;
-        rp__ns_desc(a, sizeof(a), rp_hist_percentile(h, 50));
-        rp__ns_desc(b, sizeof(b), rp_hist_percentile(h, 99));
-        rp__ns_desc(c, sizeof(c), rp_hist_percentile(h, 99.9));
-        rp__ns_desc(d, sizeof(d), h->count ? h->max : 0);
+        const rp_reader_counts *r = &res->readers[i];
         fprintf(f, "Reader %-3u read %" PRIu64 ", lost %" PRIu64 ", laps %" PRIu64 "\n", i, r->read,
                 r->lost, r->laps);
-        fprintf(f, "           latency p50 %s, p99 %s, p99.9 %s, max %s\n", a, b, c, d);
+        res->consumer->report_human(res->cons[i], f, cfg->pace.mode != RP_PACE_MAX);
         if (r->error) fprintf(f, "           stopped by: %s\n", ra_strerror(r->error));
     }
     rp__pace_desc(a, sizeof(a), &cfg->pace);
@@ -134,29 +110,6 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
     fprintf(f, "Verified:  %s\n",
             res->verified ? "yes (every reader: read + lost == published, seq increasing)"
                           : "NO (see readers)");
-}
-
-static void rp__by_type(rp_json *j, const char *key, const uint64_t *by_type, bool is_char)
-{
-    rp_json_object_begin(j, key);
-    for (unsigned t = 0; t < 256; t++) {
-        if (!by_type[t]) continue;
-        char k[8];
-        rp_type_key(k, sizeof(k), t, is_char);
-        rp_json_u64(j, k, by_type[t]);
-    }
-    rp_json_object_end(j);
-}
-
-/* Copies the finished buffer to f in one write. */
-static int rp__emit(FILE *f, FILE *mem, char **buf, size_t *len)
-{
-    bool bad = ferror(mem) != 0;
-    if (fclose(mem) != 0) bad = true;
-    int rc = -1;
-    if (!bad && *buf && fwrite(*buf, 1, *len, f) == *len && fflush(f) == 0) rc = 0;
-    free(*buf);
-    return rc;
 }
 
 int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
@@ -190,7 +143,7 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
 
     rp_json_object_begin(&j, "feed");
     rp_json_u64(&j, "messages", fd->messages);
-    rp__by_type(&j, "by_type", fd->by_type, fd->type_is_char);
+    rp_report_by_type_json(&j, "by_type", fd->by_type, fd->type_is_char);
     rp_report_by_protocol(&j, fd);
     rp_json_u64(&j, "untyped", res->untyped);
     rp_json_u64(&j, "heartbeats", fd->heartbeats);
@@ -214,25 +167,17 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
 
     rp_json_array_begin(&j, "readers");
     for (unsigned i = 0; i < res->nreaders; i++) {
-        const rp_reader_result *r = &res->readers[i];
+        const rp_reader_counts *r = &res->readers[i];
         rp_json_object_begin(&j, NULL);
         rp_json_u64(&j, "read", r->read);
         rp_json_u64(&j, "lost", r->lost);
         rp_json_u64(&j, "laps", r->laps);
-        rp_json_u64(&j, "skipped", r->skipped);
-        rp_json_u64(&j, "seq_errors", r->seq_errors);
         if (r->error)
             rp_json_str(&j, "error", ra_strerror(r->error));
         else
             rp_json_null(&j, "error");
-        rp_json_object_begin(&j, "latency_ns");
-        rp_json_u64(&j, "p50", rp_hist_percentile(r->latency, 50));
-        rp_json_u64(&j, "p99", rp_hist_percentile(r->latency, 99));
-        rp_json_u64(&j, "p999", rp_hist_percentile(r->latency, 99.9));
-        rp_json_u64(&j, "max", r->latency->count ? r->latency->max : 0);
-        rp_json_u64(&j, "min", r->latency->count ? r->latency->min : 0);
-        rp_json_u64(&j, "count", r->latency->count);
-        rp_json_object_end(&j);
+        rp_json_str(&j, "consumer", res->consumer->name);
+        res->consumer->report_json(res->cons[i], &j);
         rp_json_object_end(&j);
     }
     rp_json_array_end(&j);
@@ -258,12 +203,19 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
     rp_json_object_end(&j);
     rp_json_bool(&j, "verified", res->verified);
     rp_json_object_end(&j);
-    return rp__emit(f, mem, &buf, &len);
+    return rp_report_emit(f, mem, &buf, &len);
 }
 
 void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type, bool is_char)
 {
-    rp__by_type(j, key, by_type, is_char);
+    rp_json_object_begin(j, key);
+    for (unsigned t = 0; t < 256; t++) {
+        if (!by_type[t]) continue;
+        char k[8];
+        rp_type_key(k, sizeof(k), t, is_char);
+        rp_json_u64(j, k, by_type[t]);
+    }
+    rp_json_object_end(j);
 }
 
 void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type, bool is_char)
@@ -281,19 +233,12 @@ void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type
 
 int rp_report_emit(FILE *f, FILE *mem, char **buf, size_t *len)
 {
-    return rp__emit(f, mem, buf, len);
-}
-
-void rp_report_bytes(char *buf, size_t cap, double b)
-{
-    if (b >= 1e9)
-        snprintf(buf, cap, "%.2f GB", b / 1e9);
-    else if (b >= 1e6)
-        snprintf(buf, cap, "%.1f MB", b / 1e6);
-    else if (b >= 1e3)
-        snprintf(buf, cap, "%.1f kB", b / 1e3);
-    else
-        snprintf(buf, cap, "%.0f B", b);
+    bool bad = ferror(mem) != 0;
+    if (fclose(mem) != 0) bad = true;
+    int rc = -1;
+    if (!bad && *buf && fwrite(*buf, 1, *len, f) == *len && fflush(f) == 0) rc = 0;
+    free(*buf);
+    return rc;
 }
 
 void rp_report_gen_human(FILE *f, const rp_gen_opts *o, const rp_gen_result *g)
@@ -327,12 +272,12 @@ int rp_report_gen_json(FILE *f, const rp_gen_opts *o, const rp_gen_result *g)
     rp_json_u64(&j, "data_packets", g->data_packets);
     rp_json_u64(&j, "bytes", g->file_bytes);
     rp_json_u64(&j, "messages", g->messages);
-    rp__by_type(&j, "by_type", g->by_type, true);
+    rp_report_by_type_json(&j, "by_type", g->by_type, true);
     rp_json_u64(&j, "heartbeats", g->heartbeats);
     rp_json_u64(&j, "gaps", g->gaps);
     rp_json_u64(&j, "missing", g->missing);
     rp_json_u64(&j, "first_seq", g->first_seq);
     rp_json_u64(&j, "next_seq", g->next_seq);
     rp_json_object_end(&j);
-    return rp__emit(f, mem, &buf, &len);
+    return rp_report_emit(f, mem, &buf, &len);
 }

@@ -42,7 +42,4 @@ void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type
  * @return 0, or -1 when the memory stream failed or the write did. */
 int rp_report_emit(FILE *f, FILE *mem, char **buf, size_t *len);
 
-/* rp_report_bytes() : "12.3 MB" style (decimal units) into buf. */
-void rp_report_bytes(char *buf, size_t cap, double bytes);
-
 #endif /* RP_REPORT_H */

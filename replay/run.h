@@ -5,11 +5,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ringalloc/ring.h"
-#include "hist.h"
+#include "consumer.h"
 #include "pacing.h"
 #include "source.h"
+#include "util.h"
 
 /* Each ring record is [8-byte publish stamp][message bytes]: the stamp is the producer's
  * CLOCK_MONOTONIC time in ns (host byte order) taken just before commit, from which readers
@@ -31,17 +33,11 @@ typedef struct rp_run_config {
     uint64_t loops;           /* passes over the inputs, >= 1 */
     uint64_t limit;           /* stop after this many messages, 0 = no limit */
     double stats_interval;    /* seconds between stats lines on stderr, 0 = none */
+    FILE *stats_csv;          /* per-interval CSV rows (every stats_interval, else 1 s), or NULL */
     bool progress;            /* draw a progress line on stderr (a TTY) */
     bool strict;              /* a truncated last record is an input error */
+    const rp_consumer_ops *consumer; /* what each reader does (NULL: rp_cons_check) */
 } rp_run_config;
-
-typedef struct rp_reader_result {
-    uint64_t read, lost, laps; /* the ring's reader counters */
-    uint64_t skipped;          /* sequence numbers missing between consecutive reads (own count) */
-    uint64_t seq_errors;       /* reads whose seq was not above the previous one */
-    int error;                 /* 0, or the ra_status that stopped the reader */
-    rp_hist *latency;          /* writer-to-reader latency, ns */
-} rp_reader_result;
 
 #define RP_RUN_NAMES 64
 
@@ -52,12 +48,11 @@ typedef struct rp_run_result {
     char framing[RP_RUN_NAMES]; /* framing found ("" for files without framing) */
     bool compressed;            /* some input was zstd */
     rp_feed_stats feed;         /* summed over every source and pass */
-    bool typed_seen;            /* some source delivered typed messages */
     uint64_t untyped;           /* messages with type RP_TYPE_NONE */
     uint64_t msg_bytes;         /* message bytes offered to the ring (stamps excluded) */
     uint64_t passes;            /* passes completed */
     bool limited;               /* stopped by --limit */
-    bool interrupted;           /* stopped by rp_run_stop() (a signal) */
+    bool interrupted;           /* stopped by rp_stop_request() (a signal) */
     bool no_timestamps;         /* --speed was asked for but the input has no timestamps */
     char warnings[1024];        /* warning lines (each ends with '\n'), already formatted */
     /* ring */
@@ -65,8 +60,11 @@ typedef struct rp_run_result {
     uint32_t max_msg;
     /* readers */
     unsigned nreaders;
-    rp_reader_result *readers;
-    bool verified; /* for every reader read + lost == published, skipped == lost, no seq error */
+    rp_reader_counts *readers;       /* the ring's counters of each reader */
+    const rp_consumer_ops *consumer; /* what the readers ran */
+    void **cons;                     /* each reader's consumer state */
+    bool verified;                   /* every reader's consumer verify()ed its reader */
+    char why[512];                   /* when not verified: "reader N: <reason>" lines */
     /* throughput: from the producer's start to its last message */
     double seconds;
 } rp_run_result;
@@ -80,6 +78,8 @@ enum rp_run_status {
 /* rp_run() : replays cfg->files (cfg->loops times) through a ring of cfg->ring_size bytes into
  * cfg->readers reader threads, pacing as cfg->pace says, and fills *res. Progress and stats lines
  * go to stderr while it runs (nothing else is printed: warnings are collected in res->warnings).
+ * rp_stop_request() (util.h) stops it after the current message, as if the input had ended
+ * (res->interrupted is set).
  * res must be released with rp_run_result_free() whatever the outcome.
  * @return RP_RUN_OK (check res->verified), RP_RUN_EINPUT or RP_RUN_ESYSTEM with a message in
  *         err; res is then incomplete and must not be reported. */
@@ -87,16 +87,5 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
 
 /* rp_run_result_free() : releases what rp_run() allocated in res. */
 void rp_run_result_free(rp_run_result *res);
-
-/* rp_run_stop() : asks a running rp_run() to stop after the current message, as if the input
- * had ended (res->interrupted is set). Async-signal-safe. */
-void rp_run_stop(void);
-
-/* rp_parse_size() : parses a byte count with an optional K, M or G suffix (powers of 1024).
- * @return 0 with *out set, or -1 (empty, not a number, overflow, unknown suffix). */
-int rp_parse_size(const char *text, uint64_t *out);
-
-/* rp_now_ns() : CLOCK_MONOTONIC in ns. */
-uint64_t rp_now_ns(void);
 
 #endif /* RP_RUN_H */

@@ -185,11 +185,49 @@ expect 1 "unknown option '--speed'" -- gen --speed 2x -o "$tmp/g.pcap"
 [ -e "$tmp/g.pcap" ] && fail "a refused gen wrote its output"
 
 # ---- help and version tell the truth -----------------------------------------------------------
-"$REPLAY" --help >"$tmp/help" 2>&1 || fail "--help exit code"
-for o in --format --framing --filter -F --strict --ring-size --readers --reader-delay-ns --resume \
-    --speed --pps --loop --limit --json --stats-interval --quiet -q --help --version \
-    --messages --seed --symbols --gap-every --heartbeat-every --output; do
-    grep -q -- "$o" "$tmp/help" || fail "--help does not mention $o"
+# each subcommand's --help lists exactly the options that subcommand takes (one option table)
+help_has() { # subcommand ("" for replay), then options that must appear, "--", options that must not
+    sub=$1
+    shift
+    # shellcheck disable=SC2086
+    "$REPLAY" $sub --help >"$tmp/help" 2>&1 || fail "${sub:-replay} --help exit code"
+    must=1
+    for o in "$@"; do
+        if [ "$o" = "--" ]; then must=0; continue; fi
+        if [ $must -eq 1 ]; then
+            grep -q -- "$o\b" "$tmp/help" || fail "${sub:-replay} --help does not mention $o"
+        else
+            grep -q -- "$o\b" "$tmp/help" && fail "${sub:-replay} --help mentions $o, which it refuses"
+        fi
+    done
+}
+help_has "" --format --framing --filter -F --strict --ring-size --readers --reader-delay-ns --resume \
+    --speed --pps --loop --limit --json --stats-interval --quiet -q --help --version -- \
+    --messages --seed --symbols --gap-every --heartbeat-every --output --dump --zstd --level
+help_has gen --messages --seed --symbols --gap-every --heartbeat-every --output --json --quiet \
+    --help -- --format --ring-size --readers --speed --dump --zstd --strict
+help_has info --format --framing --filter --strict --json --dump --help -- --quiet --output \
+    --ring-size --readers --messages --zstd
+help_has convert --format --framing --filter --strict --json --quiet --output --zstd --level \
+    --workers --frame-size --help -- --dump --ring-size --readers --speed --messages
+# and what a help lists, that subcommand accepts: the option names each help prints
+for sub in gen info convert; do
+    "$REPLAY" $sub --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$tmp/opts"
+    while read -r o; do
+        "$REPLAY" $sub "$o" 2>&1 | grep -q "unknown option '$o'" && fail "$sub --help lists $o, refused"
+    done <"$tmp/opts"
+done
+# --framing iex-tp is another name for iextp in every subcommand
+"$REPLAY" -q --json --framing iex-tp "$tmp/ok.pcap" >/dev/null 2>"$tmp/err" ||
+    fail "replay --framing iex-tp: $(cat "$tmp/err")"
+"$REPLAY" info --json --framing iex-tp "$tmp/ok.pcap" >/dev/null 2>"$tmp/err" ||
+    fail "info --framing iex-tp: $(cat "$tmp/err")"
+"$REPLAY" convert -q --framing iex-tp "$tmp/ok.pcap" -o "$tmp/iex.rtk" 2>"$tmp/err" ||
+    fail "convert --framing iex-tp: $(cat "$tmp/err")"
+for sub in "" info convert; do
+    # shellcheck disable=SC2086
+    "$REPLAY" $sub --framing iex-tpx "$tmp/ok.pcap" -o "$tmp/no.rtk" 2>&1 | grep -q "bad --framing" ||
+        fail "${sub:-replay} --framing iex-tpx accepted"
 done
 "$REPLAY" --version >"$tmp/ver" 2>&1 || fail "--version exit code"
 grep -Eq '^replay .*[0-9]+\.[0-9]+\.[0-9]+$' "$tmp/ver" || fail "--version: $(cat "$tmp/ver")"

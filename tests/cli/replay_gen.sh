@@ -100,7 +100,7 @@ PY
 gen_and_replay() { # label, gen options...
     label=$1
     shift
-    if ! "$REPLAY" gen "$@" -o "$tmp/g.pcap" --json -q >"$tmp/gen.json" 2>"$tmp/err"; then
+    if ! "$REPLAY" gen "$@" -f -o "$tmp/g.pcap" --json -q >"$tmp/gen.json" 2>"$tmp/err"; then
         fail "$label: gen failed: $(cat "$tmp/err")"
         return
     fi

@@ -25,11 +25,15 @@ for i, x in enumerate(readers):
         bad.append('reader %d: read %d + lost %d != published %d' % (i, x['read'], x['lost'], pub))
     if x['skipped'] != x['lost'] or x['seq_errors'] != 0:
         bad.append('reader %d: skipped %d, lost %d, seq_errors %d' % (i, x['skipped'], x['lost'], x['seq_errors']))
-    if x['latency_ns']['count'] != x['read']:
-        bad.append('reader %d: %d latency samples for %d reads' % (i, x['latency_ns']['count'], x['read']))
-    lat = x['latency_ns']
-    if x['read'] and not (lat['p50'] <= lat['p99'] <= lat['p999'] <= lat['max']):
-        bad.append('reader %d: percentiles out of order %s' % (i, lat))
+    # lag: every message read; latency: those the reader was waiting for (a subset)
+    if x['lag_ns']['count'] != x['read'] or x['latency_ns']['count'] > x['read']:
+        bad.append('reader %d: %d lag and %d latency samples for %d reads' % (i, x['lag_ns']['count'], x['latency_ns']['count'], x['read']))
+    for key in ('lag_ns', 'latency_ns'):
+        lat = x[key]
+        if lat['count'] and not (lat['min'] <= lat['p50'] <= lat['p99'] <= lat['p999'] <= lat['max']):
+            bad.append('reader %d: %s percentiles out of order %s' % (i, key, lat))
+    if x['consumer'] != 'check':
+        bad.append('reader %d: consumer %r' % (i, x['consumer']))
     if want == 'lapped' and (x['laps'] == 0 or x['lost'] == 0):
         bad.append('reader %d: laps %d lost %d, want both > 0' % (i, x['laps'], x['lost']))
     if want == 'lossless' and (x['laps'] or x['lost']):
@@ -87,6 +91,48 @@ done
     2>"$tmp/e.txt" || fail "stats-interval run failed"
 grep -Eq '^\[ *[0-9.]+s\] messages [0-9]+' "$tmp/e.txt" || fail "no stats line: $(cat "$tmp/e.txt")"
 [ -s "$tmp/o.txt" ] && fail "-q still printed on stdout"
+
+# lag at --speed max, latency when paced: the human summary names what it measured
+"$REPLAY" --ring-size 8M "$tmp/feed.pcap" >"$tmp/h.txt" 2>&1 || fail "max-speed run failed"
+grep -Eq '^ +lag p50 .*, p99 .*, p99.9 .*, max ' "$tmp/h.txt" || fail "max speed: no lag line"
+grep -q 'latency p50' "$tmp/h.txt" && fail "max speed: the summary calls lag latency"
+"$REPLAY" --pps 20000 --limit 2000 "$tmp/feed.pcap" >"$tmp/h.txt" 2>&1 || fail "paced run failed"
+grep -Eq '^ +latency p50 .*, p99 .*, p99.9 .*, max ' "$tmp/h.txt" || fail "paced: no latency line"
+grep -q ' lag p50' "$tmp/h.txt" && fail "paced: the summary says lag"
+run "paced, 2 readers" lossless --pps 20000 --limit 2000 --readers 2 "$tmp/feed.pcap"
+python3 -c "
+import json, sys
+for x in json.load(open('$tmp/r.json'))['readers']:
+    sys.exit(0 if x['latency_ns']['count'] >= 1 else 1)" || fail "paced: no latency sample"
+
+# more threads than CPUs: one warning, before the run; none without readers
+cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+"$REPLAY" -q --readers "$cpus" --limit 100 "$tmp/feed.pcap" 2>"$tmp/e.txt" || fail "crowded run failed"
+[ "$(grep -c 'warning: 1 producer + .* reader threads on .* CPU' "$tmp/e.txt")" -eq 1 ] ||
+    fail "want one crowded warning: $(cat "$tmp/e.txt")"
+"$REPLAY" -q --readers 0 --limit 100 "$tmp/feed.pcap" 2>"$tmp/e.txt" || fail "--readers 0 failed"
+[ -s "$tmp/e.txt" ] && fail "--readers 0 warned: $(cat "$tmp/e.txt")"
+
+# --ring-size goes up to 1T: accepted; creating the ring may then fail for want of memory, which
+# is a clear error (exit 3), never a crash. A paced run, which would prefault it all, refuses a
+# ring larger than the machine's memory the same way.
+# (sanitizers abort on such an allocation unless told to fail it like malloc does)
+for pace in "--speed max" "--pps 1000"; do
+    # shellcheck disable=SC2086
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1" \
+        TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}allocator_may_return_null=1" \
+        "$REPLAY" -q --json --ring-size 1T $pace --limit 10 "$tmp/feed.pcap" >"$tmp/r.json" \
+        2>"$tmp/e.txt"
+    rc=$?
+    case $rc in
+    0) python3 -c "import json; assert json.load(open('$tmp/r.json'))['ring']['capacity'] == 1 << 40" ||
+        fail "1T ($pace): ran without a 1T ring" ;;
+    3) grep -q "cannot create a ring of 1099511627776 bytes" "$tmp/e.txt" ||
+        fail "1T ($pace): exit 3 without a clear message: $(cat "$tmp/e.txt")" ;;
+    *) fail "1T ($pace): exit $rc: $(cat "$tmp/e.txt")" ;;
+    esac
+done
+"$REPLAY" -q --ring-size 2T "$tmp/feed.pcap" 2>"$tmp/e.txt" && fail "--ring-size 2T accepted"
 
 # Memory: a paced run prefaults its whole ring; at --speed max only the pages the producer
 # reaches are backed, so a small feed in a 64 MiB ring costs a few MiB, not 64. Peak RSS of the

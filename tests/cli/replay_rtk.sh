@@ -48,7 +48,7 @@ roundtrip() {
         { fail "$label: info --dump: $(cat "$tmp/err")"; return; }
     for ext in rtk rtk.zst; do
         out=$tmp/conv.$ext
-        if ! "$REPLAY" convert -q --json "$@" "$src" -o "$out" >"$tmp/conv.json" 2>"$tmp/err"; then
+        if ! "$REPLAY" convert -q -f --json "$@" "$src" -o "$out" >"$tmp/conv.json" 2>"$tmp/err"; then
             fail "$label: convert to .$ext: $(cat "$tmp/err")"
             continue
         fi
@@ -70,7 +70,7 @@ PY
             fail "$label: .$ext messages differ: $(diff "$tmp/src.dump" "$tmp/conv.dump" | head -3)"
     done
     # a tick file converts again (rtk -> rtk.zst) to the same messages and marks
-    "$REPLAY" convert -q "$tmp/conv.rtk" -o "$tmp/again.rtk.zst" 2>"$tmp/err" ||
+    "$REPLAY" convert -q -f "$tmp/conv.rtk" -o "$tmp/again.rtk.zst" 2>"$tmp/err" ||
         { fail "$label: re-convert: $(cat "$tmp/err")"; return; }
     "$REPLAY" info --dump "$tmp/again.rtk.zst" >"$tmp/again.dump" 2>"$tmp/err"
     cmp -s "$tmp/src.dump" "$tmp/again.dump" || fail "$label: re-converted file differs"

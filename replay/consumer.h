@@ -1,0 +1,76 @@
+/* consumer.h - what a replay reader does with what it reads: one interface, many consumers
+ *
+ * The engine (run.c, reader.c) owns the ring readers and knows nothing of what a consumer does.
+ * Each reader thread gets its own consumer state (create) and feeds it:
+ *   - on_msg: the poll handler itself. At --speed max ra_reader_poll() calls it in place for up to
+ *     RP_CONS_BURST messages (the bytes may be overwritten while it looks: copy with
+ *     ra_msg_copy() only what it needs and keep it aside); in the other modes it gets each
+ *     message copied out by ra_reader_read(). It must not decide anything yet: a poll may find
+ *     the last message torn afterwards, and then only the first n it saw count.
+ *   - on_burst: after the poll (or read) that delivered n intact messages, with the clock read
+ *     once just after it, and whether the reader had found the ring empty before (it was
+ *     waiting: what was published until `now` found it idle, so its `now - publish stamp` is a
+ *     delivery latency, not a backlog). The consumer commits the first n messages it kept and
+ *     forgets the rest.
+ *   - on_loss: the reader was lapped (lost is the ring reader's total); what on_msg kept since the
+ *     last on_burst is void.
+ * So the per-message cost is the one call poll makes anyway; on_burst is one call per burst.
+ * After the threads are joined the engine asks verify() for the consumer's verdict and the
+ * reports (report_json, report_human) for what it has to say about its reader.
+ */
+#ifndef RP_CONSUMER_H
+#define RP_CONSUMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ringalloc/ring.h"
+#include "json.h"
+
+#define RP_CONS_BURST 16u /* messages per ra_reader_poll() at --speed max (one clock read) */
+
+/* What a consumer is told about its reader when it is created. */
+typedef struct rp_cons_env {
+    unsigned index; /* reader index, from 0 */
+    bool paced;     /* --speed realtime / Nx / --pps (else max speed) */
+    bool intervals; /* the monitor will ask for interval snapshots (--stats-csv) */
+} rp_cons_env;
+
+/* The generic counters of one reader (the ring's), given to verify() and the reports. */
+typedef struct rp_reader_counts {
+    uint64_t read, lost, laps; /* ra_reader_stats at the end */
+    int error;                 /* 0, or the ra_status that stopped the reader */
+} rp_reader_counts;
+
+/* One interval's view for the monitor's CSV rows (filled on the reader thread). */
+typedef struct rp_cons_interval {
+    bool has_latency;        /* latency samples were taken in the interval */
+    uint64_t p50_ns, p99_ns; /* their percentiles */
+} rp_cons_interval;
+
+typedef struct rp_consumer_ops {
+    const char *name;
+    /* @return the state for one reader, or NULL when out of memory */
+    void *(*create)(const rp_cons_env *env);
+    void (*destroy)(void *state);
+    ra_handler on_msg; /* see above; ctx = state */
+    void (*on_burst)(void *state, size_t n, uint64_t now, bool waited);
+    void (*on_loss)(void *state, uint64_t lost);
+    /* the interval since the last call (reader thread; only when env.intervals) */
+    void (*interval)(void *state, rp_cons_interval *out);
+    /* @return true when the consumer is satisfied with what it saw; else false with a reason
+     * in why (published: the ring's final count) */
+    bool (*verify)(const void *state, const rp_reader_counts *rc, uint64_t published, char *why,
+                   size_t cap);
+    /* its keys inside the reader's JSON object */
+    void (*report_json)(const void *state, rp_json *j);
+    /* its lines under "Reader N" in the human summary (11 columns of indent) */
+    void (*report_human)(const void *state, FILE *f, bool paced);
+} rp_consumer_ops;
+
+/* rp_cons_check : latency histograms and sequence continuity (cons_check.c). */
+extern const rp_consumer_ops rp_cons_check;
+
+#endif /* RP_CONSUMER_H */

@@ -1,0 +1,557 @@
+/* options.c - replay's one option table: parsing and --help for every subcommand
+ *
+ * Design: every option of every subcommand is one row of rp__opts: its long and short names,
+ * the subcommands that take it (a bit mask), its value parser and the help text. getopt_long's
+ * table for a subcommand is built from the rows that name it, and its --help lists exactly those
+ * rows, so what a subcommand accepts and what its help says cannot drift apart. An option that
+ * means the same everywhere (--format, --framing, --json, ...) has one row and one parser; an
+ * option whose help differs by subcommand (-o, --json) has one row per meaning.
+ * After the loop, rp__check() verifies the combinations (--speed with --pps, -o required, ...),
+ * compiles the BPF filter once and checks the operands.
+ */
+#include "options.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "ringalloc/ringalloc.h"
+#include "outfile.h"
+
+#define ALL          (RP_CMD_REPLAY | RP_CMD_GEN | RP_CMD_INFO | RP_CMD_CONVERT)
+#define INPUT        (RP_CMD_REPLAY | RP_CMD_INFO | RP_CMD_CONVERT)
+#define RP__HELP_COL 26 /* where the help text of an option starts */
+
+typedef struct rp__opt {
+    const char *name;                          /* long name */
+    int shortc;                                /* short letter, or 0 */
+    const char *arg;                           /* the value's name in the help, NULL for a flag */
+    unsigned cmds;                             /* rp_cmd bits */
+    int (*parse)(rp_opts *o, const char *arg); /* @return 0, or -1 for a bad value */
+    const char *hint;  /* what a good value looks like, for "bad --name (hint) 'value'" */
+    const char *group; /* help section */
+    const char *help;  /* help text; '\n' starts a continuation line */
+} rp__opt;
+
+/* ---- value parsers ----------------------------------------------------------------------------
+ */
+
+static int rp__format(rp_opts *o, const char *a)
+{
+    return rp_format_parse(a, &o->src.format) != 0 || o->src.format == RP_FMT_AUTO ? -1 : 0;
+}
+static int rp__framing(rp_opts *o, const char *a)
+{
+    return rp_framing_parse(a, &o->src.framing);
+}
+static int rp__filter(rp_opts *o, const char *a)
+{
+    o->src.filter = a;
+    return 0;
+}
+static int rp__strict(rp_opts *o, const char *a)
+{
+    (void)a;
+    o->strict = o->run.strict = o->src.strict = true;
+    return 0;
+}
+/* An unsigned decimal in lo..hi into *out. */
+static int rp__u64_in(const char *a, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    uint64_t v;
+    if (rp_parse_u64(a, &v) != 0 || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+static int rp__ring_size(rp_opts *o, const char *a)
+{
+    uint64_t v;
+    if (rp_parse_size(a, &v) != 0 || v < RA_RING_MIN_CAPACITY || (v & (v - 1)) != 0 ||
+        v > (UINT64_C(1) << 40) || v > SIZE_MAX)
+        return -1;
+    o->run.ring_size = (size_t)v;
+    return 0;
+}
+static int rp__readers(rp_opts *o, const char *a)
+{
+    uint64_t v;
+    if (rp__u64_in(a, 0, RP_RUN_MAX_READERS, &v) != 0) return -1;
+    o->run.readers = (unsigned)v;
+    return 0;
+}
+static int rp__reader_delay(rp_opts *o, const char *a)
+{
+    return rp__u64_in(a, 0, UINT64_C(10000000000), &o->run.reader_delay_ns);
+}
+static int rp__resume(rp_opts *o, const char *a)
+{
+    if (strcmp(a, "oldest") != 0 && strcmp(a, "newest") != 0) return -1;
+    o->run.resume = a[0] == 'o' ? RA_START_OLDEST : RA_START_NEWEST;
+    return 0;
+}
+static int rp__speed(rp_opts *o, const char *a)
+{
+    if (rp_pace_parse_speed(a, &o->run.pace) != 0) return -1;
+    o->speed_set = o->run.pace.mode != RP_PACE_MAX;
+    return 0;
+}
+static int rp__pps(rp_opts *o, const char *a)
+{
+    o->pps_set = true;
+    return rp_parse_positive(a, &o->run.pace.pps);
+}
+static int rp__loop(rp_opts *o, const char *a)
+{
+    return rp__u64_in(a, 1, UINT64_MAX, &o->run.loops);
+}
+static int rp__limit(rp_opts *o, const char *a)
+{
+    return rp__u64_in(a, 1, UINT64_MAX, &o->run.limit);
+}
+static int rp__json(rp_opts *o, const char *a)
+{
+    (void)a;
+    o->json = true;
+    return 0;
+}
+static int rp__stats_interval(rp_opts *o, const char *a)
+{
+    double d;
+    if (rp_parse_positive(a, &d) != 0 || d > 86400) return -1;
+    o->run.stats_interval = d;
+    return 0;
+}
+static int rp__quiet(rp_opts *o, const char *a)
+{
+    (void)a;
+    o->quiet = true;
+    return 0;
+}
+static int rp__output(rp_opts *o, const char *a)
+{
+    o->output = a;
+    return 0;
+}
+static int rp__force(rp_opts *o, const char *a)
+{
+    (void)a;
+    o->force = true;
+    return 0;
+}
+static int rp__stats_csv(rp_opts *o, const char *a)
+{
+    if (!*a || strcmp(a, "-") == 0) return -1;
+    o->stats_csv = a;
+    return 0;
+}
+static int rp__messages(rp_opts *o, const char *a)
+{
+    return rp__u64_in(a, 1, UINT64_MAX, &o->gen.messages);
+}
+static int rp__seed(rp_opts *o, const char *a)
+{
+    return rp__u64_in(a, 0, UINT64_MAX, &o->gen.seed);
+}
+static int rp__symbols(rp_opts *o, const char *a)
+{
+    uint64_t v;
+    if (rp__u64_in(a, 1, RP_GEN_MAX_SYMBOLS, &v) != 0) return -1;
+    o->gen.symbols = (unsigned)v;
+    return 0;
+}
+static int rp__gap_every(rp_opts *o, const char *a)
+{
+    return rp__u64_in(a, 1, UINT64_MAX, &o->gen.gap_every);
+}
+static int rp__heartbeat_every(rp_opts *o, const char *a)
+{
+    return rp__u64_in(a, 1, UINT64_MAX, &o->gen.heartbeat_every);
+}
+static int rp__dump(rp_opts *o, const char *a)
+{
+    (void)a;
+    o->dump = true;
+    return 0;
+}
+static int rp__zstd(rp_opts *o, const char *a)
+{
+    (void)a;
+    o->zstd = true;
+    return 0;
+}
+static int rp__level(rp_opts *o, const char *a)
+{
+    uint64_t v;
+    const char *t = a[0] == '-' ? a + 1 : a;
+    if (rp_parse_u64(t, &v) != 0 || v > 1000000) return -1;
+    long lv = a[0] == '-' ? -(long)v : (long)v;
+    if (lv < ZSTD_minCLevel() || lv > ZSTD_maxCLevel() || lv == 0) return -1;
+    o->level = (int)lv;
+    o->level_set = true;
+    return 0;
+}
+static int rp__workers(rp_opts *o, const char *a)
+{
+    uint64_t v;
+    if (rp__u64_in(a, 0, 256, &v) != 0) return -1;
+    o->workers = (int)v;
+    return 0;
+}
+static int rp__frame_size(rp_opts *o, const char *a)
+{
+    uint64_t v;
+    if (rp_parse_size(a, &v) != 0 || v < 4096 || v > (UINT64_C(1) << 40)) return -1;
+    o->frame_size = v;
+    return 0;
+}
+
+/* ---- the table --------------------------------------------------------------------------------
+ */
+
+static const char G_IN[] = "Input", G_RING[] = "Ring and readers",
+                  G_PACE[] = "Pacing (timed modes anchor on the first message and the start "
+                             "clock: no drift)",
+                  G_GEN[] = "Capture", G_OUT[] = "Output";
+
+static const rp__opt rp__opts[] = {
+    {"format", 0, "FMT", INPUT, rp__format, "pcap, pcapng, itch, rtk", G_IN,
+     "pcap | pcapng | itch | rtk (default: by magic bytes); rtk is the\n"
+     "native tick file written by convert (docs/tickfile.md)"},
+    {"framing", 0, "F", INPUT, rp__framing, "auto, udp, moldudp64, iextp", G_IN,
+     "auto | udp | moldudp64 | iextp (or iex-tp): how UDP payloads split\n"
+     "into messages (default auto, decided per stream)"},
+    {"filter", 'F', "EXPR", INPUT, rp__filter, NULL, G_IN,
+     "BPF filter applied to capture packets (pcap-filter syntax; one\n"
+     "that does not compile is a usage error)"},
+    {"strict", 0, NULL, INPUT, rp__strict, NULL, G_IN,
+     "a truncated last record, a damaged packet or a damaged record is an\n"
+     "error (exit 2), not a warning"},
+    {"ring-size", 0, "SIZE", RP_CMD_REPLAY, rp__ring_size,
+     "a power of two from 4096 to 1T, e.g. 64M", G_RING,
+     "ring data bytes, a power of two from 4096 to 1T; K, M, G, T\n"
+     "suffixes are powers of 1024 (default 64M)"},
+    {"readers", 0, "N", RP_CMD_REPLAY, rp__readers, "0..64", G_RING,
+     "reader threads, 0..64 (default 1); 0 only publishes (measures\n"
+     "the input and the producer alone)"},
+    {"reader-delay-ns", 0, "N", RP_CMD_REPLAY, rp__reader_delay, "0..10000000000", G_RING,
+     "simulated work per message in each reader, 0..10000000000 ns\n"
+     "(default 0); makes overwrite and loss visible"},
+    {"resume", 0, "WHERE", RP_CMD_REPLAY, rp__resume, "oldest, newest", G_RING,
+     "oldest | newest: where a lapped reader continues (default oldest)"},
+    {"speed", 0, "S", RP_CMD_REPLAY, rp__speed, "max, realtime, or Nx such as 10x, 0.5x", G_PACE,
+     "max (default) | realtime | Nx, e.g. 10x or 0.5x (capture time\n"
+     "scaled by 1/N); inputs without timestamps go at max speed"},
+    {"pps", 0, "N", RP_CMD_REPLAY, rp__pps, "a positive number", G_PACE,
+     "N messages per second (N > 0, decimals allowed); excludes --speed"},
+    {"loop", 0, "N", RP_CMD_REPLAY, rp__loop, ">= 1", G_PACE,
+     "replay the inputs N times (default 1; not with stdin)"},
+    {"limit", 0, "N", RP_CMD_REPLAY, rp__limit, ">= 1", G_PACE,
+     "stop after N messages (default: no limit)"},
+    {"messages", 0, "N", RP_CMD_GEN, rp__messages, NULL, G_GEN,
+     "ITCH messages to write, system events and stock directory\n"
+     "included; at least symbols + 6 (default 10000)"},
+    {"seed", 0, "S", RP_CMD_GEN, rp__seed, NULL, G_GEN,
+     "random seed; the same seed and options give the same bytes\n(default 1)"},
+    {"symbols", 0, "K", RP_CMD_GEN, rp__symbols, "1..10000", G_GEN,
+     "symbols, 1..10000 (default 8)"},
+    {"gap-every", 0, "M", RP_CMD_GEN, rp__gap_every, NULL, G_GEN,
+     "skip 1..8 sequence numbers before every Mth data packet"},
+    {"heartbeat-every", 0, "M", RP_CMD_GEN, rp__heartbeat_every, NULL, G_GEN,
+     "send a heartbeat after every Mth data packet"},
+    {"output", 'o', "OUT", RP_CMD_GEN, rp__output, NULL, G_OUT,
+     "the pcap file to write (via a temporary file and rename); \"-\" is\n"
+     "stdout. An existing OUT is refused unless --force"},
+    {"output", 'o', "OUT", RP_CMD_CONVERT, rp__output, NULL, G_OUT,
+     "the tick file to write (via a temporary file and rename); \"-\" is\n"
+     "stdout. zstd-compressed when OUT ends in .zst or with --zstd. An\n"
+     "existing OUT is refused unless --force, an input always"},
+    {"zstd", 0, NULL, RP_CMD_CONVERT, rp__zstd, NULL, G_OUT, "compress whatever the name"},
+    {"level", 0, "N", RP_CMD_CONVERT, rp__level, "a nonzero integer in zstd's range", G_OUT,
+     "zstd level (default 3; negative levels are faster)"},
+    {"workers", 0, "N", RP_CMD_CONVERT, rp__workers, "0..256", G_OUT,
+     "zstd worker threads (default 0: compress in the main thread)"},
+    {"frame-size", 0, "SIZE", RP_CMD_CONVERT, rp__frame_size, "4K..1T, e.g. 16M", G_OUT,
+     ".rtk bytes per zstd frame, 4K..1T (default 16M)"},
+    {"json", 0, NULL, RP_CMD_REPLAY, rp__json, NULL, G_OUT,
+     "print one JSON object on stdout (the summary goes to stderr)"},
+    {"json", 0, NULL, RP_CMD_GEN | RP_CMD_CONVERT, rp__json, NULL, G_OUT,
+     "one JSON object on stdout (the summary stays on stderr)"},
+    {"json", 0, NULL, RP_CMD_INFO, rp__json, NULL, G_OUT,
+     "one JSON object on stdout: {\"files\": [...]}"},
+    {"dump", 0, NULL, RP_CMD_INFO, rp__dump, NULL, G_OUT,
+     "every message and mark as a text line (payload in hex) on stdout"},
+    {"stats-interval", 0, "S", RP_CMD_REPLAY, rp__stats_interval, "seconds, > 0", G_OUT,
+     "a stats line on stderr every S seconds (S > 0, decimals allowed)"},
+    {"stats-csv", 0, "FILE", RP_CMD_REPLAY, rp__stats_csv, "a file name, not -", G_OUT,
+     "write the stats of every interval (--stats-interval, default 1 s) to\n"
+     "FILE as CSV: one row per reader per interval, and a last row per\n"
+     "reader at the end (columns in docs/replay.md)"},
+    {"force", 'f', NULL, RP_CMD_REPLAY, rp__force, NULL, G_OUT,
+     "let --stats-csv replace an existing FILE (never an input)"},
+    {"force", 'f', NULL, RP_CMD_GEN | RP_CMD_CONVERT, rp__force, NULL, G_OUT,
+     "replace OUT if it exists (never an input: that is always refused)"},
+    {"quiet", 'q', NULL, RP_CMD_REPLAY, rp__quiet, NULL, G_OUT,
+     "no summary and no progress line (warnings and errors still print)"},
+    {"quiet", 'q', NULL, RP_CMD_GEN | RP_CMD_CONVERT, rp__quiet, NULL, G_OUT,
+     "no summary on stderr (warnings and errors still print)"},
+    {"help", 'h', NULL, ALL, NULL, NULL, G_OUT, "this help"},
+    {"version", 'V', NULL, RP_CMD_REPLAY, NULL, NULL, G_OUT, "the version"},
+};
+#define RP__NOPTS (sizeof(rp__opts) / sizeof(rp__opts[0]))
+
+/* ---- help -------------------------------------------------------------------------------------
+ */
+
+static const struct {
+    rp_cmd cmd;
+    const char *usage, *intro, *outro;
+} rp__texts[] = {
+    {RP_CMD_REPLAY, "replay [OPTIONS] FILE...",
+     "Reads captures (pcap, pcapng), Nasdaq ITCH 5.0 files and native tick files (.rtk), each\n"
+     "optionally zstd-compressed (one or more frames), from FILE... in order (\"-\" is stdin).\n"
+     "One producer thread writes every message into a tick ring; reader threads consume it,\n"
+     "measure how far behind the producer they are (lag, at --speed max) or how long delivery\n"
+     "takes (latency, paced), and check sequence continuity. Format and framing are detected\n"
+     "unless given.\n",
+     "The summary goes to stdout, or to stderr with --json. A progress line (bytes, rate, ETA) is\n"
+     "drawn on stderr when it is a terminal.\n"
+     "\n"
+     "Exit status: 0 done; 1 usage error (also an existing --stats-csv FILE without --force);\n"
+     "2 input error (the message names the file and byte offset; a truncated last record is only\n"
+     "a warning unless --strict); 3 the ring or threads could not be set up, or the continuity\n"
+     "check failed; 130 interrupted (report printed).\n"
+     "\n"
+     "Subcommands: replay gen | info | convert --help. See docs/replay.md for the JSON keys.\n"},
+    {RP_CMD_GEN, "replay gen [OPTIONS] -o OUT",
+     "Writes a synthetic ITCH 5.0 / MoldUDP64 capture; the same seed and options give the same\n"
+     "bytes, and replaying it reports exactly the counts gen prints.\n",
+     "Exit status: 0 done; 1 usage error (an existing OUT without --force included); 2 the output\n"
+     "could not be written; 130 interrupted (OUT not written).\n"},
+    {RP_CMD_INFO, "replay info [OPTIONS] FILE...",
+     "Describes inputs (format, counts, gaps, time span) through the input layer only: no ring,\n"
+     "no threads.\n",
+     "Exit status: 0 done; 1 usage error; 2 input error.\n"},
+    {RP_CMD_CONVERT, "replay convert [OPTIONS] IN... -o OUT.rtk[.zst]",
+     "Writes a native tick file. Every message, timestamp and sequence number is kept: replaying\n"
+     "OUT gives the same feed counts as replaying IN...\n",
+     "Exit status: 0 done; 1 usage error (an existing OUT without --force, or OUT naming an "
+     "input,\n"
+     "included); 2 input or output error; 130 interrupted (OUT not written).\n"},
+};
+
+static void rp__help_row(FILE *f, const rp__opt *p)
+{
+    char left[64];
+    if (p->shortc)
+        snprintf(left, sizeof(left), "-%c, --%s%s%s", p->shortc, p->name, p->arg ? " " : "",
+                 p->arg ? p->arg : "");
+    else
+        snprintf(left, sizeof(left), "--%s%s%s", p->name, p->arg ? " " : "", p->arg ? p->arg : "");
+    int col = fprintf(f, "  %s", left);
+    if (col >= RP__HELP_COL - 1) {
+        fputc('\n', f);
+        col = 0;
+    }
+    for (const char *t = p->help; *t;) {
+        const char *e = strchr(t, '\n');
+        int n = e ? (int)(e - t) : (int)strlen(t);
+        fprintf(f, "%*s%.*s\n", RP__HELP_COL - col, "", n, t);
+        col = 0;
+        t = e ? e + 1 : t + n;
+    }
+}
+
+void rp_options_help(rp_cmd cmd, FILE *f)
+{
+    size_t k = 0;
+    while (k + 1 < sizeof(rp__texts) / sizeof(rp__texts[0]) && rp__texts[k].cmd != cmd) k++;
+    fprintf(f, "usage: %s\n       replay [gen | info | convert] --help\n\n%s", rp__texts[k].usage,
+            rp__texts[k].intro);
+    const char *groups[] = {G_IN, G_RING, G_PACE, G_GEN, G_OUT};
+    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+        bool any = false;
+        for (size_t i = 0; i < RP__NOPTS; i++) {
+            if (!(rp__opts[i].cmds & cmd) || rp__opts[i].group != groups[g]) continue;
+            if (!any) fprintf(f, "\n%s:\n", groups[g]);
+            any = true;
+            rp__help_row(f, &rp__opts[i]);
+        }
+    }
+    fprintf(f, "\n%s", rp__texts[k].outro);
+}
+
+/* ---- parsing ----------------------------------------------------------------------------------
+ */
+
+int rp_usage_error(const char *prog, const char *what, const char *value)
+{
+    if (value)
+        fprintf(stderr, "%s: %s '%s'\n", prog, what, value);
+    else
+        fprintf(stderr, "%s: %s\n", prog, what);
+    fprintf(stderr, "%s: try '%s --help'\n", prog, prog);
+    return RP_OPTS_USAGE;
+}
+
+/* Whether a BPF expression compiles for at least one common link type (the input's own link
+ * type is known only when it is opened; the input layer compiles it again then).
+ * @return 0 when it compiles, or -1 with libpcap's message for Ethernet in msg. */
+static int rp__check_filter(const char *expr, char *msg, size_t cap)
+{
+    static const int links[] = {DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_IEEE802_11_RADIO};
+    msg[0] = '\0';
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        pcap_t *p = pcap_open_dead(links[i], 65535);
+        if (!p) continue;
+        struct bpf_program prog;
+        int rc = pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+        if (rc == 0) pcap_freecode(&prog);
+        if (rc != 0 && msg[0] == '\0') snprintf(msg, cap, "%s", pcap_geterr(p));
+        pcap_close(p);
+        if (rc == 0) return 0;
+    }
+    return -1;
+}
+
+/* Checks the operands: not empty, no empty name, stdin at most once. @return 0 or usage. */
+static int rp__check_inputs(const rp_opts *o)
+{
+    if (o->nfiles <= 0) return rp_usage_error(o->prog, "no input files", NULL);
+    int stdin_uses = 0;
+    for (int i = 0; i < o->nfiles; i++) {
+        if (o->files[i][0] == '\0') return rp_usage_error(o->prog, "empty file name", NULL);
+        if (strcmp(o->files[i], "-") == 0) stdin_uses++;
+    }
+    if (stdin_uses > 1) return rp_usage_error(o->prog, "stdin ('-') can be read only once", NULL);
+    if (stdin_uses && o->run.loops > 1)
+        return rp_usage_error(o->prog, "--loop needs files it can reopen, not '-'", NULL);
+    return 0;
+}
+
+/* The combinations each subcommand refuses. @return 0 or RP_OPTS_USAGE (printed). */
+static int rp__check(rp_opts *o)
+{
+    const char *bad = NULL;
+    if (o->cmd == RP_CMD_REPLAY && o->speed_set && o->pps_set)
+        bad = "--speed and --pps cannot be combined";
+    if ((o->cmd & (RP_CMD_GEN | RP_CMD_CONVERT)) && (!o->output || !*o->output))
+        bad = "-o OUT is required";
+    if (o->cmd == RP_CMD_GEN && o->nfiles > 0)
+        return rp_usage_error(o->prog, "unexpected argument", o->files[0]);
+    if (o->cmd == RP_CMD_INFO && o->json && o->dump) bad = "--json and --dump cannot be combined";
+    if (!bad && o->cmd == RP_CMD_CONVERT) {
+        o->zstd = o->zstd || rp_ends_with(o->output, ".zst");
+        if (o->level_set && !o->zstd)
+            bad = "--level needs a compressed output (OUT ending in .zst, or --zstd)";
+    }
+    if (!bad && o->output && o->json && strcmp(o->output, "-") == 0)
+        bad = "--json needs stdout: it cannot be combined with -o -";
+    if (bad) return rp_usage_error(o->prog, bad, NULL);
+    const char *out = o->cmd == RP_CMD_REPLAY ? o->stats_csv : o->output;
+    char why[PATH_MAX + 128];
+    if (out &&
+        rp_outfile_check(out, o->force, (const char *const *)o->files,
+                         o->cmd == RP_CMD_GEN ? 0 : (size_t)o->nfiles, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s: %s\n", o->prog, why);
+        return RP_OPTS_USAGE;
+    }
+    if (o->cmd == RP_CMD_GEN && o->gen.messages < rp_gen_min_messages(o->gen.symbols)) {
+        fprintf(stderr,
+                "%s: --messages %" PRIu64 " is too small for %u symbols (at least %" PRIu64 ")\n",
+                o->prog, o->gen.messages, o->gen.symbols, rp_gen_min_messages(o->gen.symbols));
+        return RP_OPTS_USAGE;
+    }
+    if (o->pps_set) o->run.pace.mode = RP_PACE_PPS;
+    char msg[PCAP_ERRBUF_SIZE + 64];
+    if (o->src.filter && rp__check_filter(o->src.filter, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "%s: bad --filter '%s': %s\n", o->prog, o->src.filter, msg);
+        return RP_OPTS_USAGE;
+    }
+    return o->cmd == RP_CMD_GEN ? 0 : rp__check_inputs(o);
+}
+
+/* The subcommand's defaults. */
+static void rp__defaults(rp_cmd cmd, rp_opts *o)
+{
+    static const char *const progs[] = {"replay", "replay gen", "replay info", "replay convert"};
+    memset(o, 0, sizeof(*o));
+    o->cmd = cmd;
+    o->prog = progs[cmd == RP_CMD_GEN ? 1 : cmd == RP_CMD_INFO ? 2 : cmd == RP_CMD_CONVERT ? 3 : 0];
+    o->run = (rp_run_config){.ring_size = 64u << 20,
+                             .readers = 1,
+                             .resume = RA_START_OLDEST,
+                             .pace = {.mode = RP_PACE_MAX},
+                             .loops = 1};
+    o->gen = (rp_gen_opts){.messages = 10000, .seed = 1, .symbols = 8};
+}
+
+/* The option getopt_long just rejected, as text for the message. */
+static const char *rp__rejected(char **argv, int optind_now, int optopt_now, char *buf, size_t cap)
+{
+    if (optopt_now > 0 && optopt_now < 256) {
+        snprintf(buf, cap, "-%c", optopt_now);
+        return buf;
+    }
+    return argv[optind_now - 1];
+}
+
+int rp_options_parse(rp_cmd cmd, int argc, char **argv, rp_opts *o)
+{
+    rp__defaults(cmd, o);
+    struct option longopts[RP__NOPTS + 1];
+    const rp__opt *rows[RP__NOPTS];
+    char shorts[2 * RP__NOPTS + 2] = ":";
+    size_t n = 0, ns = 1;
+    for (size_t i = 0; i < RP__NOPTS; i++) {
+        const rp__opt *p = &rp__opts[i];
+        if (!(p->cmds & cmd)) continue;
+        rows[n] = p;
+        longopts[n] =
+            (struct option){p->name, p->arg ? required_argument : no_argument, NULL, 256 + (int)n};
+        n++;
+        if (p->shortc) {
+            shorts[ns++] = (char)p->shortc;
+            if (p->arg) shorts[ns++] = ':';
+        }
+    }
+    longopts[n] = (struct option){NULL, 0, NULL, 0};
+    shorts[ns] = '\0';
+    opterr = 0;
+    optind = 1;
+    int c;
+    char buf[8];
+    while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+        const rp__opt *p = NULL;
+        for (size_t i = 0; i < n && !p; i++)
+            if (c == 256 + (int)i || (c < 256 && c == rows[i]->shortc)) p = rows[i];
+        if (c == ':')
+            return rp_usage_error(o->prog, "missing value for",
+                                  rp__rejected(argv, optind, optopt, buf, sizeof(buf)));
+        if (!p)
+            return rp_usage_error(o->prog, "unknown option",
+                                  rp__rejected(argv, optind, optopt, buf, sizeof(buf)));
+        if (p->shortc == 'h') {
+            rp_options_help(cmd, stdout);
+            return RP_OPTS_DONE;
+        }
+        if (p->shortc == 'V') {
+            printf("replay (ringalloc) %s\n", ra_version_string());
+            return RP_OPTS_DONE;
+        }
+        if (p->parse(o, optarg) != 0) {
+            char what[160];
+            snprintf(what, sizeof(what), "bad --%s%s%s%s", p->name, p->hint ? " (" : "",
+                     p->hint ? p->hint : "", p->hint ? ")" : "");
+            return rp_usage_error(o->prog, what, optarg);
+        }
+    }
+    o->files = argv + optind;
+    o->nfiles = argc - optind;
+    return rp__check(o);
+}

@@ -1,0 +1,239 @@
+/* producer.c - replay's producer thread: reads the inputs, paces, and writes every message into
+ * the ring
+ *
+ * Design notes.
+ * - At max speed a packet's messages go into the ring as one ra_ring_write_batch() (up to
+ *   RP__BATCH), otherwise one message at a time, each at its due time.
+ * - Record layout: [8-byte CLOCK_MONOTONIC publish stamp][message], ts_ns = capture timestamp,
+ *   type = message type (see RP_STAMP_BYTES in run.h). The stamp is the batch's prefix.
+ * - The stamp. In paced modes it is read for every message, just before it is written. At max
+ *   speed a clock read (20-35 ns on the VMs measured) cost as much as the rest of the producer's
+ *   per-message work, so the stamp is reused for up to RP__STAMP_EVERY messages, and refreshed
+ *   whenever the source did I/O or decompression since it was taken (rp_source_fill() moved):
+ *   between a stamp and a write that uses it there is only in-memory splitting and publishing of
+ *   those few messages (well under a microsecond), never a read.
+ * - Pacing: rp_pace_target() (pacing.c) gives each message's due time from fixed anchors; the
+ *   producer sleeps with clock_nanosleep(TIMER_ABSTIME) in slices of at most 50 ms so that a stop
+ *   request is honoured promptly.
+ * - End of run: producer_done is release-stored after the last commit (see reader.c).
+ */
+#include "engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define RP__SLEEP_SLICE_NS 50000000u
+#define RP__STAMP_EVERY    16u /* max speed: messages that may share one publish stamp */
+#define RP__BATCH          64u /* max speed: messages of one packet written as one batch */
+
+/* The producer's own state across inputs and passes. */
+typedef struct rp__prod {
+    rp_engine *x;
+    rp_pace pace;
+    bool paced, anchored, done;
+    uint64_t pass, index, max_ts, bytes_before;
+} rp__prod;
+
+static void rp__sleep_until(uint64_t target)
+{
+    for (;;) {
+        uint64_t now = rp_now_ns();
+        if (now >= target || rp_stop_requested()) return;
+        uint64_t wake = target - now > RP__SLEEP_SLICE_NS ? now + RP__SLEEP_SLICE_NS : target;
+        struct timespec ts = {.tv_sec = (time_t)(wake / 1000000000u),
+                              .tv_nsec = (long)(wake % 1000000000u)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* EINTR: loop re-checks */
+    }
+}
+
+/* Sets the run's error (the run then reports nothing). */
+static void rp__fail(rp_engine *x, const char *msg)
+{
+    x->status = RP_RUN_EINPUT;
+    snprintf(x->err, sizeof(x->err), "%s", msg);
+}
+
+/* Writes mb[0..n) as records [stamp][message]: one batch per packet. A message too big for the
+ * ring is refused and counted by it (too_big) and skipped. */
+static void rp__write(ra_ring *ring, const ra_wmsg *w, size_t n, const uint64_t *stamp)
+{
+    for (size_t off = 0; off < n;) {
+        size_t wr = 0;
+        int wrc = ra_ring_write_batch(ring, w + off, n - off, stamp, RP_STAMP_BYTES, &wr);
+        off += wr;
+        if (wrc == RA_OK) break;
+        off++;
+    }
+}
+
+/* Copies one opened source into the ring until it ends, fails, --limit or a stop.
+ * @return what rp_source_next_batch() last returned (1 when stopped early, 0 at the end or when
+ *         stopped before the first read, < 0 on an input error). Per-message state lives in locals:
+ * the payload copies into the ring could alias cfg and res as far as the compiler knows, which
+ * would reload them. */
+static int rp__pump(rp__prod *p, rp_source *s)
+{
+    rp_engine *x = p->x;
+    rp_run_result *res = x->res;
+    rp_message mb[RP__BATCH];
+    ra_wmsg w[RP__BATCH];
+    int rc = 0;
+    uint64_t stamp = 0, stamp_fill = UINT64_MAX; /* see "The stamp" in the notes */
+    unsigned stamp_uses = RP__STAMP_EVERY;
+    const uint64_t limit = x->cfg->limit ? x->cfg->limit : UINT64_MAX;
+    const bool paced = p->paced, first_pass = p->pass == 0;
+    uint64_t untyped = 0, msg_bytes = 0, prog_next = 0, index = p->index, max_ts = p->max_ts;
+    ra_ring *ring = x->ring;
+    for (;;) {
+        if (index >= limit) {
+            res->limited = p->done = true;
+            break;
+        }
+        if (rp_stop_requested()) {
+            res->interrupted = p->done = true;
+            break;
+        }
+        /* paced: one message at a time, each at its due time; at max speed the rest of the
+         * packet comes along (the source counts only what it hands out) */
+        size_t want = paced ? 1 : RP__BATCH, n = 0;
+        if (limit - index < want) want = (size_t)(limit - index);
+        rc = rp_source_next_batch(s, mb, want, &n);
+        if (rc != 1) break;
+        if (!p->anchored) {
+            p->anchored = true;
+            p->pace.first_ts_ns = mb[0].ts_ns;
+            p->pace.start_ns = rp_now_ns();
+            if (p->pace.mode == RP_PACE_SPEED && mb[0].ts_ns == 0) res->no_timestamps = true;
+        }
+        if (paced) rp__sleep_until(rp_pace_target(&p->pace, p->pass, index, mb[0].ts_ns));
+        for (size_t i = 0; i < n; i++) {
+            const rp_message *m = &mb[i];
+            if (first_pass && m->ts_ns > max_ts) max_ts = m->ts_ns;
+            untyped += m->type == RP_TYPE_NONE;
+            msg_bytes += m->len;
+            w[i] = (ra_wmsg){.data = m->data, .len = m->len, .type = m->type, .ts_ns = m->ts_ns};
+        }
+        uint64_t fill = rp_source_fill(s);
+        if (paced || fill != stamp_fill || stamp_uses >= RP__STAMP_EVERY) {
+            stamp = rp_now_ns();
+            stamp_fill = fill;
+            stamp_uses = 0;
+        }
+        stamp_uses += (unsigned)n;
+        rp__write(ring, w, n, &stamp);
+        index += n;
+        /* readers asleep (reader.c)? Paced runs fence first so that a reader going to sleep
+         * either sees this commit or is seen; at max speed the next batch makes up for a miss */
+        if (paced) atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&x->sleepers, memory_order_relaxed))
+            rp_engine_wake(x, index, false);
+        if (paced || index >= prog_next) { /* cheap next to sleeps */
+            prog_next = index + 256;
+            atomic_store_explicit(&x->prog_msgs, index, memory_order_relaxed);
+            atomic_store_explicit(&x->prog_bytes, p->bytes_before + rp_source_offset(s),
+                                  memory_order_relaxed);
+        }
+    }
+    res->untyped += untyped;
+    res->msg_bytes += msg_bytes;
+    p->index = index;
+    p->max_ts = max_ts;
+    return rc;
+}
+
+/* Opens one input and notes what it is. @return the source, or NULL with the run's error set. */
+static rp_source *rp__open(rp__prod *p, const char *path)
+{
+    rp_engine *x = p->x;
+    const rp_run_config *cfg = x->cfg;
+    rp_run_result *res = x->res;
+    rp_source *s = NULL;
+    char e[512];
+    rp_source_opts so = cfg->src;
+    so.strict = so.strict || cfg->strict; /* damaged data is an error too */
+    if (rp_source_open(&s, path, &so, e, sizeof(e)) != 0) {
+        rp__fail(x, e);
+        return NULL;
+    }
+    res->files_opened++;
+    rp_note_name(res->format, sizeof(res->format), rp_source_format_name(s));
+    res->compressed = res->compressed || rp_source_compressed(s);
+    bool worker = rp_source_compressed(s) && !cfg->src.no_threads;
+    atomic_store_explicit(&x->crowded, 1 + cfg->readers + worker > x->ncpu, memory_order_relaxed);
+    return s;
+}
+
+/* Accounts for a source that rp__pump() finished with, and closes it.
+ * @return 0, or -1 with the run's error set (an input error, or truncated under --strict). */
+static int rp__close(rp__prod *p, rp_source *s, const char *path, int rc)
+{
+    rp_engine *x = p->x;
+    rp_run_result *res = x->res;
+    int out = -1;
+    if (rc < 0) {
+        rp__fail(x, rp_source_error(s));
+        goto done;
+    }
+    const rp_feed_stats *st = rp_source_stats(s);
+    rp_note_name(res->framing, sizeof(res->framing), rp_source_framing_name(s));
+    rp_feed_stats_add(&res->feed, st);
+    for (size_t w = 0; p->pass == 0 && w < rp_source_warning_count(s); w++)
+        rp_note_warning(res->warnings, sizeof(res->warnings), path, rp_source_warning(s, w));
+    if (rc == 0 && st->truncated) {
+        if (x->cfg->strict) {
+            char e[sizeof(x->err)];
+            snprintf(e, sizeof(e),
+                     "%s: the input ends inside its last record (truncated after %" PRIu64
+                     " bytes; --strict)",
+                     path, st->bytes);
+            rp__fail(x, e);
+            goto done;
+        }
+        rp_note_warning(res->warnings, sizeof(res->warnings), path,
+                        "the last record is truncated (ignored)");
+    }
+    uint64_t size = rp_source_size(s);
+    p->bytes_before += size ? size : rp_source_offset(s);
+    atomic_store_explicit(&x->prog_bytes, p->bytes_before, memory_order_relaxed);
+    out = 0;
+done:
+    rp_source_close(s);
+    return out;
+}
+
+/* The producer thread: opens each input in turn (loops times), paces, and writes every message
+ * into the ring. Stops at the end, at --limit, on a stop request, or on an input error (the
+ * run's status and err set; the run then reports nothing). Always release-stores producer_done. */
+void *rp_engine_producer(void *arg)
+{
+    rp__prod p = {.x = arg};
+    rp_engine *x = p.x;
+    const rp_run_config *cfg = x->cfg;
+    p.pace = cfg->pace;
+    p.paced = p.pace.mode != RP_PACE_MAX;
+    for (; p.pass < cfg->loops && !p.done; p.pass++) {
+        for (size_t fi = 0; fi < cfg->nfiles && !p.done; fi++) {
+            if (cfg->limit && p.index >= cfg->limit) {
+                x->res->limited = p.done = true;
+                break;
+            }
+            rp_source *s = rp__open(&p, cfg->files[fi]);
+            if (!s) goto out;
+            int rc = rp__pump(&p, s);
+            if (rp__close(&p, s, cfg->files[fi], rc) != 0) goto out;
+        }
+        if (!p.done) x->res->passes++;
+        if (p.pass == 0)
+            p.pace.span_ns = p.max_ts > p.pace.first_ts_ns ? p.max_ts - p.pace.first_ts_ns : 0;
+    }
+out:
+    x->t_end = rp_now_ns();
+    atomic_store_explicit(&x->prog_msgs, p.index, memory_order_relaxed);
+    /* release: every commit above happens-before a reader's acquire load that sees true */
+    atomic_store_explicit(&x->producer_done, true, memory_order_release);
+    rp_engine_wake(x, p.index, true);
+    rp_engine_finish(x);
+    return NULL;
+}
