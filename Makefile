@@ -178,7 +178,7 @@ test: check
 # The README's main job: replay the bundled sample through the ring and print the report.
 DEMO_INPUT ?= data/sample.pcap
 demo: all
-	$(BUILD)/replay --readers 2 $(DEMO_INPUT)
+	$(BUILD)/replay --readers 1 $(DEMO_INPUT)
 
 # ---- benchmarks: always optimised, never sanitized -------------------------------------------
 $(BUILD)/bench/%: bench/%.c $(LIB_A) | $(DEPS_STAMP)

@@ -98,7 +98,6 @@ void rp_engine_wake(rp_engine *x, uint64_t index, bool final);
  * with every count exact. */
 void rp_engine_csv_rows(rp_engine *x, uint64_t now, bool final);
 
-
 /* rp_engine_finish() : a thread counts itself out and wakes the monitor. */
 void rp_engine_finish(rp_engine *x);
 

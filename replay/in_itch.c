@@ -101,13 +101,11 @@ static int rp__stream_desc(const rp_source *s, uint32_t id, char *buf, size_t ca
     return 0;
 }
 
-const rp_input rp_input_itch = {
-    .name = "itch",
-    .aliases = "itch50",
-    .label = "ITCH 5.0",
-    .weak_probe = true,
-    .probe = rp__probe,
-    .open = rp__open,
-    .next = rp__next,
-    .stream_desc = rp__stream_desc,
-};
+const rp_input rp_input_itch = {.name = "itch",
+                                .aliases = "itch50",
+                                .label = "ITCH 5.0",
+                                .weak_probe = true,
+                                .probe = rp__probe,
+                                .open = rp__open,
+                                .next = rp__next,
+                                .stream_desc = rp__stream_desc};

@@ -218,13 +218,11 @@ static void rp__describe(const rp_source *s, rp_input_desc *d)
     d->tick = ra_tick_decoder_info(b->dec);
 }
 
-const rp_input rp_input_rtk = {
-    .name = "rtk",
-    .label = "a tick file (rtk)",
-    .probe = rp__probe,
-    .open = rp__open,
-    .next = rp__next,
-    .close = rp__close,
-    .stream_desc = rp__stream_desc,
-    .describe = rp__describe,
-};
+const rp_input rp_input_rtk = {.name = "rtk",
+                               .label = "a tick file (rtk)",
+                               .probe = rp__probe,
+                               .open = rp__open,
+                               .next = rp__next,
+                               .close = rp__close,
+                               .stream_desc = rp__stream_desc,
+                               .describe = rp__describe};

@@ -280,12 +280,7 @@ int rp_info_report_json(FILE *f, const rp_info_file *files, size_t n)
         rp_json_u64(&j, "messages", fd->messages);
         rp_json_u64(&j, "message_bytes", i->msg_bytes);
         rp_json_u64(&j, "untyped", i->untyped);
-        rp_report_by_type_json(&j, "by_type", fd->by_type, fd->type_is_char);
-        rp_report_by_protocol(&j, fd);
-        rp_json_u64(&j, "heartbeats", fd->heartbeats);
-        rp_json_u64(&j, "gaps", fd->gaps);
-        rp_json_u64(&j, "missing", fd->missing);
-        rp_json_u64(&j, "backward", fd->backward);
+        rp_report_feed_counts(&j, fd);
         rp_json_u64(&j, "decode_errors", fd->decode_errors);
         rp_json_u64(&j, "fragments", fd->fragments);
         rp_json_u64(&j, "non_udp", fd->non_udp);

@@ -143,13 +143,8 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
 
     rp_json_object_begin(&j, "feed");
     rp_json_u64(&j, "messages", fd->messages);
-    rp_report_by_type_json(&j, "by_type", fd->by_type, fd->type_is_char);
-    rp_report_by_protocol(&j, fd);
     rp_json_u64(&j, "untyped", res->untyped);
-    rp_json_u64(&j, "heartbeats", fd->heartbeats);
-    rp_json_u64(&j, "gaps", fd->gaps);
-    rp_json_u64(&j, "missing", fd->missing);
-    rp_json_u64(&j, "backward", fd->backward);
+    rp_report_feed_counts(&j, fd);
     rp_json_u64(&j, "message_bytes", res->msg_bytes);
     rp_json_object_end(&j);
 
@@ -216,6 +211,16 @@ void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type
         rp_json_u64(j, k, by_type[t]);
     }
     rp_json_object_end(j);
+}
+
+void rp_report_feed_counts(rp_json *j, const rp_feed_stats *fd)
+{
+    rp_report_by_type_json(j, "by_type", fd->by_type, fd->type_is_char);
+    rp_report_by_protocol(j, fd);
+    rp_json_u64(j, "heartbeats", fd->heartbeats);
+    rp_json_u64(j, "gaps", fd->gaps);
+    rp_json_u64(j, "missing", fd->missing);
+    rp_json_u64(j, "backward", fd->backward);
 }
 
 void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type, bool is_char)

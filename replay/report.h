@@ -34,6 +34,10 @@ int rp_report_gen_json(FILE *f, const rp_gen_opts *o, const rp_gen_result *g);
 /* rp_report_by_type_json() : a "by_type" object (keys as rp_type_key()) named key. */
 void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type, bool is_char);
 
+/* rp_report_feed_counts() : the feed keys that runs and info share: by_type, by_protocol (when
+ * several protocols), heartbeats, gaps, missing, backward. */
+void rp_report_feed_counts(rp_json *j, const rp_feed_stats *fd);
+
 /* rp_report_by_type_line() : "<prefix>A:10 B:3 ...\n" on f, nothing when every count is 0. */
 void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type, bool is_char);
 

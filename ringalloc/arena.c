@@ -464,28 +464,32 @@ RA_API ra_arena *ra_arena_thread(const ra_arena_config *cfg)
     return t->arena;
 }
 
-RA_API void ra_arena_thread_publish(void)
+/* Publishes the calling thread's arena stats for other threads; a reset also counts the session
+ * it ends (the arena's own reset counter moves only after the reset itself). */
+static void ra__ta_publish(struct ra__tarena *t, bool ending_session)
 {
-    struct ra__tarena *t = ra__ta_mine;
-    if (t == NULL) return;
     ra_arena_stats s;
     ra_arena_get_stats(t->arena, &s);
     pthread_mutex_lock(&ra__ta_lock);
     t->pub.stats = s;
+    if (ending_session) {
+        t->pub.stats.resets = s.resets + 1;
+        t->pub.sessions++;
+    }
     pthread_mutex_unlock(&ra__ta_lock);
+}
+
+RA_API void ra_arena_thread_publish(void)
+{
+    struct ra__tarena *t = ra__ta_mine;
+    if (t != NULL) ra__ta_publish(t, false);
 }
 
 RA_API void ra_arena_thread_reset(void)
 {
     struct ra__tarena *t = ra__ta_mine;
     if (t == NULL) return;
-    ra_arena_stats s;
-    ra_arena_get_stats(t->arena, &s);
-    pthread_mutex_lock(&ra__ta_lock);
-    t->pub.stats = s;
-    t->pub.stats.resets = s.resets + 1;
-    t->pub.sessions++;
-    pthread_mutex_unlock(&ra__ta_lock);
+    ra__ta_publish(t, true);
     ra_arena_reset(t->arena);
     /* the next session's peak starts from zero */
     t->arena->high_water = 0;
