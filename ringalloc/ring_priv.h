@@ -20,7 +20,7 @@ struct ra_ring {
     uint32_t max_msg;
     uint32_t flags;
     struct ra__region mem; /* the block's memory (osmem.h): where it came from, huge pages */
-    bool pfw; /* the CPU has PREFETCHW (x86): see ra__prefetch_w in ring_write.c */
+    bool pfw;              /* the CPU has PREFETCHW (x86): see ra__prefetch_w in ring_write.c */
     /* producer-private, on its own line. Positions, sequence numbers and statistics have one copy
      * only, in the control block: the producer reads back what it stored there (its own stores,
      * always in its cache), so a record costs one store per field, not two. */
