@@ -5,20 +5,15 @@
 # what the .pc says, pkg-config's flags must point at the installed header and library, the build
 # directory's own ringalloc.pc must stay as it was, and `make uninstall` must remove the .pc.
 # make runs in the build variant of BUILD (SANITIZE from its name), so nothing is recompiled.
-set -u
-: "${BUILD:=build/release}"
-cd "$(dirname "$0")/../.." || exit 1
-command -v pkg-config >/dev/null 2>&1 || { echo "pkg-config is not installed"; exit 77; }
+. "$(dirname "$0")/lib/common.sh"
+cd "$ROOT" || exit 1
+need_cmd pkg-config
 case "$BUILD" in
 build/release) san= ;;
 build/*) san=$(basename "$BUILD" | tr - ,) ;;
 *) echo "BUILD=$BUILD is not a build directory of this Makefile"; exit 77 ;;
 esac
 [ -f "$BUILD/libringalloc.a" ] || { echo "$BUILD is not built"; exit 77; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # mk ARGS... : make in this tree, as a separate make (not a sub-make of the one running the tests)
 mk() {

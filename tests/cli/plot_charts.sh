@@ -6,16 +6,11 @@
 # that write no chart. Skips (77) without gnuplot (Debian gnuplot-nox; scripts/ensure-deps.sh plot)
 # and in sanitizer builds (it uses no build product, so once per `make check` of the release build
 # is enough).
-set -u
-: "${BUILD:=build/release}"
-cd "$(dirname "$0")/../.." || exit 1
-[ "$BUILD" = build/release ] || { echo "plot_charts: not a build test, run with build/release"; exit 77; }
-command -v gnuplot >/dev/null 2>&1 || { echo "gnuplot is not installed"; exit 77; }
-command -v bash >/dev/null 2>&1 || { echo "bash is not installed"; exit 77; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+cd "$ROOT" || exit 1
+[ "$BUILD" = build/release ] || skip "plot_charts: not a build test, run with build/release"
+need_cmd gnuplot
+need_cmd bash
 # png FILE : FILE is a PNG image of some size
 png() {
     [ -s "$1" ] && [ "$(head -c 8 "$1" | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ] &&
