@@ -44,7 +44,7 @@
                                                  */
 #define RP__OPEN_NS    UINT64_C(34200000000000) /* 09:30:00 in ns since midnight */
 #define RP__ETH_IP_UDP 42u                      /* 14 + 20 + 8 header bytes */
-#define RP__MOLD_HDR   20u                      /* session 10, sequence 8, count 2 */
+#define RP__MOLD_HDR   20u                      /* session: 10 bytes, sequence 8, count 2 */
 
 typedef struct rp__order {
     uint64_t ref;

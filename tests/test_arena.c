@@ -370,7 +370,7 @@ static void *trader(void *arg)
     ra_arena *a = ra_arena_thread(&c);
     if (a == NULL || ra_arena_thread(NULL) != a) return (void *)1; /* one per thread */
     for (size_t i = 0; i < 100 * k; i++) (void)ra_arena_alloc(a, 64, 64);
-    ra_arena_thread_reset(); /* end of session 1: published */
+    ra_arena_thread_reset(); /* the first session ends: published */
     for (size_t i = 0; i < 10; i++) (void)ra_arena_alloc(a, 64, 64);
     pthread_barrier_wait(&bar); /* main reads the metrics */
     pthread_barrier_wait(&bar);

@@ -2,13 +2,8 @@
 # replay_output.sh - outputs are never lost: gen and convert refuse an existing OUT unless
 # -f/--force, never write over one of their inputs (even forced, even through a symlink or a hard
 # link), leave no file behind when they fail, and take "-" as stdout; --stats-csv the same.
-set -u
-: "${REPLAY:?set REPLAY to the built replay}"
-[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_replay
 sum() { cksum <"$1"; }
 
 # expect CODE PATTERN ARGS... : exit code and a stderr line matching PATTERN

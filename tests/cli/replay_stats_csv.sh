@@ -2,13 +2,8 @@
 # replay_stats_csv.sh - --stats-csv FILE: the header, one row per reader per interval and a last
 # row per reader with the exact final counts (read + lost == msgs, lag 0), elapsed and msgs never
 # going back, and with --readers 0 one row per interval with the reader fields empty.
-set -u
-: "${REPLAY:?set REPLAY to the built replay}"
-[ -x "$REPLAY" ] || { echo "REPLAY=$REPLAY is not an executable"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_replay
 
 "$REPLAY" gen --messages 20000 --seed 5 -q -o "$tmp/feed.pcap" || { echo "gen failed"; exit 1; }
 
