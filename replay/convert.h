@@ -23,8 +23,8 @@ typedef struct rp_convert_opts {
     bool progress;       /* draw a progress line on stderr (a TTY) */
 } rp_convert_opts;
 
-/* What was converted. Feed counts follow DESIGN.md (summed over the inputs): replaying the output
- * reports the same messages, by_type, heartbeats, gaps, missing and backward. */
+/* What was converted. Feed counts follow docs/counting.md (summed over the inputs): replaying the
+ * output reports the same messages, by_type, heartbeats, gaps, missing and backward. */
 typedef struct rp_convert_result {
     char formats[64];    /* input formats, distinct, joined by ',' */
     bool in_compressed;  /* some input was zstd */

@@ -15,7 +15,7 @@ enum rp_proto {
     RP_PROTO_COUNT
 };
 
-/* Counts per source, following DESIGN.md "Counting rules". */
+/* Counts per source, following docs/counting.md. */
 typedef struct rp_feed_stats {
     uint64_t packets;       /* capture packets read (records for files) */
     uint64_t bytes;         /* input bytes consumed (decompressed) */

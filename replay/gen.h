@@ -19,7 +19,7 @@ typedef struct rp_gen_opts {
     bool force;               /* out may replace an existing file (rp_outfile_check() first) */
 } rp_gen_opts;
 
-/* What was written, in the counting terms of `replay` (DESIGN.md "Counting rules"), so that
+/* What was written, in the counting terms of `replay` (docs/counting.md), so that
  * replaying the file must report the same numbers. */
 typedef struct rp_gen_result {
     uint64_t packets;             /* pcap records: data packets, heartbeats, end of session */

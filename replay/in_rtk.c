@@ -85,7 +85,7 @@ static int rp__open(rp_source *s, size_t peeked)
         }
     }
     const ra_tick_info *info = ra_tick_decoder_info(b->dec);
-    /* the type bytes of ITCH-derived messages print as characters (DESIGN.md by_type keys) */
+    /* ITCH-derived type bytes print as characters (by_type keys, docs/counting.md) */
     if (rp_name_in_list(info->source_format, "itch") ||
         rp_name_in_list(info->framing, "moldudp64") || rp_name_in_list(info->framing, "iextp"))
         s->st.type_is_char = true;

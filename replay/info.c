@@ -5,7 +5,7 @@
  *   ring, no threads (not even the input layer's read-ahead decompressor), no per-message clock
  *   reads; the cost is the input layer's own (reading,
  *   decompressing, framing), which is the floor for any tool that must count every message.
- * - The counts are the input layer's, so they are the ones a replay reports (DESIGN.md rules);
+ * - The counts are the input layer's, so they are the ones a replay reports (docs/counting.md);
  *   `marks` counts sequenced packets (for a tick file: its mark records).
  * - Timestamps print as UTC date and time, except those below one day, which are ITCH times of
  *   day (ns since midnight) and print as such.

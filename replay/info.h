@@ -19,7 +19,7 @@ typedef struct rp_info_file {
     int linktype;       /* pcap DLT, or -1 */
     char linkname[32];  /* libpcap's name of linktype ("" when none) */
     char framing[16];   /* framing found: "moldudp64", "iextp", "udp", "mixed", "none" */
-    rp_feed_stats feed; /* DESIGN.md counts; feed.bytes is the decompressed size */
+    rp_feed_stats feed; /* docs/counting.md counts; feed.bytes is the decompressed size */
     uint64_t untyped;   /* messages with type RP_TYPE_NONE */
     uint64_t msg_bytes; /* message payload bytes */
     uint64_t marks;     /* sequenced packets (tick files: mark records) */

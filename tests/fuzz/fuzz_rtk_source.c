@@ -84,7 +84,7 @@ static uint64_t un(fz *f, int bytes)
     return v;
 }
 
-/* the counting rule of DESIGN.md, per stream, as a model */
+/* the counting rule of docs/counting.md, per stream, as a model */
 typedef struct mseq {
     bool started;
     uint64_t expected;
