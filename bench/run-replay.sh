@@ -3,7 +3,11 @@
 #
 # On a capture made by `replay gen` (REPLAY_BENCH_MESSAGES, default 5 million messages):
 #   .pcap.zst   replay --speed max          vs  zstd -d of the same file to /dev/null
-#   .pcap       replay --speed max          vs  a bare libpcap pcap_next_ex loop (bench_pcaploop)
+#   .pcap       replay --speed max          vs  a bare libpcap pcap_next_ex loop (bench_pcaploop),
+#                                               and vs the same loop with a busy thread beside it
+#                                               (bench_pcaploop --busy: the two-thread floor; where
+#                                               the CPUs share a core, any second running thread
+#                                               slows the first, and replay with a reader runs two)
 #   .rtk.zst    replay --speed max          vs  zstd -d of it
 # each with the default one reader and with --readers 0 (publish only), and peak RSS of replay
 # on the capture and on one four times larger (memory must not grow with file size).
@@ -15,7 +19,7 @@
 # The numbers also go to a tidy CSV file, $BENCH_RESULTS/replay.csv (default $BUILD/bench-results;
 # scripts/plot.sh draws it), one row per measured command:
 #   run,input,messages,floor,best_s,median_s,peak_rss_kib,decompressed_bytes
-# run: zstd_pcap, replay_pcapzst, replay0_pcapzst (--readers 0), info_pcapzst, pcaploop,
+# run: zstd_pcap, replay_pcapzst, replay0_pcapzst (--readers 0), info_pcapzst, pcaploop, pcaploop_busy,
 # replay_pcap, replay0_pcap, zstd_rtk, replay_rtkzst, replay0_rtkzst, replay_large_pcapzst,
 # replay_large_rtkzst; floor: the run it is compared with (empty for the floors themselves).
 set -u
@@ -109,6 +113,7 @@ measure zstd_pcap zstd -d -c "$small.zst"
 measure replay_pcapzst "$REPLAY" -q --speed max "$small.zst"
 measure replay0_pcapzst "$REPLAY" -q --speed max --readers 0 "$small.zst"
 measure pcaploop "$LOOP" "$small"
+measure pcaploop_busy "$LOOP" --busy "$small"
 measure replay_pcap "$REPLAY" -q --speed max "$small"
 measure replay0_pcap "$REPLAY" -q --speed max --readers 0 "$small"
 measure zstd_rtk zstd -d -c "$srtk"
@@ -149,6 +154,7 @@ verdict() { # name floor goal label
     row "replay --readers 0 .pcap.zst" replay0_pcapzst zstd_pcap "$raw"
     row "replay info .pcap.zst (no ring)" info_pcapzst zstd_pcap "$raw"
     row "bench_pcaploop .pcap (floor)" pcaploop "" "$raw"
+    row "bench_pcaploop --busy .pcap (two-thread floor)" pcaploop_busy pcaploop "$raw"
     row "replay .pcap" replay_pcap pcaploop "$raw"
     row "replay --readers 0 .pcap" replay0_pcap pcaploop "$raw"
     row "zstd -d .rtk.zst > /dev/null (floor)" zstd_rtk "" "$rtkraw"
@@ -161,6 +167,7 @@ verdict() { # name floor goal label
     echo
     verdict replay_pcapzst zstd_pcap 1.3 "replay .pcap.zst vs zstd -d:"
     verdict replay_pcap pcaploop 1.5 "replay .pcap vs bare pcap_next_ex loop:"
+    echo "info: replay .pcap vs the loop with a busy thread beside it (two-thread floor): $(ratio replay_pcap pcaploop_busy)x best, $(mratio replay_pcap pcaploop_busy)x median; a busy thread alone costs the loop $(ratio pcaploop_busy pcaploop)x best, $(mratio pcaploop_busy pcaploop)x median"
     echo "info: replay .rtk.zst vs zstd -d: $(ratio replay_rtkzst zstd_rtk)x best, $(mratio replay_rtkzst zstd_rtk)x median (no goal)"
     awk -v a="$(get replay_pcapzst rss)" -v b="$(get replay_large_pcapzst rss)" \
         -v c="$(get replay_rtkzst rss)" -v d="$(get replay_large_rtkzst rss)" 'BEGIN {
@@ -182,6 +189,7 @@ if mkdir -p "$RESULTS"; then
         csv_row replay0_pcapzst pcap.zst "$n1" zstd_pcap "$raw"
         csv_row info_pcapzst pcap.zst "$n1" zstd_pcap "$raw"
         csv_row pcaploop pcap "$n1" "" "$raw"
+        csv_row pcaploop_busy pcap "$n1" pcaploop "$raw"
         csv_row replay_pcap pcap "$n1" pcaploop "$raw"
         csv_row replay0_pcap pcap "$n1" pcaploop "$raw"
         csv_row zstd_rtk rtk.zst "$n1" "" "$rtkraw"

@@ -272,7 +272,7 @@ plot_replay() { # replay.csv
             if (f == "" || !(f in best) || best[f] <= 0) continue
             g = in_[r] == "pcap.zst" ? ".pcap.zst\\nvs zstd -d" : in_[r] == "pcap" ? ".pcap\\nvs bare libpcap loop" : \
                 in_[r] == "rtk.zst" ? ".rtk.zst\\nvs zstd -d" : in_[r]
-            s = r ~ /^replay0_/ ? "readers0" : r ~ /^info_/ ? "info" : "replay"
+            s = r ~ /^replay0_/ ? "readers0" : r ~ /^info_/ ? "info" : r ~ /_busy$/ ? "busy" : "replay"
             printf "%s\t%s\t%.3f\t%.3f\t%s\n", g, s, best[r] / best[f], med[r] / med[f], (r in goal) ? goal[r] : ""
         }
     }' "$f" >"$tmp/replay.long"
@@ -280,7 +280,7 @@ plot_replay() { # replay.csv
         echo 'set title "replay --speed max: whole-process wall time as a multiple of its floor"'
         echo "$ratio_axis"
     } >"$tmp/replay.head"
-    draw replay "replay|replay, 1 reader|#1f77b4;readers0|replay --readers 0|#6baed6;info|replay info (no ring)|#c7c7c7" "$2/replay.png" 900 500
+    draw replay "replay|replay, 1 reader|#1f77b4;readers0|replay --readers 0|#6baed6;info|replay info (no ring)|#c7c7c7;busy|bare loop + busy thread (two-thread floor)|#ff7f0e" "$2/replay.png" 900 500
 }
 
 plot_bench() {
