@@ -36,6 +36,13 @@ _Static_assert(offsetof(ra_reader, read) % 8 == 0 && offsetof(ra_reader, lost) %
 #endif
 #endif
 
+/* A registered reader (shared rings, ra_reader_register) publishes its counters in its registry
+ * slot at the end of each call that changed them: a predicted branch for everyone else. */
+#define RA__SYNC(rd)                                                                               \
+    do {                                                                                           \
+        if (__builtin_expect((rd)->slot != 0, 0)) ra__slot_sync(rd);                               \
+    } while (0)
+
 /* ---- the one audited racy copy ----------------------------------------------------------------
  * Readers copy bytes the producer may be rewriting at that moment (seqlock style); such copies
  * are discarded by the intent check that follows. This is the only function that reads the data
@@ -84,9 +91,9 @@ static inline void ra__release(ra_reader *rd)
     if (!rd->consumer || rd->released == rd->cursor) return;
     rd->released = rd->cursor;
     /* relaxed: read with the position below; only the producer reads them */
-    atomic_store_explicit(&rd->ring->ctl->consumed_seq, rd->expect_seq, memory_order_relaxed);
+    atomic_store_explicit(&rd->ring->cons->consumed_seq, rd->expect_seq, memory_order_relaxed);
     /* release: the producer may reuse the bytes below cursor only after we are done with them */
-    atomic_store_explicit(&rd->ring->ctl->consumed, rd->cursor, memory_order_release);
+    atomic_store_explicit(&rd->ring->cons->consumed, rd->cursor, memory_order_release);
 }
 
 /* Reads the record at pos (its seq must be validated by the caller with ra__lapped).
@@ -203,6 +210,7 @@ static bool ra__lap(ra_reader *rd)
         ra__resume_slack(rd);
     }
     RA__CSET(rd, laps, rd->laps + 1);
+    RA__SYNC(rd);
     return true;
 }
 
@@ -216,16 +224,17 @@ RA_API int ra_reader_init(ra_reader *rd, const ra_ring *r, enum ra_start start)
     rd->resume = RA_START_OLDEST;
     ra__ring_ctl *ctl = r->ctl;
     if (r->flags & RA_RING_BACKPRESSURE) {
+        if (!r->may_consume) return RA_EINVAL; /* attached without RA_ATTACH_CONSUMER */
         uint32_t expected = 0;
         /* acq_rel: one consumer at a time; acquire sees the previous consumer's position */
-        if (!atomic_compare_exchange_strong_explicit(&ctl->attached, &expected, 1,
+        if (!atomic_compare_exchange_strong_explicit(&r->cons->attached, &expected, 1,
                                                      memory_order_acq_rel, memory_order_acquire))
             return RA_EINVAL;
         rd->consumer = 1;
         /* acquire: pairs with the previous consumer's release */
-        rd->cursor = atomic_load_explicit(&ctl->consumed, memory_order_acquire);
+        rd->cursor = atomic_load_explicit(&r->cons->consumed, memory_order_acquire);
         /* relaxed: written together with consumed, ordered by the acquire above */
-        rd->expect_seq = atomic_load_explicit(&ctl->consumed_seq, memory_order_relaxed);
+        rd->expect_seq = atomic_load_explicit(&r->cons->consumed_seq, memory_order_relaxed);
         rd->released = rd->cursor;
         if (start != RA_START_OLDEST) {
             ra__resync(rd, RA_START_NEWEST);
@@ -272,11 +281,13 @@ RA_API int ra_reader_init(ra_reader *rd, const ra_ring *r, enum ra_start start)
 
 RA_API void ra_reader_detach(ra_reader *rd)
 {
-    if (!rd || !rd->consumer) return;
+    if (!rd) return;
+    if (rd->slot) ra__slot_release(rd);
+    if (!rd->consumer) return;
     ra__release(rd);
     rd->consumer = 0;
     /* release: the next consumer sees our final position */
-    atomic_store_explicit(&rd->ring->ctl->attached, 0, memory_order_release);
+    atomic_store_explicit(&rd->ring->cons->attached, 0, memory_order_release);
 }
 
 RA_API int ra_reader_set_resume(ra_reader *rd, enum ra_start where)
@@ -304,7 +315,10 @@ static inline int ra__next(ra_reader *rd, ra__rec *h, uint64_t *pos)
             rd->cached_tail = atomic_load_explicit(&rd->ring->ctl->tail, memory_order_acquire);
             if (p >= rd->cached_tail) {
                 ra__release(rd);
-                return RA_EMPTY;
+                /* nothing: empty, or the end of the stream (closed, writer dead: ring_wait.c) */
+                int rc = ra__dry(rd);
+                if (rc != RA_OK) return rc;
+                continue; /* more was published meanwhile */
             }
         }
         uint64_t skip;
@@ -359,6 +373,7 @@ RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
     m->len = h.len;
     m->type = h.type;
     ra__consume(rd, pos, h.len);
+    RA__SYNC(rd);
     return RA_OK;
 }
 
@@ -416,7 +431,9 @@ RA_API int ra_reader_advance(ra_reader *rd)
     if (!rd->pending) return RA_EINVAL;
     uint64_t pos = rd->cursor, size = rd->pending;
     rd->pending = 0;
-    return ra__finish_rec(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE)) ? RA_OK : RA_LAPPED;
+    if (!ra__finish_rec(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE))) return RA_LAPPED;
+    RA__SYNC(rd);
+    return RA_OK;
 }
 
 /* One step of poll the general way: peek + fn + advance.
@@ -500,6 +517,7 @@ static size_t ra__poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs,
         }
     }
     ra__release(rd);
+    if (n) RA__SYNC(rd);
     *why = rc;
     return n;
 }

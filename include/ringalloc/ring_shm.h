@@ -115,6 +115,8 @@ typedef struct ra_shm_info {
     uint64_t heartbeat_ns; /* CLOCK_REALTIME of the writer's last heartbeat (0: none) */
     bool ready, closed;
     bool writer_alive;   /* the pid exists, is not a zombie, and has the same start time */
+    bool replaced;       /* the name no longer refers to this file (unlinked, or replaced by a
+                            new ring: attach again to read the new epoch) */
     uint32_t registered; /* registry slots in use */
     uint32_t max_registered;
 } ra_shm_info;
