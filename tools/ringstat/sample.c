@@ -210,10 +210,11 @@ static int rs__sample_one(rs_ring *r)
     ra_ring_stats st;
     ra_shm_info info;
     uint64_t now = rp_now_ns();
-    ra_ring_get_stats(r->ring, &st);
-    if (ra_ring_shm_info(r->ring, &info) != RA_OK) return 1;
+    /* the readers first: a reader's position then never passes the ring's next_seq read after */
     int rc = rs__readers(r);
     if (rc != 0) return rc;
+    ra_ring_get_stats(r->ring, &st);
+    if (ra_ring_shm_info(r->ring, &info) != RA_OK) return 1;
     bool same = r->t_ns && info.epoch == r->info.epoch;
     r->prev = r->st;
     r->prev_t_ns = r->t_ns;
