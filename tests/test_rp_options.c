@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "options.h"
+#include "support/argv.h"
 #include "util.h"
 
 #define TIB (UINT64_C(1) << 40)
@@ -40,19 +41,12 @@ static void test_parse_size(void **state)
     assert_true(v == 7);
 }
 
-/* Parses the NULL-terminated words for cmd (argv[0] is the command). The words are copied:
- * getopt_long permutes argv, and the options keep pointers into it. */
+/* Parses the NULL-terminated words for cmd (argv[0] is the command), from a copy (argv.h). */
 static int parse(rp_cmd cmd, rp_opts *o, const char **words)
 {
-    static char store[16][64];
-    static char *argv[17];
-    int argc = 0;
-    for (; words[argc]; argc++) {
-        assert_true(argc < 16 && strlen(words[argc]) < sizeof(store[0]));
-        strcpy(store[argc], words[argc]);
-        argv[argc] = store[argc];
-    }
-    argv[argc] = NULL;
+    char **argv;
+    int argc = test_argv(words, &argv);
+    assert_true(argc >= 0);
     return rp_options_parse(cmd, argc, argv, o);
 }
 

@@ -14,6 +14,7 @@
 #include "dump.h"
 #include "output.h"
 #include "sample.h"
+#include "support/argv.h"
 
 static void test_rates(void **state)
 {
@@ -118,14 +119,9 @@ static const tl_cli t_cli = {.prog = "t",
 
 static int t_parse(t_ctx *c, int *first, const char **words)
 {
-    static char store[8][32];
-    static char *argv[9];
-    int argc = 0;
-    for (; words[argc]; argc++) {
-        strcpy(store[argc], words[argc]);
-        argv[argc] = store[argc];
-    }
-    argv[argc] = NULL;
+    char **argv;
+    int argc = test_argv(words, &argv);
+    assert_true(argc >= 0);
     memset(c, 0, sizeof(*c));
     return tl_cli_parse(&t_cli, argc, argv, c, first);
 }
