@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -426,6 +427,205 @@ static void test_close(void **state)
     ra_ring_destroy(w);
 }
 
+/* ---- wait ------------------------------------------------------------------------------------ */
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A child attaches, waits without limit for one message, reads it, then waits for the close.
+ * Its exit status says what it saw (0: all as expected). */
+static void test_wait_between_processes(void **state)
+{
+    (void)state;
+    ra_ring *w = mk_shm(0, NULL);
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ra_ring *a;
+        ra_reader rd;
+        if (ra_ring_attach(&a, g_name, 0) != RA_OK) _exit(10);
+        ra_reader_init(&rd, a, RA_START_OLDEST);
+        if (ra_reader_wait(&rd, 1000000) != RA_ETIMEDOUT) _exit(11);
+        if (write(go[1], "x", 1) != 1) _exit(12);
+        if (ra_reader_wait(&rd, -1) != RA_OK) _exit(13);
+        unsigned char buf[64];
+        ra_msg m;
+        if (ra_reader_read(&rd, buf, sizeof buf, &m) != RA_OK || m.seq != 0) _exit(14);
+        if (ra_reader_wait(&rd, 0) != RA_ETIMEDOUT) _exit(15);
+        int rc = ra_reader_wait(&rd, -1);
+        ra_ring_destroy(a);
+        _exit(rc == RA_CLOSED ? 0 : 16);
+    }
+    char c;
+    assert_int_equal(read(go[0], &c, 1), 1); /* the child is about to wait */
+    sleep_ms(50);
+    put(w, 0, 16);
+    sleep_ms(50);
+    ra_ring_close(w);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    close(go[0]);
+    close(go[1]);
+    ra_ring_destroy(w);
+}
+
+typedef struct waiter_arg {
+    ra_reader *rd;
+    int rc;
+} waiter_arg;
+
+static void *waiter_main(void *p)
+{
+    waiter_arg *a = p;
+    a->rc = ra_reader_wait(a->rd, -1);
+    return NULL;
+}
+
+/* in-process: a thread sleeping in wait wakes on a write, then on close */
+static void test_wait_in_process(void **state)
+{
+    (void)state;
+    ra_ring_config cfg = {.capacity = 4096};
+    ra_ring *r;
+    assert_int_equal(ra_ring_create(&r, &cfg), RA_OK);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, r, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_wait(&rd, 1000), RA_ETIMEDOUT);
+    for (int round = 0; round < 2; round++) {
+        waiter_arg a = {&rd, 99};
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, waiter_main, &a), 0);
+        sleep_ms(20);
+        if (round == 0)
+            put(r, 0, 8);
+        else
+            ra_ring_close(r);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(a.rc, round == 0 ? RA_OK : RA_CLOSED);
+        if (round == 0) expect(&rd, 0, 8);
+    }
+    ra_ring_destroy(r);
+}
+
+/* ---- writer death ---------------------------------------------------------------------------- */
+
+/* Forks a writer process that creates the ring, writes `n` checkable messages (n 0: without end,
+ * until killed), reports on the pipe after the first `n0` and then keeps going. */
+static pid_t spawn_writer(uint64_t n, uint64_t n0, int fd)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid != 0) return pid;
+    ra_ring_config cfg = {.capacity = CAP};
+    ra_ring *w;
+    if (ra_ring_create_shm(&w, g_name, &cfg, NULL) != RA_OK) _exit(20);
+    for (uint64_t i = 0; n == 0 || i < n; i++) {
+        unsigned char buf[512];
+        uint32_t len = (uint32_t)(i * 37 % 300);
+        fill(buf, len, i);
+        ra_ring_write(w, 7, i * 10, buf, len);
+        if (i + 1 == n0 && write(fd, "x", 1) != 1) _exit(21);
+        if (n == 0 && i % 64 == 0) sleep_ms(1); /* leave readers a chance to keep up */
+    }
+    for (;;) pause();
+}
+
+/* Reads what is there, checking every message, until the reader says why it stopped. */
+static int drain(ra_reader *rd, uint64_t *count)
+{
+    unsigned char buf[512];
+    ra_msg m;
+    for (;;) {
+        int rc = ra_reader_read(rd, buf, sizeof buf, &m);
+        if (rc == RA_OK) {
+            assert_int_equal(m.len, (uint32_t)(m.seq * 37 % 300));
+            assert_true(check(buf, m.len, m.seq));
+            ++*count;
+            continue;
+        }
+        if (rc == RA_LAPPED) continue;
+        if (rc != RA_EMPTY) return rc;
+        rc = ra_reader_wait(rd, 10 * 1000000000ll);
+        if (rc != RA_OK) return rc;
+    }
+}
+
+static void test_writer_death(void **state)
+{
+    (void)state;
+    for (int mid = 0; mid < 2; mid++) {
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        /* a finished writer (100 messages), or one killed mid-stream */
+        pid_t pid = spawn_writer(mid ? 0 : 100, mid ? 1000 : 100, p[1]);
+        char c;
+        assert_int_equal(read(p[0], &c, 1), 1);
+        ra_ring *a = attach(0);
+        ra_reader rd;
+        assert_int_equal(ra_reader_init(&rd, a, RA_START_OLDEST), RA_OK);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        /* not reaped: a zombie */
+        uint64_t n = 0;
+        assert_int_equal(drain(&rd, &n), RA_EDEAD);
+        assert_int_equal(ra_reader_lag(&rd), 0); /* everything committed was read or lost */
+        if (!mid) assert_int_equal(n, 100);
+        ra_msg m;
+        assert_int_equal(ra_reader_read(&rd, NULL, 0, &m), RA_EDEAD);
+        assert_int_equal(ra_reader_wait(&rd, -1), RA_EDEAD);
+        ra_shm_info in;
+        assert_int_equal(ra_ring_shm_info(a, &in), RA_OK);
+        assert_false(in.writer_alive);
+        /* reaped: the pid is gone */
+        int ws;
+        assert_int_equal(waitpid(pid, &ws, 0), pid);
+        ra_ring *b = attach(0);
+        ra_reader rb;
+        assert_int_equal(ra_reader_init(&rb, b, RA_START_OLDEST), RA_OK);
+        uint64_t n2 = 0;
+        assert_int_equal(drain(&rb, &n2), RA_EDEAD);
+        ra_ring_destroy(b);
+        ra_ring_destroy(a);
+        assert_int_equal(ra_ring_unlink(g_name), RA_OK);
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
+/* close wins over death: a writer that closed and then died ends its readers with RA_CLOSED */
+static void test_close_then_death(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ra_ring_config cfg = {.capacity = CAP};
+        ra_ring *w;
+        if (ra_ring_create_shm(&w, g_name, &cfg, NULL) != RA_OK) _exit(20);
+        ra_ring_write(w, 1, 0, "abc", 3);
+        ra_ring_close(w);
+        _exit(0);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    ra_ring *a = attach(0);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, a, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_wait(&rd, -1), RA_OK);
+    unsigned char buf[8];
+    ra_msg m;
+    assert_int_equal(ra_reader_read(&rd, buf, sizeof buf, &m), RA_OK);
+    assert_int_equal(ra_reader_wait(&rd, -1), RA_CLOSED);
+    assert_int_equal(ra_reader_read(&rd, buf, sizeof buf, &m), RA_CLOSED);
+    ra_ring_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +638,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_attach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_permission, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_between_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_in_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_death, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_then_death, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
