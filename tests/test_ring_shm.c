@@ -626,6 +626,123 @@ static void test_close_then_death(void **state)
     ra_ring_destroy(a);
 }
 
+/* ---- registry -------------------------------------------------------------------------------- */
+
+static void test_registry(void **state)
+{
+    (void)state;
+    ra_shm_options opt = {.max_registered = 2};
+    ra_ring *w = mk_shm(0, &opt);
+    ra_ring *a = attach(0);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, a, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_register(&rd), RA_OK);
+    assert_int_equal(ra_reader_register(&rd), RA_EINVAL);
+    for (uint64_t i = 0; i < 10; i++) put(w, i, 40);
+    for (uint64_t i = 0; i < 4; i++) expect(&rd, i, 40);
+    ra_shm_reader_info ri[4];
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, false), 1);
+    assert_int_equal(ri[0].pid, getpid());
+    assert_true(ri[0].alive);
+    assert_int_equal(ri[0].read, 4);
+    assert_int_equal(ri[0].position_seq, 4);
+    assert_true(ri[0].heartbeat_ns > 0);
+
+    /* a registered reader in another process, killed */
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ra_ring *c;
+        ra_reader cr;
+        if (ra_ring_attach(&c, g_name, 0) != RA_OK) _exit(10);
+        ra_reader_init(&cr, c, RA_START_OLDEST);
+        if (ra_reader_register(&cr) != RA_OK) _exit(11);
+        unsigned char buf[64];
+        ra_msg m;
+        for (int i = 0; i < 3; i++)
+            if (ra_reader_read(&cr, buf, sizeof buf, &m) != RA_OK) _exit(12);
+        if (write(p[1], "x", 1) != 1) _exit(13);
+        for (;;) pause();
+    }
+    char ch;
+    assert_int_equal(read(p[0], &ch, 1), 1);
+    assert_int_equal(ra_ring_shm_readers(w, ri, 4, false), 2);
+    ra_shm_info in;
+    assert_int_equal(ra_ring_shm_info(w, &in), RA_OK);
+    assert_int_equal(in.registered, 2);
+    ra_reader third;
+    assert_int_equal(ra_reader_init(&third, a, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_register(&third), RA_EFULL); /* both slots live */
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    /* the writer and the other reader carry on */
+    for (uint64_t i = 10; i < 20; i++) put(w, i, 40);
+    for (uint64_t i = 4; i < 20; i++) expect(&rd, i, 40);
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, false), 2);
+    int dead = ri[0].alive ? 1 : 0;
+    assert_false(ri[dead].alive);
+    assert_int_equal(ri[dead].pid, pid);
+    assert_int_equal(ri[dead].read, 3);
+    assert_true(ri[1 - dead].alive);
+    assert_int_equal(ri[1 - dead].read, 20);
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, true), 2); /* reported, then reclaimed */
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, false), 1);
+    assert_int_equal(ra_reader_register(&third), RA_OK);
+    assert_int_equal(ra_ring_shm_readers(a, NULL, 0, false), 2);
+    ra_reader_detach(&third);
+    ra_reader_detach(&rd);
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, false), 0);
+    /* not a shared ring */
+    ra_ring_config cfg = {.capacity = 4096};
+    ra_ring *r;
+    assert_int_equal(ra_ring_create(&r, &cfg), RA_OK);
+    ra_reader ir;
+    assert_int_equal(ra_reader_init(&ir, r, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_register(&ir), RA_EINVAL);
+    assert_int_equal(ra_ring_shm_readers(r, ri, 4, false), RA_EINVAL);
+    ra_ring_destroy(r);
+    close(p[0]);
+    close(p[1]);
+    ra_ring_destroy(a);
+    ra_ring_destroy(w);
+}
+
+/* the backpressure consumer attaches from another handle: it alone writes its position page */
+static void test_consumer(void **state)
+{
+    (void)state;
+    ra_ring *w = mk_shm(RA_RING_BACKPRESSURE, NULL);
+    ra_ring *ro = attach(0);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, ro, RA_START_OLDEST), RA_EINVAL); /* no position page */
+    ra_ring *c = attach(RA_ATTACH_CONSUMER);
+    assert_int_equal(ra_reader_init(&rd, c, RA_START_OLDEST), RA_OK);
+    uint64_t seq = 0, got = 0;
+    unsigned char buf[512];
+    while (seq < 5000) { /* far more than the ring holds: the consumer frees room */
+        fill(buf, 100, seq);
+        int rc = ra_ring_write(w, 7, seq * 10, buf, 100);
+        if (rc == RA_OK) {
+            seq++;
+            continue;
+        }
+        assert_int_equal(rc, RA_EFULL);
+        while (got < seq) expect(&rd, got++, 100);
+    }
+    while (got < seq) expect(&rd, got++, 100);
+    ra_reader_stats st;
+    ra_reader_get_stats(&rd, &st);
+    assert_int_equal(st.read, 5000);
+    assert_int_equal(st.lost, 0);
+    ra_reader_detach(&rd);
+    ra_ring_destroy(c);
+    ra_ring_destroy(ro);
+    ra_ring_destroy(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +759,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wait_in_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_death, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_then_death, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consumer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
