@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ringalloc/ringalloc.h"
+#include "ring_layout.h"
 #include "ring_shm_layout.h"
 
 #define CAP 65536u
@@ -743,6 +744,56 @@ static void test_consumer(void **state)
     ra_ring_destroy(w);
 }
 
+/* ---- damage ---------------------------------------------------------------------------------- */
+
+static void test_corrupt(void **state)
+{
+    (void)state;
+    ra_ring *w = mk_shm(0, NULL);
+    for (uint64_t i = 0; i < 10; i++) put(w, i, 40); /* records of 64 bytes */
+    ra__shm_hdr h;
+    int fd = open(g_path, O_RDONLY);
+    assert_int_equal(pread(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+    close(fd);
+    ra_ring *a = attach(0);
+    ra_reader rd, pl, late;
+    assert_int_equal(ra_reader_init(&rd, a, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_init(&pl, a, RA_START_OLDEST), RA_OK);
+    expect(&rd, 0, 40);
+    expect(&rd, 1, 40);
+    /* a record header: the third record's sequence number */
+    uint64_t bad = 999;
+    poke(h.data_off + 2 * 64 + 8, &bad, 8);
+    ra_msg m;
+    unsigned char buf[64];
+    assert_int_equal(ra_reader_read(&rd, buf, sizeof buf, &m), RA_ECORRUPT);
+    assert_int_equal(ra_reader_peek(&rd, &m), RA_ECORRUPT);
+    size_t n = 0;
+    int why = 0;
+    assert_int_equal(ra_reader_poll_ex(&pl, handler_count, &n, 100, &why), 2);
+    assert_int_equal(why, RA_ECORRUPT);
+    /* a record length beyond the data */
+    uint32_t len = 0x7ffffff0u;
+    poke(h.data_off + 2 * 64, &len, 4);
+    assert_int_equal(ra_reader_read(&rd, buf, sizeof buf, &m), RA_ECORRUPT);
+    /* control fields: head past tail, then a misaligned head */
+    uint64_t head = 1u << 20;
+    poke(h.ctl_off + offsetof(ra__ring_ctl, head), &head, 8);
+    assert_int_equal(ra_reader_init(&late, a, RA_START_OLDEST), RA_ECORRUPT);
+    assert_int_equal(ra_reader_read(&late, buf, sizeof buf, &m), RA_ECORRUPT);
+    assert_int_equal(ra_reader_wait(&late, 0), RA_ECORRUPT);
+    head = 12;
+    poke(h.ctl_off + offsetof(ra__ring_ctl, head), &head, 8);
+    assert_int_equal(ra_reader_init(&late, a, RA_START_OLDEST), RA_ECORRUPT);
+    /* a reader that is lapped and finds no intact record: intent far ahead of everything */
+    uint64_t intent = UINT64_MAX - 8;
+    poke(h.ctl_off + offsetof(ra__ring_ctl, intent), &intent, 8);
+    ra_reader nx;
+    assert_int_equal(ra_reader_init(&nx, a, RA_START_NEXT), RA_ECORRUPT);
+    ra_ring_destroy(a);
+    ra_ring_destroy(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -761,6 +812,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_then_death, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
