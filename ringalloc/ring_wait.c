@@ -161,8 +161,10 @@ static int ra__final(ra_reader *rd, int end)
 {
     /* acquire: the records below the final tail are visible */
     uint64_t tail = atomic_load_explicit(&rd->ring->ctl->tail, memory_order_acquire);
-    if (tail < rd->cursor) end = RA_ECORRUPT; /* tail never moves back */
-    if (end != RA_ECORRUPT && rd->cursor < tail) {
+    /* after close, the final tail covers every record, the newest too (a reader started at
+     * RA_START_NEXT may stand past a tail it loaded earlier: not so once closed) */
+    if (tail < rd->cursor && end == RA_CLOSED) end = RA_ECORRUPT;
+    if (rd->cursor < tail) {
         rd->cached_tail = tail;
         return RA_OK;
     }
@@ -185,7 +187,6 @@ int ra__dry(ra_reader *rd)
 {
     if (rd->state) return rd->state;
     const ra__ring_ctl *ctl = rd->ring->ctl;
-    if (rd->cached_tail < rd->cursor) return ra__final(rd, RA_ECORRUPT); /* tail moved back */
     /* acquire: pairs with ra_ring_close's release, so the tail loaded next is final */
     if (atomic_load_explicit(&ctl->closed, memory_order_acquire)) return ra__final(rd, RA_CLOSED);
     if (!ra__writer_dead(rd)) return RA_EMPTY;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "ringalloc/ringalloc.h"
+#include "ring_layout.h"
 #include "ring_shm_layout.h"
 
 #define CAP 65536u
@@ -426,6 +428,372 @@ static void test_close(void **state)
     ra_ring_destroy(w);
 }
 
+/* ---- wait ------------------------------------------------------------------------------------ */
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A child attaches, waits without limit for one message, reads it, then waits for the close.
+ * Its exit status says what it saw (0: all as expected). */
+static void test_wait_between_processes(void **state)
+{
+    (void)state;
+    ra_ring *w = mk_shm(0, NULL);
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ra_ring *a;
+        ra_reader rd;
+        if (ra_ring_attach(&a, g_name, 0) != RA_OK) _exit(10);
+        ra_reader_init(&rd, a, RA_START_OLDEST);
+        if (ra_reader_wait(&rd, 1000000) != RA_ETIMEDOUT) _exit(11);
+        if (write(go[1], "x", 1) != 1) _exit(12);
+        if (ra_reader_wait(&rd, -1) != RA_OK) _exit(13);
+        unsigned char buf[64];
+        ra_msg m;
+        if (ra_reader_read(&rd, buf, sizeof buf, &m) != RA_OK || m.seq != 0) _exit(14);
+        if (ra_reader_wait(&rd, 0) != RA_ETIMEDOUT) _exit(15);
+        int rc = ra_reader_wait(&rd, -1);
+        ra_ring_destroy(a);
+        _exit(rc == RA_CLOSED ? 0 : 16);
+    }
+    char c;
+    assert_int_equal(read(go[0], &c, 1), 1); /* the child is about to wait */
+    sleep_ms(50);
+    put(w, 0, 16);
+    sleep_ms(50);
+    ra_ring_close(w);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    close(go[0]);
+    close(go[1]);
+    ra_ring_destroy(w);
+}
+
+typedef struct waiter_arg {
+    ra_reader *rd;
+    int rc;
+} waiter_arg;
+
+static void *waiter_main(void *p)
+{
+    waiter_arg *a = p;
+    a->rc = ra_reader_wait(a->rd, -1);
+    return NULL;
+}
+
+/* in-process: a thread sleeping in wait wakes on a write, then on close */
+static void test_wait_in_process(void **state)
+{
+    (void)state;
+    ra_ring_config cfg = {.capacity = 4096};
+    ra_ring *r;
+    assert_int_equal(ra_ring_create(&r, &cfg), RA_OK);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, r, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_wait(&rd, 1000), RA_ETIMEDOUT);
+    for (int round = 0; round < 2; round++) {
+        waiter_arg a = {&rd, 99};
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, waiter_main, &a), 0);
+        sleep_ms(20);
+        if (round == 0)
+            put(r, 0, 8);
+        else
+            ra_ring_close(r);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(a.rc, round == 0 ? RA_OK : RA_CLOSED);
+        if (round == 0) expect(&rd, 0, 8);
+    }
+    ra_ring_destroy(r);
+}
+
+/* ---- writer death ---------------------------------------------------------------------------- */
+
+/* Forks a writer process that creates the ring, writes `n` checkable messages (n 0: without end,
+ * until killed), reports on the pipe after the first `n0` and then keeps going. */
+static pid_t spawn_writer(uint64_t n, uint64_t n0, int fd)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid != 0) return pid;
+    ra_ring_config cfg = {.capacity = CAP};
+    ra_ring *w;
+    if (ra_ring_create_shm(&w, g_name, &cfg, NULL) != RA_OK) _exit(20);
+    for (uint64_t i = 0; n == 0 || i < n; i++) {
+        unsigned char buf[512];
+        uint32_t len = (uint32_t)(i * 37 % 300);
+        fill(buf, len, i);
+        ra_ring_write(w, 7, i * 10, buf, len);
+        if (i + 1 == n0 && write(fd, "x", 1) != 1) _exit(21);
+        if (n == 0 && i % 64 == 0) sleep_ms(1); /* leave readers a chance to keep up */
+    }
+    for (;;) pause();
+}
+
+/* Reads what is there, checking every message, until the reader says why it stopped. */
+static int drain(ra_reader *rd, uint64_t *count)
+{
+    unsigned char buf[512];
+    ra_msg m;
+    for (;;) {
+        int rc = ra_reader_read(rd, buf, sizeof buf, &m);
+        if (rc == RA_OK) {
+            assert_int_equal(m.len, (uint32_t)(m.seq * 37 % 300));
+            assert_true(check(buf, m.len, m.seq));
+            ++*count;
+            continue;
+        }
+        if (rc == RA_LAPPED) continue;
+        if (rc != RA_EMPTY) return rc;
+        rc = ra_reader_wait(rd, 10 * 1000000000ll);
+        if (rc != RA_OK) return rc;
+    }
+}
+
+static void test_writer_death(void **state)
+{
+    (void)state;
+    for (int mid = 0; mid < 2; mid++) {
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        /* a finished writer (100 messages), or one killed mid-stream */
+        pid_t pid = spawn_writer(mid ? 0 : 100, mid ? 1000 : 100, p[1]);
+        char c;
+        assert_int_equal(read(p[0], &c, 1), 1);
+        ra_ring *a = attach(0);
+        ra_reader rd;
+        assert_int_equal(ra_reader_init(&rd, a, RA_START_OLDEST), RA_OK);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        /* not reaped: a zombie */
+        uint64_t n = 0;
+        assert_int_equal(drain(&rd, &n), RA_EDEAD);
+        assert_int_equal(ra_reader_lag(&rd), 0); /* everything committed was read or lost */
+        if (!mid) assert_int_equal(n, 100);
+        ra_msg m;
+        assert_int_equal(ra_reader_read(&rd, NULL, 0, &m), RA_EDEAD);
+        assert_int_equal(ra_reader_wait(&rd, -1), RA_EDEAD);
+        ra_shm_info in;
+        assert_int_equal(ra_ring_shm_info(a, &in), RA_OK);
+        assert_false(in.writer_alive);
+        /* reaped: the pid is gone */
+        int ws;
+        assert_int_equal(waitpid(pid, &ws, 0), pid);
+        ra_ring *b = attach(0);
+        ra_reader rb;
+        assert_int_equal(ra_reader_init(&rb, b, RA_START_OLDEST), RA_OK);
+        uint64_t n2 = 0;
+        assert_int_equal(drain(&rb, &n2), RA_EDEAD);
+        ra_ring_destroy(b);
+        ra_ring_destroy(a);
+        assert_int_equal(ra_ring_unlink(g_name), RA_OK);
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
+/* close wins over death: a writer that closed and then died ends its readers with RA_CLOSED */
+static void test_close_then_death(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ra_ring_config cfg = {.capacity = CAP};
+        ra_ring *w;
+        if (ra_ring_create_shm(&w, g_name, &cfg, NULL) != RA_OK) _exit(20);
+        ra_ring_write(w, 1, 0, "abc", 3);
+        ra_ring_close(w);
+        _exit(0);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    ra_ring *a = attach(0);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, a, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_wait(&rd, -1), RA_OK);
+    unsigned char buf[8];
+    ra_msg m;
+    assert_int_equal(ra_reader_read(&rd, buf, sizeof buf, &m), RA_OK);
+    assert_int_equal(ra_reader_wait(&rd, -1), RA_CLOSED);
+    assert_int_equal(ra_reader_read(&rd, buf, sizeof buf, &m), RA_CLOSED);
+    ra_ring_destroy(a);
+}
+
+/* ---- registry -------------------------------------------------------------------------------- */
+
+static void test_registry(void **state)
+{
+    (void)state;
+    ra_shm_options opt = {.max_registered = 2};
+    ra_ring *w = mk_shm(0, &opt);
+    ra_ring *a = attach(0);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, a, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_register(&rd), RA_OK);
+    assert_int_equal(ra_reader_register(&rd), RA_EINVAL);
+    for (uint64_t i = 0; i < 10; i++) put(w, i, 40);
+    for (uint64_t i = 0; i < 4; i++) expect(&rd, i, 40);
+    ra_shm_reader_info ri[4];
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, false), 1);
+    assert_int_equal(ri[0].pid, getpid());
+    assert_true(ri[0].alive);
+    assert_int_equal(ri[0].read, 4);
+    assert_int_equal(ri[0].position_seq, 4);
+    assert_true(ri[0].heartbeat_ns > 0);
+
+    /* a registered reader in another process, killed */
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ra_ring *c;
+        ra_reader cr;
+        if (ra_ring_attach(&c, g_name, 0) != RA_OK) _exit(10);
+        ra_reader_init(&cr, c, RA_START_OLDEST);
+        if (ra_reader_register(&cr) != RA_OK) _exit(11);
+        unsigned char buf[64];
+        ra_msg m;
+        for (int i = 0; i < 3; i++)
+            if (ra_reader_read(&cr, buf, sizeof buf, &m) != RA_OK) _exit(12);
+        if (write(p[1], "x", 1) != 1) _exit(13);
+        for (;;) pause();
+    }
+    char ch;
+    assert_int_equal(read(p[0], &ch, 1), 1);
+    assert_int_equal(ra_ring_shm_readers(w, ri, 4, false), 2);
+    ra_shm_info in;
+    assert_int_equal(ra_ring_shm_info(w, &in), RA_OK);
+    assert_int_equal(in.registered, 2);
+    ra_reader third;
+    assert_int_equal(ra_reader_init(&third, a, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_register(&third), RA_EFULL); /* both slots live */
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    /* the writer and the other reader carry on */
+    for (uint64_t i = 10; i < 20; i++) put(w, i, 40);
+    for (uint64_t i = 4; i < 20; i++) expect(&rd, i, 40);
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, false), 2);
+    int dead = ri[0].alive ? 1 : 0;
+    assert_false(ri[dead].alive);
+    assert_int_equal(ri[dead].pid, pid);
+    assert_int_equal(ri[dead].read, 3);
+    assert_true(ri[1 - dead].alive);
+    assert_int_equal(ri[1 - dead].read, 20);
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, true), 2); /* reported, then reclaimed */
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, false), 1);
+    assert_int_equal(ra_reader_register(&third), RA_OK);
+    assert_int_equal(ra_ring_shm_readers(a, NULL, 0, false), 2);
+    ra_reader_detach(&third);
+    ra_reader_detach(&rd);
+    assert_int_equal(ra_ring_shm_readers(a, ri, 4, false), 0);
+    /* not a shared ring */
+    ra_ring_config cfg = {.capacity = 4096};
+    ra_ring *r;
+    assert_int_equal(ra_ring_create(&r, &cfg), RA_OK);
+    ra_reader ir;
+    assert_int_equal(ra_reader_init(&ir, r, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_register(&ir), RA_EINVAL);
+    assert_int_equal(ra_ring_shm_readers(r, ri, 4, false), RA_EINVAL);
+    ra_ring_destroy(r);
+    close(p[0]);
+    close(p[1]);
+    ra_ring_destroy(a);
+    ra_ring_destroy(w);
+}
+
+/* the backpressure consumer attaches from another handle: it alone writes its position page */
+static void test_consumer(void **state)
+{
+    (void)state;
+    ra_ring *w = mk_shm(RA_RING_BACKPRESSURE, NULL);
+    ra_ring *ro = attach(0);
+    ra_reader rd;
+    assert_int_equal(ra_reader_init(&rd, ro, RA_START_OLDEST), RA_EINVAL); /* no position page */
+    ra_ring *c = attach(RA_ATTACH_CONSUMER);
+    assert_int_equal(ra_reader_init(&rd, c, RA_START_OLDEST), RA_OK);
+    uint64_t seq = 0, got = 0;
+    unsigned char buf[512];
+    while (seq < 5000) { /* far more than the ring holds: the consumer frees room */
+        fill(buf, 100, seq);
+        int rc = ra_ring_write(w, 7, seq * 10, buf, 100);
+        if (rc == RA_OK) {
+            seq++;
+            continue;
+        }
+        assert_int_equal(rc, RA_EFULL);
+        while (got < seq) expect(&rd, got++, 100);
+    }
+    while (got < seq) expect(&rd, got++, 100);
+    ra_reader_stats st;
+    ra_reader_get_stats(&rd, &st);
+    assert_int_equal(st.read, 5000);
+    assert_int_equal(st.lost, 0);
+    ra_reader_detach(&rd);
+    ra_ring_destroy(c);
+    ra_ring_destroy(ro);
+    ra_ring_destroy(w);
+}
+
+/* ---- damage ---------------------------------------------------------------------------------- */
+
+static void test_corrupt(void **state)
+{
+    (void)state;
+    ra_ring *w = mk_shm(0, NULL);
+    for (uint64_t i = 0; i < 10; i++) put(w, i, 40); /* records of 64 bytes */
+    ra__shm_hdr h;
+    int fd = open(g_path, O_RDONLY);
+    assert_int_equal(pread(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+    close(fd);
+    ra_ring *a = attach(0);
+    ra_reader rd, pl, late;
+    assert_int_equal(ra_reader_init(&rd, a, RA_START_OLDEST), RA_OK);
+    assert_int_equal(ra_reader_init(&pl, a, RA_START_OLDEST), RA_OK);
+    expect(&rd, 0, 40);
+    expect(&rd, 1, 40);
+    /* a record header: the third record's sequence number */
+    uint64_t bad = 999;
+    poke(h.data_off + 2 * 64 + 8, &bad, 8);
+    ra_msg m;
+    unsigned char buf[64];
+    assert_int_equal(ra_reader_read(&rd, buf, sizeof buf, &m), RA_ECORRUPT);
+    assert_int_equal(ra_reader_peek(&rd, &m), RA_ECORRUPT);
+    size_t n = 0;
+    int why = 0;
+    assert_int_equal(ra_reader_poll_ex(&pl, handler_count, &n, 100, &why), 2);
+    assert_int_equal(why, RA_ECORRUPT);
+    /* a record length beyond the data */
+    uint32_t len = 0x7ffffff0u;
+    poke(h.data_off + 2 * 64, &len, 4);
+    assert_int_equal(ra_reader_read(&rd, buf, sizeof buf, &m), RA_ECORRUPT);
+    /* control fields: head past tail, then a misaligned head */
+    uint64_t head = 1u << 20;
+    poke(h.ctl_off + offsetof(ra__ring_ctl, head), &head, 8);
+    assert_int_equal(ra_reader_init(&late, a, RA_START_OLDEST), RA_ECORRUPT);
+    assert_int_equal(ra_reader_read(&late, buf, sizeof buf, &m), RA_ECORRUPT);
+    assert_int_equal(ra_reader_wait(&late, 0), RA_ECORRUPT);
+    head = 12;
+    poke(h.ctl_off + offsetof(ra__ring_ctl, head), &head, 8);
+    assert_int_equal(ra_reader_init(&late, a, RA_START_OLDEST), RA_ECORRUPT);
+    /* a reader that is lapped and finds no intact record: intent far ahead of everything */
+    uint64_t intent = UINT64_MAX - 8;
+    poke(h.ctl_off + offsetof(ra__ring_ctl, intent), &intent, 8);
+    ra_reader nx;
+    assert_int_equal(ra_reader_init(&nx, a, RA_START_NEXT), RA_ECORRUPT);
+    ra_ring_destroy(a);
+    ra_ring_destroy(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +806,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_attach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_permission, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_between_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_in_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_death, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_then_death, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consumer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
