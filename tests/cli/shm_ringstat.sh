@@ -1,8 +1,8 @@
 #!/bin/sh
 # shm_ringstat.sh - ringstat beside a live writer: a registered ringcat is listed with its pid and
 # counters, the Prometheus textfile parses and holds the ring's and the reader's metrics, --csv
-# has one header line, every ring of /dev/shm is found without names, and a NAME that is not a
-# ring is a clear error (exit 1).
+# has one header line, every ring of /dev/shm is found without names, a NAME that is not a ring
+# is a clear error (exit 1), and rings that vanish or shrink while ringstat runs give messages.
 . "$(dirname "$0")/lib/common.sh"
 need_replay
 . "$(dirname "$0")/lib/shm.sh"
@@ -95,6 +95,28 @@ grep -q "$(shm_name junk)" "$tmp/err" || fail "a file that is not a ring: no mes
 rc=$?
 [ $rc -eq 1 ] || fail "a missing NAME: exit $rc, want 1"
 grep -q 'no such ring' "$tmp/err" || fail "a missing NAME: no message: $(cat "$tmp/err")"
+
+# rings that vanish or shrink under a running ringstat: a message each, no crash
+gone=$(shm_name gone)
+shrunk=$(shm_name shrunk)
+"$REPLAY" --shm "$gone" -q "$in" && "$REPLAY" --shm "$shrunk" -q "$in" || fail "replay --shm failed"
+"$RINGSTAT" --csv --count 8 --interval 0.2 "$gone" "$shrunk" >"$tmp/chg.csv" 2>"$tmp/chg.err" &
+st_pid=$!
+i=0 # both rings attached: the first rows are out
+while [ "$(grep -c ratest "$tmp/chg.csv")" -lt 2 ] && [ $i -lt 200 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+rm -f "/dev/shm/$gone"
+truncate -s 4096 "/dev/shm/$shrunk"
+wait $st_pid
+rc=$?
+[ $rc -le 1 ] || fail "ringstat with rings changing under it: exit $rc: $(cat "$tmp/chg.err")"
+grep -q "$gone: the ring vanished" "$tmp/chg.err" || fail "no message for the vanished ring"
+grep -q "$shrunk: \(dropped\|not shown\)" "$tmp/chg.err" ||
+    fail "no message for the shrunk ring: $(cat "$tmp/chg.err")"
+[ "$(grep -c "$gone: no such ring" "$tmp/chg.err")" -le 1 ] ||
+    fail "the missing ring is reported at every refresh"
 
 kill -TERM $rp_pid
 wait $rp_pid

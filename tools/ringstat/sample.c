@@ -75,6 +75,30 @@ static int rs__by_name(const void *a, const void *b)
     return strcmp(((const rs_ring *)a)->name, ((const rs_ring *)b)->name);
 }
 
+/* Whether to say that `name` has status st now: not when that was the last thing said about it.
+ * Records st (RA_OK forgets what was said). */
+static bool rs__news(rs_set *set, const char *name, int st)
+{
+    for (size_t i = 0; i < set->nnotes; i++) {
+        if (strcmp(set->notes[i].name, name) != 0) continue;
+        bool news = set->notes[i].status != st;
+        set->notes[i].status = st;
+        return news;
+    }
+    if (st == RA_OK) return false;
+    if (set->nnotes == set->notes_cap) {
+        size_t cap = set->notes_cap ? 2 * set->notes_cap : 8;
+        rs_note *nn = realloc(set->notes, cap * sizeof(*nn));
+        if (!nn) return true; /* say it again rather than nothing */
+        set->notes = nn;
+        set->notes_cap = cap;
+    }
+    rs_note *n = &set->notes[set->nnotes++];
+    snprintf(n->name, sizeof(n->name), "%s", name);
+    n->status = st;
+    return true;
+}
+
 /* Attaches `name` and adds it. @return 1 added, 0 not a ring (or gone), -1 out of memory;
  * `named`: the user asked for it, so every failure is reported. */
 static int rs__add(rs_set *set, const char *name, bool named, FILE *err)
@@ -85,12 +109,14 @@ static int rs__add(rs_set *set, const char *name, bool named, FILE *err)
     if (strlen(name) >= sizeof(set->rings[0].name)) return 0;
     ra_ring *ring = NULL;
     int st = stat(path, &sb) != 0 ? RA_ENOENT : tl_attach(&ring, name, 0, false);
+    bool news = rs__news(set, name, st);
     if (st != RA_OK) {
         bool quiet =
             !named && (st == RA_ECORRUPT || st == RA_EINVAL || st == RA_EPERM || st == RA_ENOENT);
-        if (st == RA_ENOENT && named)
+        if (!news || quiet) return 0;
+        if (st == RA_ENOENT)
             fprintf(err, "ringstat: %s: no such ring (%s)\n", name, path);
-        else if (!quiet)
+        else
             fprintf(err, "ringstat: %s: not shown: %s\n", name, ra_strerror(st));
         return 0;
     }
@@ -269,5 +295,6 @@ void rs_set_free(rs_set *set)
 {
     for (size_t i = 0; i < set->n; i++) rs__ring_free(&set->rings[i]);
     free(set->rings);
+    free(set->notes);
     memset(set, 0, sizeof(*set));
 }

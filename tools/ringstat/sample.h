@@ -29,16 +29,26 @@ typedef struct rs_ring {
     size_t nreaders, readers_cap;
 } rs_ring;
 
+/* The last status said about a name that could not be shown (each is said once, until it
+ * changes). */
+typedef struct rs_note {
+    char name[256];
+    int status;
+} rs_note;
+
 /* The rings shown, sorted by name. */
 typedef struct rs_set {
     rs_ring *rings;
     size_t n, cap;
+    rs_note *notes;
+    size_t nnotes, notes_cap;
 } rs_set;
 
 /* rs_set_update() : brings the set up to date: with names (nnames > 0) those rings, else every
  * ring in /dev/shm (each regular file that ra_ring_attach() accepts; other files are skipped in
  * silence). A ring that vanished, was replaced or cannot be attached is dropped (replaced: attached
- * again) with a message on err; so is a named ring that does not exist.
+ * again) with a message on err; so is a named ring that does not exist (said once, not at every
+ * update, until its state changes).
  * @return the number of named rings that could not be shown (0 when scanning), or -1 when out of
  *         memory or /dev/shm cannot be read (message on err). */
 int rs_set_update(rs_set *set, const char *const *names, size_t nnames, FILE *err);
