@@ -544,8 +544,8 @@ void rp_getopt_add(rp_getopt *g, const char *name, int shortc, bool has_arg)
     }
     if (g->n >= RP_GETOPT_MAX) return;
     g->shortc[g->n] = shortc;
-    g->longopts[g->n] = (struct option){name, has_arg ? required_argument : no_argument, NULL,
-                                        256 + (int)g->n};
+    g->longopts[g->n] =
+        (struct option){name, has_arg ? required_argument : no_argument, NULL, 256 + (int)g->n};
     g->n++;
     if (shortc) {
         g->shorts[g->nshorts++] = (char)shortc;
