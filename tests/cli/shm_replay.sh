@@ -30,6 +30,8 @@ if s.get('name') != name or s.get('closed') is not True or s.get('kept') is not 
     bad.append('shm key: %r' % s)
 if shm['verified'] is not True:
     bad.append('the in-process reader was not verified')
+if len(shm['readers']) != 2:
+    bad.append('%d in-process readers, want 2' % len(shm['readers']))
 for r in shm['readers']:
     if r['read'] + r['lost'] != pub:
         bad.append('in-process reader: read + lost != published')
@@ -67,7 +69,7 @@ for f in omi_nasdaq_totalview_itch50_moldudp64_Multiple.Packets.pcap \
     # the reader starts first and waits for the ring to appear
     "$RINGCAT" --json --from oldest --wait 30 "$name" >"$tmp/cat.json" 2>"$tmp/cat.err" &
     cat_pid=$!
-    "$REPLAY" --shm "$name" --json -q "$in" >"$tmp/shm.json" 2>"$tmp/shm.err" ||
+    "$REPLAY" --shm "$name" --readers 2 --json -q "$in" >"$tmp/shm.json" 2>"$tmp/shm.err" ||
         fail "$f: replay --shm failed: $(cat "$tmp/shm.err")"
     wait $cat_pid
     rc=$?
