@@ -374,7 +374,6 @@ static int ra__attach_setup(ra_ring *r, struct ra__shm *s, uint32_t flags)
     ra__shm_hdr *h = r->mem.base;
     unsigned char *base = r->mem.base;
     bool consumer = flags & RA_ATTACH_CONSUMER;
-    if (consumer && !(h->flags & RA_RING_BACKPRESSURE)) return RA_EINVAL;
     /* readers' own copies: nothing they use later is read from the header again */
     r->ctl = (ra__ring_ctl *)(base + h->ctl_off);
     r->data = base + h->data_off;
@@ -386,6 +385,7 @@ static int ra__attach_setup(ra_ring *r, struct ra__shm *s, uint32_t flags)
     r->pad_pos[0] = r->pad_pos[1] = UINT64_MAX;
     ra__shm_bind(r, s, h);
     r->wfence = h->wake == RA__WAKE_FENCE;
+    if (consumer && !(h->flags & RA_RING_BACKPRESSURE)) return RA_EINVAL;
     if (consumer) {
         if (!s->rdwr) return RA_EPERM;
         if (!ra__make_writable(r, h->cons_off, sizeof(ra__ring_cons))) return RA_EIO;

@@ -234,7 +234,7 @@ static void test_enospc(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
             _exit(77);
         char dir[] = "/tmp/ratest-tmpfs-XXXXXX";
         if (!mkdtemp(dir)) _exit(77);
