@@ -177,7 +177,9 @@ typedef struct ra_reader {
  * the oldest intact record; ra_reader_set_resume() and ra_reader_set_resume_slack() change that. In
  * backpressure mode only one reader may be attached: it becomes the consumer that frees room for
  * the producer.
- * @return RA_OK, or RA_EINVAL (NULL argument, bad start, or a second backpressure reader). */
+ * @return RA_OK, RA_EINVAL (NULL argument, bad start, a second backpressure reader, or a shared
+ *         backpressure ring attached without RA_ATTACH_CONSUMER), or RA_ECORRUPT (a shared
+ *         ring's memory holds impossible positions; never in-process). */
 RA_API int ra_reader_init(ra_reader *rd, const ra_ring *r, enum ra_start start);
 
 /*! ra_reader_detach() : releases the backpressure consumer slot (no-op in overwrite mode), so

@@ -100,7 +100,9 @@ RA_API int ra_reader_wait(ra_reader *rd, int64_t timeout_ns);
 /*! ra_reader_register() : takes a slot in the ring's registry of readers (shared rings only), in
  * which the reader publishes its pid, position, read, lost, laps and a heartbeat for monitors.
  * The slot is released by ra_reader_detach(); slots of dead processes are reclaimed.
- * @return RA_OK; RA_EFULL (no free slot), RA_EINVAL (not a shared ring, or already registered). */
+ * When no slot is free, slots of dead processes are reclaimed first.
+ * @return RA_OK; RA_EFULL (no free slot), RA_EINVAL (not a shared ring, or already registered),
+ *         RA_EPERM (the ring was attached read-only: no write permission on its file). */
 RA_API int ra_reader_register(ra_reader *rd);
 
 /* A shared ring's header, as ra_ring_shm_info() reads it. */
