@@ -1,6 +1,7 @@
 # Makefile - ringalloc: library, replay tool, tests, benchmarks, fuzzers
 #
-#   make                          libringalloc.a, libringalloc.so.0, ringalloc.pc, replay
+#   make                          libringalloc.a, libringalloc.so.0, ringalloc.pc, replay, ringcat,
+#                                 ringstat, ratrace
 #   make demo                     replay the bundled sample (data/sample.pcap) and print the report
 #   make check                    build and run every test (unit, stress, CLI, fuzz corpora)
 #   make SANITIZE=address,undefined check   the same under ASan+UBSan (build/address-undefined)
@@ -16,7 +17,8 @@
 #   WERROR=1                      warnings are errors (CI)
 #
 # Modules are found by wildcard: ringalloc/*.c form the library, replay/*.c the tool (main.c holds
-# main(), the rest also form build/.../librp.a for tests), tests/test_*.c are cmocka programs,
+# main(), the rest also form build/.../librp.a for tests), tools/ringcat/*.c and tools/ringstat/*.c
+# the shared-ring tools (with tools/common/*.c), tests/test_*.c are cmocka programs,
 # tests/cli/*.sh CLI tests, tests/fuzz/fuzz_*.c fuzz targets, bench/bench_*.c benchmarks. What
 # tests and fuzz targets share is header-only, in tests/support/*.h.
 
@@ -83,6 +85,11 @@ TEST_SRCS  := $(sort $(wildcard tests/test_*.c))
 TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+TL_SRCS    := $(sort $(wildcard tools/common/*.c))
+RC_SRCS    := $(sort $(wildcard tools/ringcat/*.c))
+RS_SRCS    := $(sort $(wildcard tools/ringstat/*.c))
+TL_LIBSRCS := $(TL_SRCS) $(filter-out %/main.c,$(RC_SRCS) $(RS_SRCS))
+TL_LIBOBJS := $(TL_LIBSRCS:%.c=$(BUILD)/obj/%.o)
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
@@ -91,6 +98,9 @@ SONAME     := libringalloc.so.$(VERSION_MAJOR)
 LIB_SO     := $(BUILD)/libringalloc.so.$(VERSION)
 RP_A       := $(BUILD)/librp.a
 REPLAY     := $(if $(RP_SRCS),$(BUILD)/replay)
+TL_A       := $(if $(TL_LIBSRCS),$(BUILD)/libtools.a)
+RINGCAT    := $(if $(RC_SRCS),$(BUILD)/ringcat)
+RINGSTAT   := $(if $(RS_SRCS),$(BUILD)/ringstat)
 PC         := $(BUILD)/ringalloc.pc
 DEPS_STAMP := $(BUILD)/.deps-build
 
@@ -98,7 +108,7 @@ DEPS_STAMP := $(BUILD)/.deps-build
         tests soak valgrind plot FORCE
 .DEFAULT_GOAL := all
 
-all: lib $(REPLAY)
+all: lib $(REPLAY) $(RINGCAT) $(RINGSTAT)
 lib: $(LIB_A) $(LIB_SO) $(PC)
 
 # Missing Debian packages are installed once per build directory (one line says which).
@@ -156,11 +166,12 @@ $(PC): Makefile $(PC_STAMP)
 	@$(call write_pc,$@)
 	@cp $@ ringalloc.pc
 
-# cmocka tests link the static library (internal ra__ symbols reachable) and the replay objects.
-$(BUILD)/tests/%: tests/%.c $(LIB_A) $(if $(RP_LIBOBJS),$(RP_A)) | $(DEPS_STAMP)
+# cmocka tests link the static library (internal ra__ symbols reachable), the replay objects and
+# the shared-ring tools' objects.
+$(BUILD)/tests/%: tests/%.c $(LIB_A) $(if $(RP_LIBOBJS),$(RP_A)) $(TL_A) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) -Iringalloc -Ireplay $(CFLAGS_ALL) -MMD -MP -o $@ $< \
-		$(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS_ALL) -Iringalloc -Ireplay $(TL_CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -o $@ $< \
+		$(TL_A) $(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TEST_LIBS)
 
 # Each fuzz target also builds with a plain main() that replays its corpus (no libFuzzer).
 $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/driver.c $(wildcard tests/fuzz/*.h tests/support/*.h) \
@@ -169,7 +180,7 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/driver.c $(wildcard tests/fuzz
 	$(CC) $(CPPFLAGS_ALL) -Iringalloc -Ireplay $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ \
 		$< tests/fuzz/driver.c $(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TOOL_LIBS)
 
-tests: $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(REPLAY)
+tests: $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(REPLAY) $(RINGCAT) $(RINGSTAT)
 
 check: all tests
 	@BUILD=$(BUILD) REPLAY=$(abspath $(BUILD))/replay sh tests/run.sh $(TEST_BINS) -- $(FUZZ_REPLAY_BINS)
@@ -311,6 +322,33 @@ install-ratrace: $(RT_SO) $(RATRACE)
 uninstall: uninstall-ratrace
 uninstall-ratrace:
 	rm -f $(DESTDIR)$(BINDIR)/ratrace $(DESTDIR)$(LIBDIR)/libringalloc-trace.so
+
+# ---- the shared-ring tools: ringcat and ringstat (docs/tools.md) -------------------------------
+# tools/common/*.c (command line, attaching by name) and one directory per tool, whose main.c
+# holds main(); the rest form build/.../libtools.a, which the cmocka tests link too. The tools
+# reuse replay's librp.a helpers (histogram, JSON, dump lines, clock, stop flag, output files).
+TL_CPPFLAGS := -Itools/common -Itools/ringcat -Itools/ringstat
+
+$(BUILD)/obj/tools/%.o: tools/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Ireplay $(TL_CPPFLAGS) $(CFLAGS_ALL) -fPIE -MMD -MP -c $< -o $@
+
+$(TL_A): $(TL_LIBOBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/ringcat $(BUILD)/ringstat: $(BUILD)/%: $(BUILD)/obj/tools/%/main.o $(TL_A) $(RP_A) $(LIB_A)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $^ $(TOOL_LIBS)
+
+.PHONY: install-tools uninstall-tools
+install: install-tools
+install-tools: $(RINGCAT) $(RINGSTAT)
+	install -d $(DESTDIR)$(BINDIR)
+	$(if $(RINGCAT),install -m 755 $(RINGCAT) $(DESTDIR)$(BINDIR)/ringcat)
+	$(if $(RINGSTAT),install -m 755 $(RINGSTAT) $(DESTDIR)$(BINDIR)/ringstat)
+uninstall: uninstall-tools
+uninstall-tools:
+	rm -f $(DESTDIR)$(BINDIR)/ringcat $(DESTDIR)$(BINDIR)/ringstat
 
 # ---- install ------------------------------------------------------------------------------------
 install: $(LIB_A) $(LIB_SO) $(REPLAY)

@@ -3,8 +3,9 @@
  * Design notes.
  * - Per message (on_msg, the poll handler): the 8-byte publish stamp at the head of the payload
  *   (RP_STAMP_BYTES, see run.h) is copied out with ra_msg_copy(), the one audited racy copy, and
- *   kept with the message's seq. Nothing is counted yet: only the first n messages of a burst
- *   that on_burst() confirms were intact.
+ *   kept with the message's seq; on a shared ring (env ts_stamp) the stamp is the record's ts_ns,
+ *   on CLOCK_REALTIME like the `now` the reader then passes. Nothing is counted yet: only the first
+ * n messages of a burst that on_burst() confirms were intact.
  * - Per burst: `now - stamp` (the delay: publish stamp to the reader's clock read just after the
  *   poll) of each confirmed message goes into the lag histogram, and, when the message was
  *   published while the reader was waiting (its stamp is not after `wait_end`, the clock read
@@ -25,12 +26,14 @@
 #include <stdlib.h>
 
 #include "hist.h"
+#include "report.h"
 #include "run.h"
 
 typedef struct rp__check {
     uint64_t seq[RP_CONS_BURST]; /* the burst kept by on_msg */
     uint64_t stamp[RP_CONS_BURST];
     unsigned n;
+    bool ts_stamp;     /* the stamp is m->ts_ns (rp_cons_env) */
     uint64_t expect;   /* the next sequence number expected */
     uint64_t wait_end; /* the clock read that ended the reader's last wait */
     uint64_t skipped, seq_errors;
@@ -51,6 +54,7 @@ static void *rp__check_create(const rp_cons_env *env)
     rp__check *c = malloc(sizeof(*c));
     if (!c) return NULL;
     c->n = 0;
+    c->ts_stamp = env->ts_stamp;
     c->expect = c->skipped = c->seq_errors = c->wait_end = 0;
     rp_hist_init(&c->lag);
     rp_hist_init(&c->latency);
@@ -69,7 +73,9 @@ static void rp__check_on_msg(const ra_msg *m, void *ctx)
 {
     rp__check *c = ctx;
     uint64_t stamp = 0;
-    if (m->len >= RP_STAMP_BYTES) {
+    if (c->ts_stamp) {
+        stamp = m->ts_ns;
+    } else if (m->len >= RP_STAMP_BYTES) {
         ra_msg head = *m;
         head.len = RP_STAMP_BYTES; /* the stamp only: the one audited racy copy, 8 bytes */
         ra_msg_copy(&stamp, &head);
@@ -133,25 +139,13 @@ static bool rp__check_verify(const void *state, const rp_reader_counts *rc, uint
     return false;
 }
 
-static void rp__hist_json(rp_json *j, const char *key, const rp_hist *h)
-{
-    rp_json_object_begin(j, key);
-    rp_json_u64(j, "p50", rp_hist_percentile(h, 50));
-    rp_json_u64(j, "p99", rp_hist_percentile(h, 99));
-    rp_json_u64(j, "p999", rp_hist_percentile(h, 99.9));
-    rp_json_u64(j, "max", h->count ? h->max : 0);
-    rp_json_u64(j, "min", h->count ? h->min : 0);
-    rp_json_u64(j, "count", h->count);
-    rp_json_object_end(j);
-}
-
 static void rp__check_json(const void *state, rp_json *j)
 {
     const rp__check *c = state;
     rp_json_u64(j, "skipped", c->skipped);
     rp_json_u64(j, "seq_errors", c->seq_errors);
-    rp__hist_json(j, "latency_ns", &c->latency);
-    rp__hist_json(j, "lag_ns", &c->lag);
+    rp_report_hist_json(j, "latency_ns", &c->latency, true);
+    rp_report_hist_json(j, "lag_ns", &c->lag, true);
 }
 
 /* "1.23 ms" style. */

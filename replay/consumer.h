@@ -36,6 +36,8 @@ typedef struct rp_cons_env {
     unsigned index; /* reader index, from 0 */
     bool paced;     /* --speed realtime / Nx / --pps (else max speed) */
     bool intervals; /* the monitor will ask for interval snapshots (--stats-csv) */
+    bool ts_stamp;  /* the publish stamp is the record's ts_ns (a shared ring, CLOCK_REALTIME,
+                       and `now` on that clock), not an RP_STAMP_BYTES prefix (run.h) */
 } rp_cons_env;
 
 /* The generic counters of one reader (the ring's), given to verify() and the reports. */

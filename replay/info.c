@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dump.h"
 #include "report.h"
 #include "run.h"
 
@@ -28,20 +29,7 @@
 /* One --dump line for a message. @return 0, or -1 when the write failed. */
 static int rp__dump_msg(FILE *f, const rp_message *m)
 {
-    static const char hexd[] = "0123456789abcdef";
-    char line[160];
-    int n = snprintf(line, sizeof line, "D %" PRIu32 " %" PRIu64 " %" PRIu64 " 0x%04x %" PRIu32 " ",
-                     m->stream, m->seq, m->ts_ns, (unsigned)m->type, m->len);
-    if (n < 0 || fwrite(line, 1, (size_t)n, f) != (size_t)n) return -1;
-    char hex[512];
-    for (uint32_t i = 0; i < m->len;) {
-        size_t k = 0;
-        for (; i < m->len && k + 2 <= sizeof hex; i++) {
-            hex[k++] = hexd[m->data[i] >> 4];
-            hex[k++] = hexd[m->data[i] & 15];
-        }
-        if (fwrite(hex, 1, k, f) != k) return -1;
-    }
+    if (rp_dump_line(f, m->stream, m->seq, m->ts_ns, m->type, m->data, m->len) != 0) return -1;
     return fputc('\n', f) == EOF ? -1 : 0;
 }
 

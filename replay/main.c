@@ -5,9 +5,9 @@
  * -o OUT` writes a native tick file. A first argument naming a subcommand is always the
  * subcommand: a file called "gen" is replayed as ./gen.
  * Options are parsed and checked by options.c (one table for every subcommand) before anything
- * runs. Exit codes: 0 done; 1 usage error; 2 input error (or gen's / convert's output error);
- * 3 the ring or a thread could not be set up, or the continuity check failed; 130 interrupted
- * (after the report; convert removes its unfinished output).
+ * runs. Exit codes: 0 done; 1 usage error (or an existing --shm NAME); 2 input error (or gen's /
+ * convert's output error); 3 the ring or a thread could not be set up, or the continuity check
+ * failed; 130 interrupted (after the report; convert removes its unfinished output).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -169,6 +169,7 @@ static int rp_replay_run(const rp_opts *o, rp_run_config *cfg, rp_run_result *re
     if (rc == RP_RUN_OK) return -1;
     fprintf(stderr, "replay: %s\n", err);
     rp_run_result_free(res);
+    if (rc == RP_RUN_EEXIST) return RP_EXIT_USAGE;
     return rc == RP_RUN_EINPUT ? RP_EXIT_INPUT : RP_EXIT_SYSTEM;
 }
 

@@ -8,6 +8,8 @@
  * of the interval, taken on the reader's own thread (consumer interval()). A reader that does
  * not answer in time (busy in a long --reader-delay-ns) gets its last published counters and
  * empty latency fields. After the joins one more row per reader holds the exact final counts.
+ * --shm: the monitor also stores the writer's heartbeat in the shared ring every
+ * RP__HEARTBEAT_NS (monitors such as ringstat show its age; it never declares the writer dead).
  */
 #include "engine.h"
 
@@ -15,7 +17,10 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "ringalloc/ring_shm.h"
+
 #define RP__PROGRESS_NS  250000000u
+#define RP__HEARTBEAT_NS 500000000u /* --shm: the writer's heartbeat (ra_ring_heartbeat) */
 #define RP__SNAP_WAIT_NS 20000000u
 #define RP__SNAP_STEP_NS 100000u
 
@@ -137,11 +142,13 @@ void rp_engine_monitor(rp_engine *x, unsigned threads)
     if (every > 0 && stats_ns == 0) stats_ns = 1;
     uint64_t next_stats = stats_ns ? t0 + stats_ns : UINT64_MAX;
     uint64_t next_prog = cfg->progress ? t0 + RP__PROGRESS_NS : UINT64_MAX;
+    uint64_t next_hb = cfg->shm_name ? t0 + RP__HEARTBEAT_NS : UINT64_MAX;
     uint64_t last_msgs = 0, last_t = t0;
     bool drawn = false;
     pthread_mutex_lock(&x->mu);
     while (x->finished < threads) {
         uint64_t wake = next_stats < next_prog ? next_stats : next_prog;
+        if (next_hb < wake) wake = next_hb;
         if (wake == UINT64_MAX) {
             pthread_cond_wait(&x->cv, &x->mu);
             continue;
@@ -157,6 +164,10 @@ void rp_engine_monitor(rp_engine *x, unsigned threads)
             rp__tick(x, now, &last_msgs, &last_t);
             while (next_stats <= now) next_stats += stats_ns;
             if (drawn) next_prog = now; /* redraw the progress line below the stats line */
+        }
+        if (now >= next_hb) {
+            ra_ring_heartbeat(x->ring);
+            next_hb = now + RP__HEARTBEAT_NS;
         }
         if (now >= next_prog) {
             rp__progress_line(x, now);

@@ -24,9 +24,8 @@
 #include "ringalloc/ringalloc.h"
 #include "outfile.h"
 
-#define ALL          (RP_CMD_REPLAY | RP_CMD_GEN | RP_CMD_INFO | RP_CMD_CONVERT)
-#define INPUT        (RP_CMD_REPLAY | RP_CMD_INFO | RP_CMD_CONVERT)
-#define RP__HELP_COL 26 /* where the help text of an option starts */
+#define ALL   (RP_CMD_REPLAY | RP_CMD_GEN | RP_CMD_INFO | RP_CMD_CONVERT)
+#define INPUT (RP_CMD_REPLAY | RP_CMD_INFO | RP_CMD_CONVERT)
 
 typedef struct rp__opt {
     const char *name;                          /* long name */
@@ -150,6 +149,35 @@ static int rp__stats_csv(rp_opts *o, const char *a)
     o->stats_csv = a;
     return 0;
 }
+static int rp__shm(rp_opts *o, const char *a)
+{
+    size_t n = strlen(a);
+    if (n == 0 || n > 200 || strchr(a, '/') || strcmp(a, ".") == 0 || strcmp(a, "..") == 0)
+        return -1;
+    o->run.shm_name = a;
+    return 0;
+}
+static int rp__shm_mode(rp_opts *o, const char *a)
+{
+    char *end;
+    unsigned long v = strtoul(a, &end, 8);
+    if (!*a || *end || a[0] == '-' || a[0] == '+' || v == 0 || v > 0777) return -1;
+    o->run.shm_mode = (unsigned)v;
+    o->shm_set = true;
+    return 0;
+}
+static int rp__shm_replace(rp_opts *o, const char *a)
+{
+    (void)a;
+    o->run.shm_replace = o->shm_set = true;
+    return 0;
+}
+static int rp__unlink(rp_opts *o, const char *a)
+{
+    (void)a;
+    o->run.shm_unlink = o->shm_set = true;
+    return 0;
+}
 static int rp__messages(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 1, UINT64_MAX, &o->gen.messages);
@@ -217,6 +245,7 @@ static int rp__frame_size(rp_opts *o, const char *a)
 static const char G_IN[] = "Input", G_RING[] = "Ring and readers",
                   G_PACE[] = "Pacing (timed modes anchor on the first message and the start "
                              "clock: no drift)",
+                  G_SHM[] = "Shared ring (other processes read the replay: ringcat, ringstat)",
                   G_GEN[] = "Capture", G_OUT[] = "Output";
 
 static const rp__opt rp__opts[] = {
@@ -244,6 +273,18 @@ static const rp__opt rp__opts[] = {
      "(default 0); makes overwrite and loss visible"},
     {"resume", 0, "WHERE", RP_CMD_REPLAY, rp__resume, "oldest, newest", G_RING,
      "oldest | newest: where a lapped reader continues (default oldest)"},
+    {"shm", 0, "NAME", RP_CMD_REPLAY, rp__shm, "a file name of 1..200 bytes without '/'", G_SHM,
+     "publish into the shared ring /dev/shm/NAME (capacity --ring-size):\n"
+     "one message per record, no prefix, ts_ns = publish time on\n"
+     "CLOCK_REALTIME; closed at the end and on SIGINT/SIGTERM, and kept\n"
+     "after exit unless --unlink"},
+    {"shm-mode", 0, "OCTAL", RP_CMD_REPLAY, rp__shm_mode, "octal permission bits, e.g. 0640", G_SHM,
+     "permission bits of the ring file (default 0600)"},
+    {"shm-replace", 0, NULL, RP_CMD_REPLAY, rp__shm_replace, NULL, G_SHM,
+     "replace a ring of that name that exists (a stale one; without it\n"
+     "an existing NAME is an error, exit 1)"},
+    {"unlink", 0, NULL, RP_CMD_REPLAY, rp__unlink, NULL, G_SHM,
+     "remove the name at exit (readers attached keep reading)"},
     {"speed", 0, "S", RP_CMD_REPLAY, rp__speed, "max, realtime, or Nx such as 10x, 0.5x", G_PACE,
      "max (default) | realtime | Nx, e.g. 10x or 0.5x (capture time\n"
      "scaled by 1/N); inputs without timestamps go at max speed"},
@@ -304,6 +345,7 @@ static const rp__opt rp__opts[] = {
     {"version", 'V', NULL, RP_CMD_REPLAY, NULL, NULL, G_OUT, "the version"},
 };
 #define RP__NOPTS (sizeof(rp__opts) / sizeof(rp__opts[0]))
+_Static_assert(RP__NOPTS <= RP_GETOPT_MAX, "the option table outgrew rp_getopt");
 
 /* ---- help -------------------------------------------------------------------------------------
  */
@@ -322,10 +364,12 @@ static const struct {
      "The summary goes to stdout, or to stderr with --json. A progress line (bytes, rate, ETA) is\n"
      "drawn on stderr when it is a terminal.\n"
      "\n"
-     "Exit status: 0 done; 1 usage error (also an existing --stats-csv FILE without --force);\n"
-     "2 input error (the message names the file and byte offset; a truncated last record is only\n"
-     "a warning unless --strict); 3 the ring or threads could not be set up, or the continuity\n"
-     "check failed; 130 interrupted (report printed).\n"
+     "Exit status: 0 done; 1 usage error (also an existing --stats-csv FILE without --force, or "
+     "an\n"
+     "existing --shm NAME without --shm-replace); 2 input error (the message names the file and\n"
+     "byte offset; a truncated last record is only a warning unless --strict); 3 the ring or\n"
+     "threads could not be set up, or the continuity check failed; 130 interrupted (report\n"
+     "printed).\n"
      "\n"
      "Subcommands: replay gen | info | convert --help. See docs/replay.md for the JSON keys.\n"},
     {RP_CMD_GEN, "replay gen [OPTIONS] -o OUT",
@@ -345,23 +389,22 @@ static const struct {
      "included); 2 input or output error; 130 interrupted (OUT not written).\n"},
 };
 
-static void rp__help_row(FILE *f, const rp__opt *p)
+void rp_help_row(FILE *f, int shortc, const char *name, const char *arg, const char *help)
 {
     char left[64];
-    if (p->shortc)
-        snprintf(left, sizeof(left), "-%c, --%s%s%s", p->shortc, p->name, p->arg ? " " : "",
-                 p->arg ? p->arg : "");
+    if (shortc)
+        snprintf(left, sizeof(left), "-%c, --%s%s%s", shortc, name, arg ? " " : "", arg ? arg : "");
     else
-        snprintf(left, sizeof(left), "--%s%s%s", p->name, p->arg ? " " : "", p->arg ? p->arg : "");
+        snprintf(left, sizeof(left), "--%s%s%s", name, arg ? " " : "", arg ? arg : "");
     int col = fprintf(f, "  %s", left);
-    if (col >= RP__HELP_COL - 1) {
+    if (col >= RP_HELP_COL - 1) {
         fputc('\n', f);
         col = 0;
     }
-    for (const char *t = p->help; *t;) {
+    for (const char *t = help; *t;) {
         const char *e = strchr(t, '\n');
         int n = e ? (int)(e - t) : (int)strlen(t);
-        fprintf(f, "%*s%.*s\n", RP__HELP_COL - col, "", n, t);
+        fprintf(f, "%*s%.*s\n", RP_HELP_COL - col, "", n, t);
         col = 0;
         t = e ? e + 1 : t + n;
     }
@@ -373,14 +416,14 @@ void rp_options_help(rp_cmd cmd, FILE *f)
     while (k + 1 < sizeof(rp__texts) / sizeof(rp__texts[0]) && rp__texts[k].cmd != cmd) k++;
     fprintf(f, "usage: %s\n       replay [gen | info | convert] --help\n\n%s", rp__texts[k].usage,
             rp__texts[k].intro);
-    const char *groups[] = {G_IN, G_RING, G_PACE, G_GEN, G_OUT};
+    const char *groups[] = {G_IN, G_RING, G_SHM, G_PACE, G_GEN, G_OUT};
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         bool any = false;
         for (size_t i = 0; i < RP__NOPTS; i++) {
             if (!(rp__opts[i].cmds & cmd) || rp__opts[i].group != groups[g]) continue;
             if (!any) fprintf(f, "\n%s:\n", groups[g]);
             any = true;
-            rp__help_row(f, &rp__opts[i]);
+            rp_help_row(f, rp__opts[i].shortc, rp__opts[i].name, rp__opts[i].arg, rp__opts[i].help);
         }
     }
     fprintf(f, "\n%s", rp__texts[k].outro);
@@ -440,6 +483,8 @@ static int rp__check(rp_opts *o)
     const char *bad = NULL;
     if (o->cmd == RP_CMD_REPLAY && o->speed_set && o->pps_set)
         bad = "--speed and --pps cannot be combined";
+    if (o->cmd == RP_CMD_REPLAY && o->shm_set && !o->run.shm_name)
+        bad = "--shm-mode, --shm-replace and --unlink need --shm NAME";
     if ((o->cmd & (RP_CMD_GEN | RP_CMD_CONVERT)) && (!o->output || !*o->output))
         bad = "-o OUT is required";
     if (o->cmd == RP_CMD_GEN && o->nfiles > 0)
@@ -491,51 +536,68 @@ static void rp__defaults(rp_cmd cmd, rp_opts *o)
     o->gen = (rp_gen_opts){.messages = 10000, .seed = 1, .symbols = 8};
 }
 
-/* The option getopt_long just rejected, as text for the message. */
-static const char *rp__rejected(char **argv, int optind_now, int optopt_now, char *buf, size_t cap)
+void rp_getopt_add(rp_getopt *g, const char *name, int shortc, bool has_arg)
 {
-    if (optopt_now > 0 && optopt_now < 256) {
-        snprintf(buf, cap, "-%c", optopt_now);
-        return buf;
+    if (g->n == 0) {
+        g->shorts[0] = ':';
+        g->nshorts = 1;
     }
-    return argv[optind_now - 1];
+    if (g->n >= RP_GETOPT_MAX) return;
+    g->shortc[g->n] = shortc;
+    g->longopts[g->n] =
+        (struct option){name, has_arg ? required_argument : no_argument, NULL, 256 + (int)g->n};
+    g->n++;
+    if (shortc) {
+        g->shorts[g->nshorts++] = (char)shortc;
+        if (has_arg) g->shorts[g->nshorts++] = ':';
+    }
+    g->longopts[g->n] = (struct option){NULL, 0, NULL, 0};
+    g->shorts[g->nshorts] = '\0';
+}
+
+int rp_getopt_next(rp_getopt *g, const char *prog, int argc, char **argv)
+{
+    if (!g->started) {
+        g->started = true;
+        opterr = 0;
+        optind = 1;
+    }
+    int c = getopt_long(argc, argv, g->shorts, g->longopts, NULL);
+    if (c == -1) return RP_GETOPT_END;
+    for (size_t i = 0; i < g->n; i++)
+        if (c == 256 + (int)i || (c < 256 && c == g->shortc[i])) return (int)i;
+    char buf[8];
+    const char *what = argv[optind - 1];
+    if (optopt > 0 && optopt < 256) {
+        snprintf(buf, sizeof(buf), "-%c", optopt);
+        what = buf;
+    }
+    rp_usage_error(prog, c == ':' ? "missing value for" : "unknown option", what);
+    return RP_GETOPT_USAGE;
+}
+
+int rp_usage_bad_value(const char *prog, const char *name, const char *hint, const char *value)
+{
+    char what[160];
+    snprintf(what, sizeof(what), "bad --%s%s%s%s", name, hint ? " (" : "", hint ? hint : "",
+             hint ? ")" : "");
+    return rp_usage_error(prog, what, value);
 }
 
 int rp_options_parse(rp_cmd cmd, int argc, char **argv, rp_opts *o)
 {
     rp__defaults(cmd, o);
-    struct option longopts[RP__NOPTS + 1];
     const rp__opt *rows[RP__NOPTS];
-    char shorts[2 * RP__NOPTS + 2] = ":";
-    size_t n = 0, ns = 1;
+    rp_getopt g = {.n = 0};
     for (size_t i = 0; i < RP__NOPTS; i++) {
         const rp__opt *p = &rp__opts[i];
         if (!(p->cmds & cmd)) continue;
-        rows[n] = p;
-        longopts[n] =
-            (struct option){p->name, p->arg ? required_argument : no_argument, NULL, 256 + (int)n};
-        n++;
-        if (p->shortc) {
-            shorts[ns++] = (char)p->shortc;
-            if (p->arg) shorts[ns++] = ':';
-        }
+        rows[g.n] = p;
+        rp_getopt_add(&g, p->name, p->shortc, p->arg != NULL);
     }
-    longopts[n] = (struct option){NULL, 0, NULL, 0};
-    shorts[ns] = '\0';
-    opterr = 0;
-    optind = 1;
-    int c;
-    char buf[8];
-    while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
-        const rp__opt *p = NULL;
-        for (size_t i = 0; i < n && !p; i++)
-            if (c == 256 + (int)i || (c < 256 && c == rows[i]->shortc)) p = rows[i];
-        if (c == ':')
-            return rp_usage_error(o->prog, "missing value for",
-                                  rp__rejected(argv, optind, optopt, buf, sizeof(buf)));
-        if (!p)
-            return rp_usage_error(o->prog, "unknown option",
-                                  rp__rejected(argv, optind, optopt, buf, sizeof(buf)));
+    int i;
+    while ((i = rp_getopt_next(&g, o->prog, argc, argv)) >= 0) {
+        const rp__opt *p = rows[i];
         if (p->shortc == 'h') {
             rp_options_help(cmd, stdout);
             return RP_OPTS_DONE;
@@ -544,13 +606,9 @@ int rp_options_parse(rp_cmd cmd, int argc, char **argv, rp_opts *o)
             printf("replay (ringalloc) %s\n", ra_version_string());
             return RP_OPTS_DONE;
         }
-        if (p->parse(o, optarg) != 0) {
-            char what[160];
-            snprintf(what, sizeof(what), "bad --%s%s%s%s", p->name, p->hint ? " (" : "",
-                     p->hint ? p->hint : "", p->hint ? ")" : "");
-            return rp_usage_error(o->prog, what, optarg);
-        }
+        if (p->parse(o, optarg) != 0) return rp_usage_bad_value(o->prog, p->name, p->hint, optarg);
     }
+    if (i == RP_GETOPT_USAGE) return RP_OPTS_USAGE;
     o->files = argv + optind;
     o->nfiles = argc - optind;
     return rp__check(o);

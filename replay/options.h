@@ -2,7 +2,9 @@
 #ifndef RP_OPTIONS_H
 #define RP_OPTIONS_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -34,6 +36,7 @@ typedef struct rp_opts {
     /* replay */
     rp_run_config run;
     bool speed_set, pps_set;
+    bool shm_set; /* --shm-mode, --shm-replace or --unlink was given */
     /* gen */
     rp_gen_opts gen;
     /* info */
@@ -62,8 +65,47 @@ int rp_options_parse(rp_cmd cmd, int argc, char **argv, rp_opts *o);
  * options cmd takes. */
 void rp_options_help(rp_cmd cmd, FILE *f);
 
+#define RP_HELP_COL 26 /* where the help text of an option starts */
+
+/* rp_help_row() : one option's lines of a --help: "  -s, --name ARG" and its help text (each
+ * '\n' starts a continuation line) from column RP_HELP_COL; shortc 0 for none, arg NULL for a
+ * flag. Also used by the ringcat and ringstat tools. */
+void rp_help_row(FILE *f, int shortc, const char *name, const char *arg, const char *help);
+
 /* rp_usage_error() : prints "<prog>: <what> '<value>'" (or without the value) and the hint to
  * try --help on stderr. @return RP_OPTS_USAGE. */
 int rp_usage_error(const char *prog, const char *what, const char *value);
+
+/* ---- a getopt_long driver over an option table (replay's, and the ringcat and ringstat tools')
+ */
+
+#define RP_GETOPT_MAX 64
+
+/* The getopt_long tables built from the rows of a command's option table, one rp_getopt_add()
+ * per row; zero-initialise it first. */
+typedef struct rp_getopt {
+    struct option longopts[RP_GETOPT_MAX + 1];
+    char shorts[2 * RP_GETOPT_MAX + 2];
+    int shortc[RP_GETOPT_MAX];
+    size_t n, nshorts;
+    bool started;
+} rp_getopt;
+
+enum { RP_GETOPT_END = -1, RP_GETOPT_USAGE = -2 };
+
+/* rp_getopt_add() : the next row: its long name, short letter (0 for none), whether it takes a
+ * value. Rows beyond RP_GETOPT_MAX are ignored. */
+void rp_getopt_add(rp_getopt *g, const char *name, int shortc, bool has_arg);
+
+/* rp_getopt_next() : the next option of argv (getopt_long; the value is in optarg, the operands
+ * start at optind at the end).
+ * @return the index of its row (in the order added), RP_GETOPT_END, or RP_GETOPT_USAGE when
+ *         an option is unknown or misses its value (the message, naming it, printed on stderr as
+ *         by rp_usage_error()). */
+int rp_getopt_next(rp_getopt *g, const char *prog, int argc, char **argv);
+
+/* rp_usage_bad_value() : the usage error of a bad value: "<prog>: bad --NAME (HINT) 'VALUE'"
+ * (without the hint when NULL). @return RP_OPTS_USAGE. */
+int rp_usage_bad_value(const char *prog, const char *name, const char *hint, const char *value);
 
 #endif /* RP_OPTIONS_H */

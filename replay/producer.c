@@ -5,7 +5,9 @@
  * - At max speed a packet's messages go into the ring as one ra_ring_write_batch() (up to
  *   RP__BATCH), otherwise one message at a time, each at its due time.
  * - Record layout: [8-byte CLOCK_MONOTONIC publish stamp][message], ts_ns = capture timestamp,
- *   type = message type (see RP_STAMP_BYTES in run.h). The stamp is the batch's prefix.
+ *   type = message type (see RP_STAMP_BYTES in run.h). The stamp is the batch's prefix. On a
+ *   shared ring (--shm) the record is the message alone and the stamp, on CLOCK_REALTIME, is its
+ *   ts_ns: processes that know nothing of replay read it as any market-data ring.
  * - The stamp. In paced modes it is read for every message, just before it is written. At max
  *   speed a clock read (20-35 ns on the VMs measured) cost as much as the rest of the producer's
  *   per-message work, so the stamp is reused for up to RP__STAMP_EVERY messages, and refreshed
@@ -55,13 +57,14 @@ static void rp__fail(rp_engine *x, const char *msg)
     snprintf(x->err, sizeof(x->err), "%s", msg);
 }
 
-/* Writes mb[0..n) as records [stamp][message]: one batch per packet. A message too big for the
- * ring is refused and counted by it (too_big) and skipped. */
-static void rp__write(ra_ring *ring, const ra_wmsg *w, size_t n, const uint64_t *stamp)
+/* Writes mb[0..n) as records [stamp][message] (stamp_len 0: the message alone): one batch per
+ * packet. A message too big for the ring is refused and counted by it (too_big) and skipped. */
+static void rp__write(ra_ring *ring, const ra_wmsg *w, size_t n, const uint64_t *stamp,
+                      uint32_t stamp_len)
 {
     for (size_t off = 0; off < n;) {
         size_t wr = 0;
-        int wrc = ra_ring_write_batch(ring, w + off, n - off, stamp, RP_STAMP_BYTES, &wr);
+        int wrc = ra_ring_write_batch(ring, w + off, n - off, stamp, stamp_len, &wr);
         off += wr;
         if (wrc == RA_OK) break;
         off++;
@@ -83,7 +86,8 @@ static int rp__pump(rp__prod *p, rp_source *s)
     uint64_t stamp = 0, stamp_fill = UINT64_MAX; /* see "The stamp" in the notes */
     unsigned stamp_uses = RP__STAMP_EVERY;
     const uint64_t limit = x->cfg->limit ? x->cfg->limit : UINT64_MAX;
-    const bool paced = p->paced, first_pass = p->pass == 0;
+    const bool paced = p->paced, first_pass = p->pass == 0, shm = x->cfg->shm_name != NULL;
+    const uint32_t stamp_len = rp_stamp_bytes(x->cfg);
     uint64_t untyped = 0, msg_bytes = 0, prog_next = 0, index = p->index, max_ts = p->max_ts;
     ra_ring *ring = x->ring;
     for (;;) {
@@ -108,21 +112,22 @@ static int rp__pump(rp__prod *p, rp_source *s)
             if (p->pace.mode == RP_PACE_SPEED && mb[0].ts_ns == 0) res->no_timestamps = true;
         }
         if (paced) rp__sleep_until(rp_pace_target(&p->pace, p->pass, index, mb[0].ts_ns));
+        uint64_t fill = rp_source_fill(s);
+        if (paced || fill != stamp_fill || stamp_uses >= RP__STAMP_EVERY) {
+            stamp = shm ? rp_realtime_ns() : rp_now_ns();
+            stamp_fill = fill;
+            stamp_uses = 0;
+        }
+        stamp_uses += (unsigned)n;
         for (size_t i = 0; i < n; i++) {
             const rp_message *m = &mb[i];
             if (first_pass && m->ts_ns > max_ts) max_ts = m->ts_ns;
             untyped += m->type == RP_TYPE_NONE;
             msg_bytes += m->len;
-            w[i] = (ra_wmsg){.data = m->data, .len = m->len, .type = m->type, .ts_ns = m->ts_ns};
+            w[i] = (ra_wmsg){
+                .data = m->data, .len = m->len, .type = m->type, .ts_ns = shm ? stamp : m->ts_ns};
         }
-        uint64_t fill = rp_source_fill(s);
-        if (paced || fill != stamp_fill || stamp_uses >= RP__STAMP_EVERY) {
-            stamp = rp_now_ns();
-            stamp_fill = fill;
-            stamp_uses = 0;
-        }
-        stamp_uses += (unsigned)n;
-        rp__write(ring, w, n, &stamp);
+        rp__write(ring, w, n, &stamp, stamp_len);
         index += n;
         /* readers asleep (reader.c)? Paced runs fence first so that a reader going to sleep
          * either sees this commit or is seen; at max speed the next batch makes up for a miss */

@@ -13,6 +13,10 @@
  * - The monitor's view (read, lost, laps) is published with relaxed stores every 256 messages,
  *   on laps and when idle: statistics only. At the same points a reader answers the monitor's
  *   snapshot request (--stats-csv) when there is a new one.
+ * - The clock handed to the consumer: CLOCK_MONOTONIC, the clock of the private ring's publish
+ *   stamps; on a shared ring (--shm) CLOCK_REALTIME, the clock of its records' ts_ns.
+ * - End of stream on a shared ring: the ring is closed only after the readers are joined (run.c),
+ *   but a read that reports RA_CLOSED is treated as an empty one all the same.
  * - Idle readers: see rp__idle() and rp__sleep().
  * - What a reader shares with the producer: the ring (its data lines, and the tail and intent
  *   words ra_reader_poll() loads) and the read-mostly `sleepers` line; its own counters
@@ -146,6 +150,12 @@ static void rp__idle(rp_engine_reader *r, bool amortize, unsigned *idle)
     rp__sleep(r, r->rd.read + r->rd.lost + (amortize ? r->wake_batch : 1));
 }
 
+/* The consumer's clock (see the design notes). */
+static inline uint64_t rp__clock(const rp_engine *x)
+{
+    return x->cfg->shm_name ? rp_realtime_ns() : rp_now_ns();
+}
+
 /* In place, a burst at a time (--speed max without simulated work). @return 0, or a ring error. */
 static int rp__poll_loop(rp_engine_reader *r)
 {
@@ -161,7 +171,7 @@ static int rp__poll_loop(rp_engine_reader *r)
         uint64_t laps0 = r->rd.laps;
         size_t n = ra_reader_poll(&r->rd, ops->on_msg, st, RP_CONS_BURST);
         if (n) {
-            ops->on_burst(st, n, rp_now_ns(), waited);
+            ops->on_burst(st, n, rp__clock(x), waited);
             waited = false;
             idle = 0;
             if (r->rd.read - pubmark >= 256) { /* the monitor's view */
@@ -197,7 +207,7 @@ static int rp__copy_loop(rp_engine_reader *r)
         ra_msg m = {0};
         int rc = ra_reader_read(&r->rd, r->buf, r->cap, &m);
         if (rc == RA_OK) {
-            uint64_t now = rp_now_ns();
+            uint64_t now = rp__clock(x);
             ops->on_msg(&m, st);
             ops->on_burst(st, 1, now, waited);
             waited = false;
@@ -213,7 +223,7 @@ static int rp__copy_loop(rp_engine_reader *r)
             if (!nb) return RA_ENOMEM;
             r->buf = nb;
             r->cap = m.len;
-        } else if (rc == RA_EMPTY) {
+        } else if (rc == RA_EMPTY || rc == RA_CLOSED) {
             rp__publish(r);
             if (fin) return 0;
             rp__idle(r, false, &idle);

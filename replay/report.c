@@ -91,6 +91,10 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
             a, res->max_msg, res->ring.published, res->ring.published_bytes);
     fprintf(f, "           overwritten %" PRIu64 " (%" PRIu64 " bytes), too big %" PRIu64 "\n",
             res->ring.overwritten, res->ring.overwritten_bytes, res->ring.too_big);
+    if (cfg->shm_name)
+        fprintf(f, "Shared:    /dev/shm/%s, %s, %s\n", cfg->shm_name,
+                res->shm_closed ? "closed" : "NOT closed",
+                res->shm_kept ? "kept (ringcat and ringstat can still read it)" : "unlinked");
     for (unsigned i = 0; i < res->nreaders; i++) {
         const rp_reader_counts *r = &res->readers[i];
         fprintf(f, "Reader %-3u read %" PRIu64 ", lost %" PRIu64 ", laps %" PRIu64 "\n", i, r->read,
@@ -110,6 +114,20 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
     fprintf(f, "Verified:  %s\n",
             res->verified ? "yes (every reader: read + lost == published, seq increasing)"
                           : "NO (see readers)");
+}
+
+/* The "shm" object of a --shm run (docs/replay.md). */
+static void rp__shm_json(rp_json *j, const rp_run_config *cfg, const rp_run_result *res)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/dev/shm/%s", cfg->shm_name);
+    rp_json_object_begin(j, "shm");
+    rp_json_str(j, "name", cfg->shm_name);
+    rp_json_str(j, "path", path);
+    rp_json_u64(j, "capacity", res->ring.capacity);
+    rp_json_bool(j, "closed", res->shm_closed);
+    rp_json_bool(j, "kept", res->shm_kept);
+    rp_json_object_end(j);
 }
 
 int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
@@ -157,8 +175,9 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
     rp_json_u64(&j, "overwritten_bytes", res->ring.overwritten_bytes);
     rp_json_u64(&j, "too_big", res->ring.too_big);
     rp_json_bool(&j, "hugepages", res->ring.hugepages);
-    rp_json_u64(&j, "stamp_bytes", RP_STAMP_BYTES);
+    rp_json_u64(&j, "stamp_bytes", rp_stamp_bytes(cfg));
     rp_json_object_end(&j);
+    if (cfg->shm_name) rp__shm_json(&j, cfg, res);
 
     rp_json_array_begin(&j, "readers");
     for (unsigned i = 0; i < res->nreaders; i++) {
@@ -236,6 +255,20 @@ void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type
     if (any) fputc('\n', f);
 }
 
+void rp_report_hist_json(rp_json *j, const char *key, const rp_hist *h, bool full)
+{
+    rp_json_object_begin(j, key);
+    rp_json_u64(j, "p50", rp_hist_percentile(h, 50));
+    rp_json_u64(j, "p99", rp_hist_percentile(h, 99));
+    rp_json_u64(j, "p999", rp_hist_percentile(h, 99.9));
+    rp_json_u64(j, "max", h->count ? h->max : 0);
+    if (full) {
+        rp_json_u64(j, "min", h->count ? h->min : 0);
+        rp_json_u64(j, "count", h->count);
+    }
+    rp_json_object_end(j);
+}
+
 int rp_report_emit(FILE *f, FILE *mem, char **buf, size_t *len)
 {
     bool bad = ferror(mem) != 0;
@@ -244,6 +277,23 @@ int rp_report_emit(FILE *f, FILE *mem, char **buf, size_t *len)
     if (!bad && *buf && fwrite(*buf, 1, *len, f) == *len && fflush(f) == 0) rc = 0;
     free(*buf);
     return rc;
+}
+
+int rp_json_doc_begin(rp_json_doc *d)
+{
+    d->buf = NULL;
+    d->len = 0;
+    d->mem = open_memstream(&d->buf, &d->len);
+    if (!d->mem) return -1;
+    rp_json_init(&d->j, d->mem);
+    rp_json_object_begin(&d->j, NULL);
+    return 0;
+}
+
+int rp_json_doc_end(rp_json_doc *d, FILE *f)
+{
+    rp_json_object_end(&d->j);
+    return rp_report_emit(f, d->mem, &d->buf, &d->len);
 }
 
 void rp_report_gen_human(FILE *f, const rp_gen_opts *o, const rp_gen_result *g)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "gen.h"
+#include "hist.h"
 #include "json.h"
 #include "run.h"
 
@@ -41,9 +42,29 @@ void rp_report_feed_counts(rp_json *j, const rp_feed_stats *fd);
 /* rp_report_by_type_line() : "<prefix>A:10 B:3 ...\n" on f, nothing when every count is 0. */
 void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type, bool is_char);
 
+/* rp_report_hist_json() : an object named key with the percentiles of h: "p50", "p99", "p999",
+ * "max" (0 when empty), and with `full` also "min" (0 when empty) and "count". */
+void rp_report_hist_json(rp_json *j, const char *key, const rp_hist *h, bool full);
+
 /* rp_report_emit() : closes mem (an open_memstream over *buf, *len) and copies what it holds to
  * f in one write, then frees *buf.
  * @return 0, or -1 when the memory stream failed or the write did. */
 int rp_report_emit(FILE *f, FILE *mem, char **buf, size_t *len);
+
+/* A JSON document built in memory and written to its output in one piece (rp_report_emit). */
+typedef struct rp_json_doc {
+    rp_json j;
+    FILE *mem;
+    char *buf;
+    size_t len;
+} rp_json_doc;
+
+/* rp_json_doc_begin() : opens the document and its top-level object (write members with d->j).
+ * @return 0, or -1 when out of memory (nothing to release). */
+int rp_json_doc_begin(rp_json_doc *d);
+
+/* rp_json_doc_end() : closes the top-level object, writes the document to f and releases it.
+ * @return 0, or -1 as rp_report_emit(). */
+int rp_json_doc_end(rp_json_doc *d, FILE *f);
 
 #endif /* RP_REPORT_H */

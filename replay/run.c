@@ -11,6 +11,11 @@
  *   type = message type (see RP_STAMP_BYTES in run.h). Keeping the capture time in ts_ns means
  *   any ring consumer sees the market timestamp where it expects it; the cost is 8 bytes per
  *   record, which ring.published_bytes includes.
+ * - Shared ring (--shm NAME): the ring is created in /dev/shm (ra_ring_create_shm) so that other
+ *   processes can attach to it and read the replay; its records hold the message alone (see
+ *   run.h). After the threads are joined, whether the input ended, failed or a signal stopped
+ *   the run, the ring is closed (readers elsewhere get end of stream), then released; the name
+ *   stays for late readers unless --unlink. The monitor stores the writer's heartbeat.
  * - Verification: after the joins, each reader's consumer judges its reader (for the check
  *   consumer: read + lost == published, its own count of skipped sequence numbers == lost, no
  *   seq going backwards); the run is verified when all of them are satisfied.
@@ -25,6 +30,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "ringalloc/ring_shm.h"
 
 void rp_run_result_free(rp_run_result *res)
 {
@@ -51,10 +58,47 @@ static uint64_t rp__total_bytes(const rp_run_config *cfg)
     return total * cfg->loops;
 }
 
+/* Creates the shared ring of --shm (its space is all allocated at creation, so it needs neither
+ * prefault nor huge-page flags). @return 0, -1 with err set, or RP_RUN_EEXIST with err set. */
+static int rp__ring_shm(rp_engine *x, ra_ring_config *rc, char *err, size_t errlen)
+{
+    const rp_run_config *cfg = x->cfg;
+    ra_shm_options opt = {
+        .mode = cfg->shm_mode, .replace = cfg->shm_replace, .clock = RA_SHM_CLOCK_REALTIME};
+    rc->flags = 0;
+    int st = ra_ring_create_shm(&x->ring, cfg->shm_name, rc, &opt);
+    if (st == RA_EEXIST) {
+        snprintf(err, errlen,
+                 "a shared ring named '%s' already exists (/dev/shm/%s): use --shm-replace to "
+                 "replace it, or another name",
+                 cfg->shm_name, cfg->shm_name);
+        return RP_RUN_EEXIST;
+    }
+    if (st != RA_OK) {
+        snprintf(err, errlen, "cannot create the shared ring '%s' of %zu bytes: %s", cfg->shm_name,
+                 cfg->ring_size, ra_strerror(st));
+        return -1;
+    }
+    ra_ring_heartbeat(x->ring);
+    x->res->max_msg = ra_ring_max_msg(x->ring);
+    return 0;
+}
+
+/* Ends a shared ring's stream and releases it: closed (readers get RA_CLOSED after the last
+ * message), then unlinked with --unlink; notes both in the result. */
+static void rp__ring_shm_end(rp_engine *x)
+{
+    const rp_run_config *cfg = x->cfg;
+    ra_ring_close(x->ring);
+    ra_shm_info info;
+    x->res->shm_closed = ra_ring_shm_info(x->ring, &info) == RA_OK && info.closed;
+    x->res->shm_kept = !(cfg->shm_unlink && ra_ring_unlink(cfg->shm_name) == RA_OK);
+}
+
 /* Creates the ring. Paced runs prefault it, so that no page fault delays a message on its way;
  * at --speed max the producer faults pages in as it first reaches them (the same work when the
  * input fills the ring, none for the part a small input never reaches).
- * @return 0, or -1 with err set. */
+ * @return 0, or -1 (RP_RUN_EEXIST for --shm) with err set. */
 static int rp__ring(rp_engine *x, char *err, size_t errlen)
 {
     const rp_run_config *cfg = x->cfg;
@@ -70,6 +114,7 @@ static int rp__ring(rp_engine *x, char *err, size_t errlen)
     ra_ring_config rc = {.capacity = cfg->ring_size,
                          .flags = RA_RING_HUGEPAGES |
                                   (cfg->pace.mode != RP_PACE_MAX ? RA_RING_PREFAULT : 0)};
+    if (cfg->shm_name) return rp__ring_shm(x, &rc, err, errlen);
     int st = ra_ring_create(&x->ring, &rc);
     if (st != RA_OK) {
         snprintf(err, errlen, "cannot create a ring of %zu bytes: %s", cfg->ring_size,
@@ -107,7 +152,8 @@ static int rp__readers(rp_engine *x, char *err, size_t errlen)
         r->buf = malloc(r->cap);
         rp_cons_env env = {.index = i,
                            .paced = cfg->pace.mode != RP_PACE_MAX,
-                           .intervals = cfg->stats_csv != NULL};
+                           .intervals = cfg->stats_csv != NULL,
+                           .ts_stamp = cfg->shm_name != NULL};
         r->cons = res->cons[i] = x->ops->create(&env);
         if (!r->buf || !r->cons) goto nomem;
         if (ra_reader_init(&r->rd, x->ring, RA_START_OLDEST) != RA_OK ||
@@ -200,7 +246,8 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
         snprintf(err, errlen, "invalid run configuration");
         return RP_RUN_ESYSTEM;
     }
-    if (rp__ring(&x, err, errlen) != 0) return RP_RUN_ESYSTEM;
+    int made = rp__ring(&x, err, errlen);
+    if (made != 0) return made == RP_RUN_EEXIST ? RP_RUN_EEXIST : RP_RUN_ESYSTEM;
     int rc = RP_RUN_ESYSTEM;
     bool sync_ready = false;
     pthread_condattr_t ca;
@@ -236,6 +283,7 @@ out:
         pthread_cond_destroy(&x.cv);
         pthread_mutex_destroy(&x.mu);
     }
+    if (cfg->shm_name) rp__ring_shm_end(&x);
     ra_ring_destroy(x.ring);
     return rc;
 }

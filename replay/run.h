@@ -13,10 +13,12 @@
 #include "source.h"
 #include "util.h"
 
-/* Each ring record is [8-byte publish stamp][message bytes]: the stamp is the producer's
- * CLOCK_MONOTONIC time in ns (host byte order) taken just before commit, from which readers
- * measure writer-to-reader latency; the record's ts_ns keeps the message's capture timestamp and
- * its type the message type (RP_TYPE_NONE for untyped payloads). */
+/* Each record of a private ring is [8-byte publish stamp][message bytes]: the stamp is the
+ * producer's CLOCK_MONOTONIC time in ns (host byte order) taken just before commit, from which
+ * readers measure writer-to-reader latency; the record's ts_ns keeps the message's capture
+ * timestamp and its type the message type (RP_TYPE_NONE for untyped payloads).
+ * A shared ring (--shm) holds one message per record with no prefix, as every process expects:
+ * its type is the message type and its ts_ns the publish time on CLOCK_REALTIME (the stamp). */
 #define RP_STAMP_BYTES 8u
 
 #define RP_RUN_MAX_READERS 64u
@@ -37,7 +39,19 @@ typedef struct rp_run_config {
     bool progress;            /* draw a progress line on stderr (a TTY) */
     bool strict;              /* a truncated last record is an input error */
     const rp_consumer_ops *consumer; /* what each reader does (NULL: rp_cons_check) */
+    /* --shm: publish into the named shared ring (ring_shm.h) instead of a private one */
+    const char *shm_name; /* NULL: a private ring */
+    unsigned shm_mode;    /* file mode bits (0: the library's 0600) */
+    bool shm_replace;     /* replace a ring of that name that exists */
+    bool shm_unlink;      /* remove the name at the end (else the ring stays for late readers) */
 } rp_run_config;
+
+/* rp_stamp_bytes() : the prefix of each record of cfg's ring: RP_STAMP_BYTES, or 0 on a shared
+ * ring. @return the byte count. */
+static inline uint32_t rp_stamp_bytes(const rp_run_config *cfg)
+{
+    return cfg->shm_name ? 0u : RP_STAMP_BYTES;
+}
 
 #define RP_RUN_NAMES 64
 
@@ -58,6 +72,8 @@ typedef struct rp_run_result {
     /* ring */
     ra_ring_stats ring;
     uint32_t max_msg;
+    bool shm_closed; /* --shm: the ring was closed (its readers get end of stream) */
+    bool shm_kept;   /* --shm: the name still exists after the run (no --unlink) */
     /* readers */
     unsigned nreaders;
     rp_reader_counts *readers;       /* the ring's counters of each reader */
@@ -71,6 +87,7 @@ typedef struct rp_run_result {
 
 enum rp_run_status {
     RP_RUN_OK = 0,
+    RP_RUN_EEXIST = 1,  /* --shm NAME exists and shm_replace is false; err says so */
     RP_RUN_EINPUT = 2,  /* input error; err names the file and offset */
     RP_RUN_ESYSTEM = 3, /* ring or thread creation failed, or a reader hit a ring error */
 };

@@ -20,11 +20,21 @@
 
 atomic_int rp_stop_flag;
 
-uint64_t rp_now_ns(void)
+static uint64_t rp__clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t rp_now_ns(void)
+{
+    return rp__clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t rp_realtime_ns(void)
+{
+    return rp__clock_ns(CLOCK_REALTIME);
 }
 
 void rp_sleep_ns(uint64_t ns)

@@ -10,6 +10,9 @@
 /* rp_now_ns() : CLOCK_MONOTONIC in ns. */
 uint64_t rp_now_ns(void);
 
+/* rp_realtime_ns() : CLOCK_REALTIME in ns (the clock of shared rings' record timestamps). */
+uint64_t rp_realtime_ns(void);
+
 /* rp_sleep_ns() : sleeps ns nanoseconds (resumed after a signal). */
 void rp_sleep_ns(uint64_t ns);
 

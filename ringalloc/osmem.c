@@ -10,10 +10,10 @@
  * Kinds. HEAP: posix_memalign(align, len), returned with free(); the default. CALLER: memory the
  * user passed in (cfg->mem), described so the same code can prefault and account for it; never
  * released. ANON: a private anonymous mapping, huge or normal pages, returned with munmap(); used
- * when huge pages are asked. A shared-memory mode adds a kind SHM: a file under /dev/shm or
- * hugetlbfs, mapped MAP_SHARED (PROT_READ only for a read-only attach); its get opens, sizes and
- * maps the file and sets `huge` when the file system is hugetlbfs, its put is munmap(). The
- * descriptor need not outlive the mmap() call, so the region needs no further field.
+ * when huge pages are asked. SHARED: a file under /dev/shm or hugetlbfs (a shared ring,
+ * ring_shm.c), mapped MAP_SHARED, PROT_READ only for a read-only attach; `huge` is set when the
+ * file system is hugetlbfs; put is munmap(). The descriptor need not outlive the mmap() call, so
+ * the region needs no further field.
  *
  * Huge pages (RA__REGION_HUGE), in this order:
  * 1. mmap(MAP_HUGETLB | MAP_HUGE_2MB) of len rounded up to 2 MiB. Naming the size keeps the
@@ -158,12 +158,26 @@ void ra__region_wrap(struct ra__region *r, void *mem, size_t len, uint32_t opts)
     if (opts & RA__REGION_PREFAULT) ra__prefault(mem, len);
 }
 
+bool ra__region_map_file(struct ra__region *r, int fd, size_t len, bool writable, bool huge)
+{
+    memset(r, 0, sizeof *r);
+    int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+    void *q = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+    if (q == MAP_FAILED) return false;
+    r->base = q;
+    r->len = len;
+    r->kind = RA__REGION_SHARED;
+    r->huge = huge;
+    return true;
+}
+
 void ra__region_put(struct ra__region *r)
 {
     switch (r->kind) {
     case RA__REGION_HEAP:
         free(r->base);
         break;
+    case RA__REGION_SHARED:
     case RA__REGION_ANON:
         (void)munmap(r->base, r->len);
         break;

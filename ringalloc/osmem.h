@@ -6,14 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where a region's memory comes from, and so how ra__region_put() gives it back. A shared file
- * mapping (MAP_SHARED of a file under /dev/shm or hugetlbfs, read-only for readers) is meant to be
- * one more kind here, with its own get and the same put. */
+/* Where a region's memory comes from, and so how ra__region_put() gives it back. */
 enum ra__region_kind {
     RA__REGION_NONE = 0, /* nothing held: put is a no-op (a zeroed region is this) */
     RA__REGION_CALLER,   /* the caller's memory: never released here */
     RA__REGION_HEAP,     /* posix_memalign: free() */
     RA__REGION_ANON,     /* private anonymous mapping (huge or normal pages): munmap() */
+    RA__REGION_SHARED,   /* MAP_SHARED mapping of a file (/dev/shm, hugetlbfs): munmap() */
 };
 
 enum ra__region_opts {
@@ -47,6 +46,11 @@ bool ra__region_get(struct ra__region *r, size_t len, size_t align, uint32_t opt
 /* Describes the caller's memory [mem, mem + len) as a region (prefaulted with
  * RA__REGION_PREFAULT; RA__REGION_HUGE is ignored: the pages are what the caller made them). */
 void ra__region_wrap(struct ra__region *r, void *mem, size_t len, uint32_t opts);
+
+/* Maps the first len bytes of the file fd with MAP_SHARED, writable or read-only (PROT_READ);
+ * `huge` records that the file lives on hugetlbfs. The descriptor may be closed afterwards.
+ * Returns false (errno set, *r zeroed) when mmap refuses. */
+bool ra__region_map_file(struct ra__region *r, int fd, size_t len, bool writable, bool huge);
 
 /* Gives back what ra__region_get got (caller memory and NONE: nothing); leaves *r NONE. */
 void ra__region_put(struct ra__region *r);

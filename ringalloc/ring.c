@@ -56,6 +56,60 @@ RA_API size_t ra_ring_footprint(size_t capacity)
     return RA__CTL_SIZE + capacity;
 }
 
+ra_ring *ra__ring_alloc(void)
+{
+    ra_ring *r = aligned_alloc(RA__LINE, (sizeof *r + RA__LINE - 1) / RA__LINE * RA__LINE);
+    if (r) memset(r, 0, sizeof *r);
+    return r;
+}
+
+uint32_t ra__ring_max_msg(uint64_t capacity)
+{
+    /* A record is at most a quarter of the data: then a reservation (at most a quarter, plus less
+     * than a quarter of padding) never retires the last committed record, so [head, tail) always
+     * holds an intact record for a lapped reader to resynchronise on. */
+    uint64_t max = capacity / 4 - RA_RING_HDR_SIZE;
+    if (max > UINT32_MAX - 2 * RA_RING_HDR_SIZE) max = UINT32_MAX - 2 * RA_RING_HDR_SIZE;
+    return (uint32_t)max;
+}
+
+void ra__ring_setup(ra_ring *r, ra__ring_ctl *ctl, unsigned char *data, uint64_t capacity,
+                    uint32_t flags)
+{
+    memset(ctl, 0, sizeof *ctl);
+    ctl->magic = RA__MAGIC;
+    ctl->capacity = capacity;
+    ctl->flags = flags;
+    ctl->max_msg = ra__ring_max_msg(capacity);
+    atomic_init(&ctl->closed, 0);
+    atomic_init(&ctl->tail, 0);
+    atomic_init(&ctl->intent, 0);
+    atomic_init(&ctl->last_pos, 0);
+    atomic_init(&ctl->head, 0);
+    atomic_init(&ctl->head_seq, 0);
+    atomic_init(&ctl->next_seq, 0);
+    atomic_init(&ctl->published_bytes, 0);
+    atomic_init(&ctl->overwritten_bytes, 0);
+    atomic_init(&ctl->too_big, 0);
+    atomic_init(&ctl->full, 0);
+    atomic_init(&ctl->cons.consumed, 0);
+    atomic_init(&ctl->cons.consumed_seq, 0);
+    atomic_init(&ctl->cons.attached, 0);
+
+    r->pad_pos[0] = r->pad_pos[1] = UINT64_MAX;
+    r->ctl = ctl;
+    r->data = data;
+    r->cons = &ctl->cons;
+    r->wait = &r->wait_local;
+    r->wfence = ra__wake_needs_fence();
+    r->may_consume = true;
+    r->capacity = capacity;
+    r->mask = capacity - 1;
+    r->max_msg = ctl->max_msg;
+    r->flags = flags;
+    r->pfw = ra__cpu_has_prefetchw();
+}
+
 RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
 {
     if (!out) return RA_EINVAL;
@@ -68,9 +122,8 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
     if (cfg->mem && (cfg->mem_len < foot || ((uintptr_t)cfg->mem % RA_RING_MEM_ALIGN) != 0))
         return RA_EINVAL;
 
-    ra_ring *r = aligned_alloc(RA__LINE, (sizeof *r + RA__LINE - 1) / RA__LINE * RA__LINE);
+    ra_ring *r = ra__ring_alloc();
     if (!r) return RA_ENOMEM;
-    memset(r, 0, sizeof *r);
 
     /* the memory (osmem.c): the caller's, else whole pages from the heap or, with
      * RA_RING_HUGEPAGES, huge pages falling back silently to normal ones (stats.hugepages says) */
@@ -85,42 +138,9 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
             return RA_ENOMEM;
         }
     }
-    void *mem = reg.base;
-
-    ra__ring_ctl *ctl = mem;
-    memset(ctl, 0, sizeof *ctl);
-    ctl->magic = RA__MAGIC;
-    ctl->capacity = cfg->capacity;
-    ctl->flags = cfg->flags;
-    /* A record is at most a quarter of the data: then a reservation (at most a quarter, plus less
-     * than a quarter of padding) never retires the last committed record, so [head, tail) always
-     * holds an intact record for a lapped reader to resynchronise on. */
-    uint64_t max = cfg->capacity / 4 - RA_RING_HDR_SIZE;
-    if (max > UINT32_MAX - 2 * RA_RING_HDR_SIZE) max = UINT32_MAX - 2 * RA_RING_HDR_SIZE;
-    ctl->max_msg = (uint32_t)max;
-    atomic_init(&ctl->tail, 0);
-    atomic_init(&ctl->intent, 0);
-    atomic_init(&ctl->last_pos, 0);
-    atomic_init(&ctl->head, 0);
-    atomic_init(&ctl->head_seq, 0);
-    atomic_init(&ctl->next_seq, 0);
-    atomic_init(&ctl->published_bytes, 0);
-    atomic_init(&ctl->overwritten_bytes, 0);
-    atomic_init(&ctl->too_big, 0);
-    atomic_init(&ctl->full, 0);
-    atomic_init(&ctl->consumed, 0);
-    atomic_init(&ctl->consumed_seq, 0);
-    atomic_init(&ctl->attached, 0);
-
-    r->pad_pos[0] = r->pad_pos[1] = UINT64_MAX;
-    r->ctl = ctl;
-    r->data = (unsigned char *)mem + RA__CTL_SIZE;
-    r->capacity = cfg->capacity;
-    r->mask = cfg->capacity - 1;
-    r->max_msg = ctl->max_msg;
-    r->flags = cfg->flags;
+    ra__ring_setup(r, reg.base, (unsigned char *)reg.base + RA__CTL_SIZE, cfg->capacity,
+                   cfg->flags);
     r->mem = reg;
-    r->pfw = ra__cpu_has_prefetchw();
     *out = r;
     return RA_OK;
 }
@@ -128,6 +148,7 @@ RA_API int ra_ring_create(ra_ring **out, const ra_ring_config *cfg)
 RA_API void ra_ring_destroy(ra_ring *r)
 {
     if (!r) return;
+    if (r->shm) ra__shm_release(r);
     ra__region_put(&r->mem);
     free(r);
 }
@@ -156,8 +177,8 @@ RA_API void ra_ring_get_stats(const ra_ring *r, ra_ring_stats *s)
     s->full = atomic_load_explicit(&c->full, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
     if (r->flags & RA_RING_BACKPRESSURE) {
-        s->oldest_seq = atomic_load_explicit(&c->consumed_seq, memory_order_relaxed);
-        uint64_t consumed = atomic_load_explicit(&c->consumed, memory_order_relaxed);
+        s->oldest_seq = atomic_load_explicit(&r->cons->consumed_seq, memory_order_relaxed);
+        uint64_t consumed = atomic_load_explicit(&r->cons->consumed, memory_order_relaxed);
         s->used_bytes = tail >= consumed ? tail - consumed : 0;
     } else {
         s->overwritten = atomic_load_explicit(&c->head_seq, memory_order_relaxed);

@@ -38,6 +38,25 @@ typedef struct ra__rec {
 } ra__rec;
 _Static_assert(sizeof(ra__rec) == RA_RING_HDR_SIZE, "record header is 24 bytes");
 
+/* The backpressure consumer's position: how far it has read (consumed, consumed_seq: its seq)
+ * and whether a consumer is attached. Written by the consumer only (attached: at init/detach). */
+typedef struct ra__ring_cons {
+    _Atomic uint64_t consumed;
+    _Atomic uint64_t consumed_seq;
+    _Atomic uint32_t attached;
+    char pad[RA__LINE - 20];
+} ra__ring_cons;
+
+/* Readers that sleep in ra_reader_wait (ring_wait.c): `waiters` counts them, `seq` is the futex
+ * word the producer bumps before a wake-up. A shared ring keeps this on a page of its own that
+ * waiting readers map writable; a wrong count costs latency only (waits sleep in bounded
+ * slices). */
+typedef struct ra__ring_wait {
+    _Atomic uint32_t seq;
+    _Atomic uint32_t waiters;
+    char pad[RA__LINE - 8];
+} ra__ring_wait;
+
 /* The shared control block. Each group sits on its own 128-byte line pair.
  *   tail        end of the last committed record (release: publishes the record's bytes)
  *   intent      end of the region the producer is, or has been, writing; monotonic
@@ -45,12 +64,13 @@ _Static_assert(sizeof(ra__rec) == RA_RING_HDR_SIZE, "record header is 24 bytes")
  *   head        start of the oldest intact record; head_seq its sequence number
  *   consumed    backpressure: how far the single consumer has read (consumed_seq: its seq) */
 typedef struct ra__ring_ctl {
-    /* line 0: written once at create */
+    /* line 0: written once at create (closed: once, by ra_ring_close) */
     uint64_t magic;
     uint64_t capacity;
     uint32_t flags;
     uint32_t max_msg;
-    char pad0[RA__LINE - 24];
+    _Atomic uint32_t closed; /* 1 after ra_ring_close: end of stream once tail is reached */
+    char pad0[RA__LINE - 28];
     /* line 1: written by the producer on every commit, polled by readers */
     _Atomic uint64_t tail;
     _Atomic uint64_t intent;
@@ -65,11 +85,9 @@ typedef struct ra__ring_ctl {
     _Atomic uint64_t too_big;
     _Atomic uint64_t full;
     char pad2[RA__LINE - 56];
-    /* line 3: written by the backpressure consumer */
-    _Atomic uint64_t consumed;
-    _Atomic uint64_t consumed_seq;
-    _Atomic uint32_t attached;
-    char pad3[RA__LINE - 20];
+    /* line 3: the backpressure consumer's fields (in-process rings; a shared ring keeps them in
+     * a page of their own, the only one its consumer maps writable: see ring_shm_layout.h) */
+    ra__ring_cons cons;
 } ra__ring_ctl;
 _Static_assert(sizeof(ra__ring_ctl) == RA__CTL_SIZE, "control block layout");
 

@@ -28,6 +28,11 @@ _Static_assert(offsetof(ra_reader, read) % 8 == 0 && offsetof(ra_reader, lost) %
                    offsetof(ra_reader, laps) % 8 == 0 && offsetof(ra_reader, start_seq) % 8 == 0,
                "reader counters are naturally aligned, so their atomic accesses are lock-free");
 
+/* Bounds on the reader's loops, which only memory that no ring can hold reaches (RA_ECORRUPT):
+ * resync attempts, and the steps of ra__next that deliver nothing (padding, laps). */
+#define RA__RESYNC_MAX 1024u
+#define RA__NEXT_MAX   64u
+
 #if defined(__SANITIZE_THREAD__)
 #define RA__TSAN 1
 #elif defined(__has_feature)
@@ -35,6 +40,13 @@ _Static_assert(offsetof(ra_reader, read) % 8 == 0 && offsetof(ra_reader, lost) %
 #define RA__TSAN 1
 #endif
 #endif
+
+/* A registered reader (shared rings, ra_reader_register) publishes its counters in its registry
+ * slot at the end of each call that changed them: a predicted branch for everyone else. */
+#define RA__SYNC(rd)                                                                               \
+    do {                                                                                           \
+        if (__builtin_expect((rd)->slot != 0, 0)) ra__slot_sync(rd);                               \
+    } while (0)
 
 /* ---- the one audited racy copy ----------------------------------------------------------------
  * Readers copy bytes the producer may be rewriting at that moment (seqlock style); such copies
@@ -84,9 +96,9 @@ static inline void ra__release(ra_reader *rd)
     if (!rd->consumer || rd->released == rd->cursor) return;
     rd->released = rd->cursor;
     /* relaxed: read with the position below; only the producer reads them */
-    atomic_store_explicit(&rd->ring->ctl->consumed_seq, rd->expect_seq, memory_order_relaxed);
+    atomic_store_explicit(&rd->ring->cons->consumed_seq, rd->expect_seq, memory_order_relaxed);
     /* release: the producer may reuse the bytes below cursor only after we are done with them */
-    atomic_store_explicit(&rd->ring->ctl->consumed, rd->cursor, memory_order_release);
+    atomic_store_explicit(&rd->ring->cons->consumed, rd->cursor, memory_order_release);
 }
 
 /* Reads the record at pos (its seq must be validated by the caller with ra__lapped).
@@ -125,12 +137,31 @@ static bool ra__locate(const ra_reader *rd, uint64_t *pos, uint64_t *seq)
     return false;
 }
 
-/* Moves a lapped reader to the oldest intact record (or the newest), counting what it skipped. */
+/* Memory that cannot be a ring (shared memory another process damaged): the reader stops with
+ * RA_ECORRUPT, sticky. Its cursor goes past any tail, so that every call ends on the dry path,
+ * which reports the state. Never happens in-process. */
+static void ra__corrupt(ra_reader *rd)
+{
+    rd->state = RA_ECORRUPT;
+    rd->cursor = rd->cached_tail = UINT64_MAX;
+    if (rd->consumer) rd->released = UINT64_MAX; /* publishes no position from now on */
+    rd->pending = 0;
+}
+
+/* Moves a lapped reader to the oldest intact record (or the newest), counting what it skipped.
+ * A position that no ring can hold (misaligned, past the tail), or no intact record after
+ * RA__RESYNC_MAX tries (each failure means the producer lapped the reader again meanwhile),
+ * is damage: ra__corrupt. */
 static void ra__resync(ra_reader *rd, enum ra_start where)
 {
     const ra__ring_ctl *ctl = rd->ring->ctl;
-    for (;;) {
+    if (rd->state == RA_ECORRUPT) return;
+    for (unsigned tries = 0;; tries++) {
         uint64_t pos, seq;
+        if (tries == RA__RESYNC_MAX) {
+            ra__corrupt(rd);
+            return;
+        }
         if (where == RA_START_NEWEST) /* acquire: pairs with the producer's release of last_pos */
             pos = atomic_load_explicit(&ctl->last_pos, memory_order_acquire);
         else
@@ -138,6 +169,10 @@ static void ra__resync(ra_reader *rd, enum ra_start where)
             pos = atomic_load_explicit(&ctl->head, memory_order_acquire);
         /* acquire, after the position: then tail > pos, and the cursor never passes cached_tail */
         uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
+        if (__builtin_expect(pos > tail || ((pos | tail) & (RA_RING_ALIGN - 1)), 0)) {
+            ra__corrupt(rd);
+            return;
+        }
         if (tail == 0) { /* nothing published yet */
             pos = 0;
             seq = 0;
@@ -203,7 +238,73 @@ static bool ra__lap(ra_reader *rd)
         ra__resume_slack(rd);
     }
     RA__CSET(rd, laps, rd->laps + 1);
+    RA__SYNC(rd);
     return true;
+}
+
+/* ra_reader_init of the backpressure consumer: takes the consumer's place and starts at its
+ * predecessor's position (or the newest / next record).
+ * @return RA_OK, RA_EINVAL (a consumer is attached, or this handle may not consume) or
+ *         RA_ECORRUPT. */
+static int ra__init_consumer(ra_reader *rd, const ra_ring *r, enum ra_start start)
+{
+    if (!r->may_consume) return RA_EINVAL; /* attached without RA_ATTACH_CONSUMER */
+    uint32_t expected = 0;
+    /* acq_rel: one consumer at a time; acquire sees the previous consumer's position */
+    if (!atomic_compare_exchange_strong_explicit(&r->cons->attached, &expected, 1,
+                                                 memory_order_acq_rel, memory_order_acquire))
+        return RA_EINVAL;
+    rd->consumer = 1;
+    /* acquire: pairs with the previous consumer's release */
+    rd->cursor = atomic_load_explicit(&r->cons->consumed, memory_order_acquire);
+    /* relaxed: written together with consumed, ordered by the acquire above */
+    rd->expect_seq = atomic_load_explicit(&r->cons->consumed_seq, memory_order_relaxed);
+    rd->released = rd->cursor;
+    if (rd->cursor & (RA_RING_ALIGN - 1)) return RA_ECORRUPT;
+    if (start == RA_START_OLDEST) return RA_OK;
+    ra__resync(rd, RA_START_NEWEST);
+    if (start == RA_START_NEXT) {
+        /* acquire: publishes the records up to tail */
+        uint64_t tail = atomic_load_explicit(&r->ctl->tail, memory_order_acquire);
+        if (tail - rd->cursor > r->capacity) rd->state = RA_ECORRUPT;
+        while (!rd->state && rd->cursor < tail) { /* skip what is there, without delivering */
+            ra__rec h;
+            uint64_t skip;
+            if (ra__hdr_at(rd, rd->cursor, &h, &skip)) {
+                rd->cursor += ra__rec_size(h.len);
+                rd->expect_seq = h.seq + 1;
+            } else {
+                rd->cursor += skip;
+            }
+        }
+    }
+    if (rd->state) return RA_ECORRUPT;
+    RA__CSET(rd, lost, 0);
+    ra__release(rd);
+    return RA_OK;
+}
+
+/* ra_reader_init at RA_START_NEXT in overwrite mode: steps over the newest record, retrying
+ * while it is overwritten meanwhile. @return RA_OK or RA_ECORRUPT (no try found it intact). */
+static int ra__init_next(ra_reader *rd)
+{
+    const ra__ring_ctl *ctl = rd->ring->ctl;
+    for (unsigned tries = 0; tries < RA__RESYNC_MAX; tries++) {
+        /* acquire: the record at last_pos is visible once tail covers it */
+        uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
+        if (tail == 0) return RA_OK; /* nothing published: cursor 0, seq 0 */
+        /* acquire: pairs with the producer's release of last_pos */
+        uint64_t pos = atomic_load_explicit(&ctl->last_pos, memory_order_acquire);
+        if (pos & (RA_RING_ALIGN - 1)) break;
+        ra__rec h;
+        uint64_t skip;
+        bool real = ra__hdr_at(rd, pos, &h, &skip);
+        if (ra__lapped(rd, pos) || !real) continue;
+        rd->cursor = pos + ra__rec_size(h.len);
+        rd->expect_seq = h.seq + 1;
+        return RA_OK;
+    }
+    return RA_ECORRUPT;
 }
 
 RA_API int ra_reader_init(ra_reader *rd, const ra_ring *r, enum ra_start start)
@@ -214,69 +315,31 @@ RA_API int ra_reader_init(ra_reader *rd, const ra_ring *r, enum ra_start start)
     rd->data = r->data;
     rd->mask = r->mask;
     rd->resume = RA_START_OLDEST;
-    ra__ring_ctl *ctl = r->ctl;
+    int rc = RA_OK;
     if (r->flags & RA_RING_BACKPRESSURE) {
-        uint32_t expected = 0;
-        /* acq_rel: one consumer at a time; acquire sees the previous consumer's position */
-        if (!atomic_compare_exchange_strong_explicit(&ctl->attached, &expected, 1,
-                                                     memory_order_acq_rel, memory_order_acquire))
-            return RA_EINVAL;
-        rd->consumer = 1;
-        /* acquire: pairs with the previous consumer's release */
-        rd->cursor = atomic_load_explicit(&ctl->consumed, memory_order_acquire);
-        /* relaxed: written together with consumed, ordered by the acquire above */
-        rd->expect_seq = atomic_load_explicit(&ctl->consumed_seq, memory_order_relaxed);
-        rd->released = rd->cursor;
-        if (start != RA_START_OLDEST) {
-            ra__resync(rd, RA_START_NEWEST);
-            if (start == RA_START_NEXT) {
-                /* acquire: publishes the records up to tail */
-                uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
-                while (rd->cursor < tail) { /* skip what is there, without delivering */
-                    ra__rec h;
-                    uint64_t skip;
-                    if (ra__hdr_at(rd, rd->cursor, &h, &skip)) {
-                        rd->cursor += ra__rec_size(h.len);
-                        rd->expect_seq = h.seq + 1;
-                    } else {
-                        rd->cursor += skip;
-                    }
-                }
-            }
-            RA__CSET(rd, lost, 0);
-            ra__release(rd);
-        }
+        rc = ra__init_consumer(rd, r, start);
     } else if (start == RA_START_NEXT) {
-        for (;;) { /* step over the newest record; retry if it is overwritten meanwhile */
-            /* acquire: the record at last_pos is visible once tail covers it */
-            uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
-            if (tail == 0) break; /* nothing published: cursor 0, seq 0 */
-            /* acquire: pairs with the producer's release of last_pos */
-            uint64_t pos = atomic_load_explicit(&ctl->last_pos, memory_order_acquire);
-            ra__rec h;
-            uint64_t skip;
-            bool real = ra__hdr_at(rd, pos, &h, &skip);
-            if (ra__lapped(rd, pos) || !real) continue;
-            rd->cursor = pos + ra__rec_size(h.len);
-            rd->expect_seq = h.seq + 1;
-            break;
-        }
+        rc = ra__init_next(rd);
     } else {
         ra__resync(rd, start);
         RA__CSET(rd, lost, 0);
+        if (rd->state) rc = RA_ECORRUPT;
     }
+    if (rc == RA_ECORRUPT) ra__corrupt(rd);
     rd->start_seq = rd->expect_seq;
-    rd->cached_tail = rd->cursor;
-    return RA_OK;
+    if (!rd->state) rd->cached_tail = rd->cursor;
+    return rc;
 }
 
 RA_API void ra_reader_detach(ra_reader *rd)
 {
-    if (!rd || !rd->consumer) return;
+    if (!rd) return;
+    if (rd->slot) ra__slot_release(rd);
+    if (!rd->consumer) return;
     ra__release(rd);
     rd->consumer = 0;
     /* release: the next consumer sees our final position */
-    atomic_store_explicit(&rd->ring->ctl->attached, 0, memory_order_release);
+    atomic_store_explicit(&rd->ring->cons->attached, 0, memory_order_release);
 }
 
 RA_API int ra_reader_set_resume(ra_reader *rd, enum ra_start where)
@@ -297,14 +360,18 @@ RA_API int ra_reader_set_resume_slack(ra_reader *rd, uint64_t slack_bytes)
  * @return RA_OK with *h and *pos set, RA_EMPTY, RA_LAPPED, or RA_ECORRUPT. */
 static inline int ra__next(ra_reader *rd, ra__rec *h, uint64_t *pos)
 {
-    for (;;) {
+    for (unsigned steps = 0;; steps++) {
         uint64_t p = rd->cursor;
+        if (__builtin_expect(steps == RA__NEXT_MAX, 0)) return RA_ECORRUPT;
         if (p >= rd->cached_tail) {
             /* acquire: records below tail are complete and visible */
             rd->cached_tail = atomic_load_explicit(&rd->ring->ctl->tail, memory_order_acquire);
             if (p >= rd->cached_tail) {
                 ra__release(rd);
-                return RA_EMPTY;
+                /* nothing: empty, or the end of the stream (closed, writer dead: ring_wait.c) */
+                int rc = ra__dry(rd);
+                if (rc != RA_OK) return rc;
+                continue; /* more was published meanwhile */
             }
         }
         uint64_t skip;
@@ -339,7 +406,8 @@ RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
     ra__rec h;
     uint64_t pos;
     rd->pending = 0;
-    for (;;) {
+    for (unsigned tries = 0;; tries++) {
+        if (__builtin_expect(tries == RA__NEXT_MAX, 0)) return RA_ECORRUPT; /* see ra__next */
         int rc = ra__next(rd, &h, &pos);
         if (rc != RA_OK) return rc;
         if (h.len > cap) {
@@ -359,6 +427,7 @@ RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
     m->len = h.len;
     m->type = h.type;
     ra__consume(rd, pos, h.len);
+    RA__SYNC(rd);
     return RA_OK;
 }
 
@@ -366,7 +435,8 @@ RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
  * @return RA_OK with *h and *pos set, or what ra__next or a lap gives. */
 static inline int ra__peek_rec(ra_reader *rd, ra__rec *h, uint64_t *pos)
 {
-    for (;;) {
+    for (unsigned tries = 0;; tries++) {
+        if (__builtin_expect(tries == RA__NEXT_MAX, 0)) return RA_ECORRUPT; /* see ra__next */
         int rc = ra__next(rd, h, pos);
         if (rc != RA_OK) return rc;
         if (!ra__lapped(rd, *pos))
@@ -416,7 +486,9 @@ RA_API int ra_reader_advance(ra_reader *rd)
     if (!rd->pending) return RA_EINVAL;
     uint64_t pos = rd->cursor, size = rd->pending;
     rd->pending = 0;
-    return ra__finish_rec(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE)) ? RA_OK : RA_LAPPED;
+    if (!ra__finish_rec(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE))) return RA_LAPPED;
+    RA__SYNC(rd);
+    return RA_OK;
 }
 
 /* One step of poll the general way: peek + fn + advance.
@@ -500,6 +572,7 @@ static size_t ra__poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs,
         }
     }
     ra__release(rd);
+    if (n) RA__SYNC(rd);
     *why = rc;
     return n;
 }

@@ -174,11 +174,11 @@ static RA__ALWAYS_INLINE void ra__claim(ra_ring *r, ra__ring_ctl *ctl, uint64_t 
 
 /* Backpressure mode: the end of the room the consumer has freed, reloading its position only
  * when the cached one says that `end` is past it. */
-static RA__ALWAYS_INLINE uint64_t ra__room_end(ra_ring *r, const ra__ring_ctl *ctl, uint64_t end)
+static RA__ALWAYS_INLINE uint64_t ra__room_end(ra_ring *r, uint64_t end)
 {
     if (end - r->consumed > r->capacity)
         /* acquire: the consumer is done with the bytes below `consumed` */
-        r->consumed = atomic_load_explicit(&ctl->consumed, memory_order_acquire);
+        r->consumed = atomic_load_explicit(&r->cons->consumed, memory_order_acquire);
     return r->consumed + r->capacity;
 }
 
@@ -196,8 +196,8 @@ static RA__ALWAYS_INLINE void ra__pad(ra_ring *r, uint64_t pos, uint64_t rec_pos
 
 /* Publishes the records that end at `end`, the last of them starting at `last`, and the
  * statistics that go with them (next_seq, published_bytes). */
-static RA__ALWAYS_INLINE void ra__publish_tail(ra__ring_ctl *ctl, uint64_t last, uint64_t end,
-                                               uint64_t next_seq, uint64_t bytes)
+static RA__ALWAYS_INLINE void ra__publish_tail(const ra_ring *r, ra__ring_ctl *ctl, uint64_t last,
+                                               uint64_t end, uint64_t next_seq, uint64_t bytes)
 {
     /* release: a reader resolving NEWEST/NEXT reads the record at last_pos */
     atomic_store_explicit(&ctl->last_pos, last, memory_order_release);
@@ -206,6 +206,17 @@ static RA__ALWAYS_INLINE void ra__publish_tail(ra__ring_ctl *ctl, uint64_t last,
     /* relaxed: statistics */
     atomic_store_explicit(&ctl->next_seq, next_seq, memory_order_relaxed);
     atomic_store_explicit(&ctl->published_bytes, bytes, memory_order_relaxed);
+    /* Wake readers sleeping in ra_reader_wait, only when some announced themselves (ring_wait.c
+     * has the Dekker argument). The tail store must be ordered before the load of `waiters`:
+     * normally by the waiters' membarrier (an asymmetric fence: here only the compiler must keep
+     * the order); when this process could not register for it, by a full fence here. */
+    if (__builtin_expect(r->wfence, 0))
+        atomic_thread_fence(memory_order_seq_cst);
+    else
+        atomic_signal_fence(memory_order_seq_cst);
+    /* relaxed: ordered against the tail store by the fence above */
+    if (__builtin_expect(atomic_load_explicit(&r->wait->waiters, memory_order_relaxed) != 0, 0))
+        ra__wake(r);
 }
 
 /* Publishes the record at pos whose payload is in place (no checks: callers validated it).
@@ -215,7 +226,7 @@ static RA__ALWAYS_INLINE uint64_t ra__publish(ra_ring *r, ra__ring_ctl *ctl, uin
 {
     uint64_t seq = RA__OWN(next_seq);
     ra__hdr_store(r->data + (pos & r->mask), len, type, 0, seq, ts_ns);
-    ra__publish_tail(ctl, pos, pos + ra__rec_size(len), seq + 1, RA__OWN(published_bytes) + len);
+    ra__publish_tail(r, ctl, pos, pos + ra__rec_size(len), seq + 1, RA__OWN(published_bytes) + len);
     return seq;
 }
 
@@ -224,9 +235,10 @@ static RA__ALWAYS_INLINE uint64_t ra__publish(ra_ring *r, ra__ring_ctl *ctl, uin
 static RA__ALWAYS_INLINE void *ra__reserve(ra_ring *r, uint32_t max_len)
 {
     ra__ring_ctl *ctl = r->ctl;
-    if (__builtin_expect(max_len > r->max_msg, 0)) {
-        ra__count(&ctl->too_big);
+    if (__builtin_expect(max_len > r->max_msg || r->ro, 0)) {
         r->reserved = false;
+        if (r->ro) return NULL; /* an attached handle: its mapping is read-only */
+        ra__count(&ctl->too_big);
         return NULL;
     }
     uint64_t size = ra__rec_size(max_len);
@@ -236,7 +248,7 @@ static RA__ALWAYS_INLINE void *ra__reserve(ra_ring *r, uint32_t max_len)
     uint64_t end = rec_pos + size;
 
     if (r->flags & RA_RING_BACKPRESSURE) {
-        if (end > ra__room_end(r, ctl, end)) {
+        if (end > ra__room_end(r, end)) {
             ra__count(&ctl->full);
             r->reserved = false;
             return NULL;
@@ -333,7 +345,7 @@ static RA__ALWAYS_INLINE void ra__copy_small(unsigned char *d, const unsigned ch
 __attribute__((noinline)) static int ra__write_slow(ra_ring *r, uint16_t type, uint64_t ts_ns,
                                                     const void *p, uint32_t len)
 {
-    if (!p && len) return RA_EINVAL;
+    if ((!p && len) || r->ro) return RA_EINVAL;
     void *dst = ra__reserve(r, len);
     if (!dst) return len > r->max_msg ? RA_ETOOBIG : RA_EFULL;
     if (len) memcpy(dst, p, len);
@@ -351,7 +363,8 @@ RA_API int ra_ring_write(ra_ring *r, uint16_t type, uint64_t ts_ns, const void *
     ra__ring_ctl *ctl = r->ctl;
     uint64_t pos = RA__OWN(tail), size = ra__rec_size(len);
     uint64_t off = pos & r->mask, end = pos + size;
-    if (__builtin_expect(len > RA__INLINE_MAX || !p || size > r->capacity - off || r->reserved, 0))
+    if (__builtin_expect(
+            len > RA__INLINE_MAX || !p || size > r->capacity - off || r->reserved || r->ro, 0))
         return ra__write_slow(r, type, ts_ns, p, len);
     if (r->flags & RA_RING_BACKPRESSURE) {
         if (__builtin_expect(end - r->consumed > r->capacity, 0))
@@ -470,7 +483,7 @@ RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const 
 {
     size_t i = 0;
     int rc = RA_OK;
-    if ((!msgs && n) || (!pre && pre_len)) {
+    if ((!msgs && n) || (!pre && pre_len) || r->ro) {
         rc = RA_EINVAL;
         goto out;
     }
@@ -497,7 +510,7 @@ RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const 
         uint64_t room = ra__to_end(rec_pos, mask);       /* to the end of the data */
         uint64_t limit = rec_pos + (room < quarter ? room : quarter);
         if (bp) {
-            uint64_t free_end = ra__room_end(r, ctl, limit);
+            uint64_t free_end = ra__room_end(r, limit);
             if (free_end < limit) limit = free_end;
             if (rec_pos + size > limit) {
                 ra__count(&ctl->full);
@@ -521,7 +534,7 @@ RA_API int ra_ring_write_batch(ra_ring *r, const ra_wmsg *msgs, size_t n, const 
             ra__write_run(r->data, mask, msgs + i, j - i, rec_pos, pre, 8, &o);
         else
             ra__write_run(r->data, mask, msgs + i, j - i, rec_pos, pre, pre_len, &o);
-        ra__publish_tail(ctl, o.last, end, o.seq, o.bytes);
+        ra__publish_tail(r, ctl, o.last, end, o.seq, o.bytes);
         i = j;
     }
 out:

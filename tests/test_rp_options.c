@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "options.h"
+#include "support/argv.h"
 #include "util.h"
 
 #define TIB (UINT64_C(1) << 40)
@@ -40,19 +41,12 @@ static void test_parse_size(void **state)
     assert_true(v == 7);
 }
 
-/* Parses the NULL-terminated words for cmd (argv[0] is the command). The words are copied:
- * getopt_long permutes argv, and the options keep pointers into it. */
+/* Parses the NULL-terminated words for cmd (argv[0] is the command), from a copy (argv.h). */
 static int parse(rp_cmd cmd, rp_opts *o, const char **words)
 {
-    static char store[16][64];
-    static char *argv[17];
-    int argc = 0;
-    for (; words[argc]; argc++) {
-        assert_true(argc < 16 && strlen(words[argc]) < sizeof(store[0]));
-        strcpy(store[argc], words[argc]);
-        argv[argc] = store[argc];
-    }
-    argv[argc] = NULL;
+    char **argv;
+    int argc = test_argv(words, &argv);
+    assert_true(argc >= 0);
     return rp_options_parse(cmd, argc, argv, o);
 }
 
@@ -115,6 +109,42 @@ static char *help_of(rp_cmd cmd)
     return buf;
 }
 
+/* --shm NAME and its companions: names are plain file names, modes octal permission bits, and
+ * the companions need --shm. */
+static void test_shm_options(void **state)
+{
+    (void)state;
+    rp_opts o;
+    assert_int_equal(parse(RP_CMD_REPLAY, &o,
+                           (const char *[]){"replay", "--shm", "feed1", "--shm-mode", "0640",
+                                            "--shm-replace", "--unlink", "f", NULL}),
+                     RP_OPTS_GO);
+    assert_string_equal(o.run.shm_name, "feed1");
+    assert_int_equal(o.run.shm_mode, 0640);
+    assert_true(o.run.shm_replace && o.run.shm_unlink);
+    assert_int_equal(parse(RP_CMD_REPLAY, &o, (const char *[]){"replay", "f", NULL}), RP_OPTS_GO);
+    assert_null(o.run.shm_name);
+    assert_false(o.run.shm_replace || o.run.shm_unlink);
+    const char *bad_names[] = {"", "a/b", ".", "..", NULL};
+    for (size_t i = 0; bad_names[i]; i++)
+        assert_int_equal(
+            parse(RP_CMD_REPLAY, &o, (const char *[]){"replay", "--shm", bad_names[i], "f", NULL}),
+            RP_OPTS_USAGE);
+    const char *bad_modes[] = {"0", "8", "1000", "-1", "rw", "", NULL};
+    for (size_t i = 0; bad_modes[i]; i++)
+        assert_int_equal(
+            parse(RP_CMD_REPLAY, &o,
+                  (const char *[]){"replay", "--shm", "x", "--shm-mode", bad_modes[i], "f", NULL}),
+            RP_OPTS_USAGE);
+    assert_int_equal(parse(RP_CMD_REPLAY, &o, (const char *[]){"replay", "--unlink", "f", NULL}),
+                     RP_OPTS_USAGE);
+    assert_int_equal(
+        parse(RP_CMD_REPLAY, &o, (const char *[]){"replay", "--shm-replace", "f", NULL}),
+        RP_OPTS_USAGE);
+    assert_int_equal(parse(RP_CMD_INFO, &o, (const char *[]){"info", "--shm", "x", "f", NULL}),
+                     RP_OPTS_USAGE);
+}
+
 static void test_help_per_subcommand(void **state)
 {
     (void)state;
@@ -142,9 +172,8 @@ static void test_help_per_subcommand(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_size),
-        cmocka_unit_test(test_sizes_to_1t),
-        cmocka_unit_test(test_framing_everywhere),
+        cmocka_unit_test(test_parse_size),          cmocka_unit_test(test_sizes_to_1t),
+        cmocka_unit_test(test_framing_everywhere),  cmocka_unit_test(test_shm_options),
         cmocka_unit_test(test_help_per_subcommand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -168,17 +168,22 @@ typedef struct ra_reader {
     uint64_t read, lost, laps; /* written by the reader's thread only, as relaxed atomics */
     uint32_t resume;   /* enum ra_start used after a lap: RA_START_OLDEST or RA_START_NEWEST */
     uint32_t consumer; /* 1 when this reader is the backpressure consumer */
+    uint32_t slot;     /* shared rings: registry slot + 1 (ra_reader_register), 0 if none */
+    int32_t state;     /* 0, or the sticky end: RA_CLOSED, RA_EDEAD, RA_ECORRUPT */
+    uint64_t check_ns; /* shared rings: when to look at the writer's liveness next */
 } ra_reader;
 
 /*! ra_reader_init() : positions a reader (see enum ra_start). After a lap the reader resumes at
  * the oldest intact record; ra_reader_set_resume() and ra_reader_set_resume_slack() change that. In
  * backpressure mode only one reader may be attached: it becomes the consumer that frees room for
  * the producer.
- * @return RA_OK, or RA_EINVAL (NULL argument, bad start, or a second backpressure reader). */
+ * @return RA_OK, RA_EINVAL (NULL argument, bad start, a second backpressure reader, or a shared
+ *         backpressure ring attached without RA_ATTACH_CONSUMER), or RA_ECORRUPT (a shared
+ *         ring's memory holds impossible positions; never in-process). */
 RA_API int ra_reader_init(ra_reader *rd, const ra_ring *r, enum ra_start start);
 
 /*! ra_reader_detach() : releases the backpressure consumer slot (no-op in overwrite mode), so
- * that another reader may attach. */
+ * that another reader may attach, and the reader's registry slot (ra_reader_register). */
 RA_API void ra_reader_detach(ra_reader *rd);
 
 /*! ra_reader_set_resume() : where a lapped reader continues: RA_START_OLDEST (default) or
@@ -198,16 +203,18 @@ RA_API int ra_reader_set_resume(ra_reader *rd, enum ra_start where);
 RA_API int ra_reader_set_resume_slack(ra_reader *rd, uint64_t slack_bytes);
 
 /*! ra_reader_read() : copies the next message into buf (m->data == buf).
- * @return RA_OK; RA_EMPTY when nothing new is committed; RA_LAPPED when the reader was overtaken
- *         (nothing delivered by this call, the reader repositioned, `lost` grown); RA_ETOOBIG
- *         when cap < m->len (the message stays unread; m->len says what is needed);
- *         RA_ECORRUPT when the ring memory holds an impossible record (never in-process). */
+ * @return RA_OK; RA_EMPTY when nothing new is committed; RA_CLOSED when the writer closed the
+ *         stream (ra_ring_close) and everything before it was read; RA_EDEAD (shared rings) when
+ *         the writer died without closing and everything it committed was read; RA_LAPPED when the
+ * reader was overtaken (nothing delivered by this call, the reader repositioned, `lost` grown);
+ * RA_ETOOBIG when cap < m->len (the message stays unread; m->len says what is needed); RA_ECORRUPT
+ * when the ring memory holds an impossible record (never in-process). */
 RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m);
 
 /*! ra_reader_peek() : the next message in place (m->data points into the ring) without
  * consuming it. The bytes may be overwritten by the producer while in use: finish with
  * ra_reader_advance(), which says whether they were.
- * @return RA_OK, RA_EMPTY, RA_LAPPED (as for read) or RA_ECORRUPT. */
+ * @return RA_OK, RA_EMPTY, RA_LAPPED, RA_CLOSED, RA_EDEAD (as for read) or RA_ECORRUPT. */
 RA_API int ra_reader_peek(ra_reader *rd, ra_msg *m);
 
 /*! ra_reader_advance() : consumes the message handed by the last peek.
@@ -230,7 +237,10 @@ RA_API size_t ra_reader_poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max
  *   RA_EMPTY    nothing more is committed;
  *   RA_LAPPED   the reader was overtaken (`laps` grew by one and `lost` by what was skipped; the
  *               reader is repositioned, and the last message handed may have been torn);
- *   RA_ECORRUPT the ring memory holds an impossible record (never in-process).
+ *   RA_CLOSED   end of stream: the writer closed the ring and everything was read;
+ *   RA_EDEAD    the writer of a shared ring died without closing and everything was read;
+ *   RA_ECORRUPT the ring memory holds an impossible record or control field (never
+ *               in-process).
  * So a return of 0 tells an empty ring (RA_EMPTY) from a lap (RA_LAPPED).
  * @return the number of messages handed to fn and found intact (as ra_reader_poll()). */
 RA_API size_t ra_reader_poll_ex(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs, int *why);

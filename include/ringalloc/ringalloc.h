@@ -5,6 +5,7 @@
 #include "ringalloc/status.h"
 #include "ringalloc/byteorder.h"
 #include "ringalloc/ring.h"
+#include "ringalloc/ring_shm.h"
 #include "ringalloc/tickfile.h"
 #include "ringalloc/pool.h"
 #include "ringalloc/slab.h"

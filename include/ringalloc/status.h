@@ -24,6 +24,7 @@ extern "C" {
     X(RA_OK, 0, "success")                                                                         \
     X(RA_EMPTY, 1, "nothing to read")                                                              \
     X(RA_LAPPED, 2, "reader was overtaken by the producer; see its lost count")                    \
+    X(RA_CLOSED, 3, "end of stream: the writer closed the ring after the last message")            \
     X(RA_EINVAL, -1, "invalid argument")                                                           \
     X(RA_ENOMEM, -2, "out of memory")                                                              \
     X(RA_EFULL, -3, "ring is full (backpressure)")                                                 \
@@ -31,8 +32,15 @@ extern "C" {
     X(RA_EIO, -5, "input/output error")                                                            \
     X(RA_EFORMAT, -6, "unrecognised or unsupported format")                                        \
     X(RA_ECORRUPT, -7, "corrupt data")                                                             \
-    X(RA_EVERSION, -8, "unsupported (newer) format version")                                       \
-    X(RA_ETRUNC, -9, "input truncated")
+    X(RA_EVERSION, -8, "unsupported format or layout version")                                     \
+    X(RA_ETRUNC, -9, "input truncated")                                                            \
+    X(RA_EDEAD, -10, "the ring's writer died without closing it")                                  \
+    X(RA_ETIMEDOUT, -11, "timed out")                                                              \
+    X(RA_EEXIST, -12, "a ring of that name already exists")                                        \
+    X(RA_ENOENT, -13, "no ring of that name")                                                      \
+    X(RA_EPERM, -14, "permission denied")                                                          \
+    X(RA_ENOSPC, -15, "no space left for the ring (shared memory full)")                           \
+    X(RA_ENOTREADY, -16, "the ring is still being created by its writer")
 
 #define RA__STATUS_ENUM(name, value, text) name = value,
 typedef enum ra_status { RA_STATUS_LIST(RA__STATUS_ENUM) } ra_status;
