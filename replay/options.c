@@ -22,6 +22,7 @@
 #include <zstd.h>
 
 #include "ringalloc/ringalloc.h"
+#include "dbn.h"
 #include "outfile.h"
 
 #define ALL          (RP_CMD_REPLAY | RP_CMD_GEN | RP_CMD_INFO | RP_CMD_CONVERT)
@@ -49,6 +50,13 @@ static int rp__format(rp_opts *o, const char *a)
 static int rp__framing(rp_opts *o, const char *a)
 {
     return rp_framing_parse(a, &o->src.framing);
+}
+static int rp__dbn_version(rp_opts *o, const char *a)
+{
+    uint64_t v;
+    if (rp_parse_u64(a, &v) != 0 || v < 1 || v > RP_DBN_MAX_VERSION) return -1;
+    o->src.dbn_version = (uint8_t)v;
+    return 0;
 }
 static int rp__filter(rp_opts *o, const char *a)
 {
@@ -220,9 +228,12 @@ static const char G_IN[] = "Input", G_RING[] = "Ring and readers",
                   G_GEN[] = "Capture", G_OUT[] = "Output";
 
 static const rp__opt rp__opts[] = {
-    {"format", 0, "FMT", INPUT, rp__format, "pcap, pcapng, itch, rtk", G_IN,
-     "pcap | pcapng | itch | rtk (default: by magic bytes); rtk is the\n"
-     "native tick file written by convert (docs/tickfile.md)"},
+    {"format", 0, "FMT", INPUT, rp__format, "pcap, pcapng, itch, rtk, dbn, dbn-frag", G_IN,
+     "pcap | pcapng | itch | rtk | dbn | dbn-frag (default: by magic\n"
+     "bytes); rtk is the native tick file written by convert\n"
+     "(docs/tickfile.md); dbn-frag: DBN records without metadata"},
+    {"dbn-version", 0, "N", INPUT, rp__dbn_version, "1, 2 or 3", G_IN,
+     "the DBN version of a --format dbn-frag input, 1..3 (default 3)"},
     {"framing", 0, "F", INPUT, rp__framing, "auto, udp, moldudp64, iextp", G_IN,
      "auto | udp | moldudp64 | iextp (or iex-tp): how UDP payloads split\n"
      "into messages (default auto, decided per stream)"},
