@@ -177,7 +177,8 @@ void rp_dbn_meta_free(rp_dbn_meta *m)
 /* A fixed-length C string at raw[off] into buf: NUL-terminated, shown as printable ASCII. */
 static const char *rp__cstr(const rp_dbn_meta *m, uint32_t off, char *buf)
 {
-    uint32_t n = m->symbol_cstr_len < RP_DBN_SYMBOL_CAP ? m->symbol_cstr_len : RP_DBN_SYMBOL_CAP - 1;
+    uint32_t n =
+        m->symbol_cstr_len < RP_DBN_SYMBOL_CAP ? m->symbol_cstr_len : RP_DBN_SYMBOL_CAP - 1;
     uint32_t k = 0;
     for (; k < n && m->raw[off + k] != 0; k++) {
         uint8_t b = m->raw[off + k];
@@ -229,18 +230,18 @@ int rp_dbn_walk_interval(const rp_dbn_meta *m, rp_dbn_walk *w, uint32_t *start_d
 const char *rp_dbn_schema_name(uint16_t schema)
 {
     static const char *const names[] = {
-        "mbo",        "mbp-1",      "mbp-10",   "tbbo",      "trades",    "ohlcv-1s", "ohlcv-1m",
-        "ohlcv-1h",   "ohlcv-1d",   "definition", "statistics", "status",  "imbalance",
-        "ohlcv-eod",  "cmbp-1",     "cbbo-1s",  "cbbo-1m",   "tcbbo",     "bbo-1s",   "bbo-1m"};
+        "mbo",      "mbp-1",    "mbp-10",     "tbbo",       "trades", "ohlcv-1s",  "ohlcv-1m",
+        "ohlcv-1h", "ohlcv-1d", "definition", "statistics", "status", "imbalance", "ohlcv-eod",
+        "cmbp-1",   "cbbo-1s",  "cbbo-1m",    "tcbbo",      "bbo-1s", "bbo-1m"};
     return schema < sizeof names / sizeof names[0] ? names[schema] : NULL;
 }
 
 const char *rp_dbn_stype_name(uint8_t stype)
 {
     static const char *const names[] = {
-        "instrument_id", "raw_symbol", "smart",      "continuous",    "parent",
-        "nasdaq_symbol", "cms_symbol", "isin",       "us_code",       "bbg_comp_id",
-        "bbg_comp_ticker", "figi",     "figi_ticker"};
+        "instrument_id",   "raw_symbol", "smart",      "continuous", "parent",
+        "nasdaq_symbol",   "cms_symbol", "isin",       "us_code",    "bbg_comp_id",
+        "bbg_comp_ticker", "figi",       "figi_ticker"};
     return stype < sizeof names / sizeof names[0] ? names[stype] : NULL;
 }
 
@@ -248,9 +249,8 @@ const char *rp_dbn_stype_name(uint8_t stype)
  * consolidated and subsampled quotes (0xb1, 0xc0..0xc4) at 32, market by order (0xa0) at 40,
  * status, definition, imbalance and statistics (0x12, 0x13, 0x14, 0x18) right after the header. */
 static const uint8_t rp__ts_recv_at[256] = {
-    [0x00] = 32, [0x01] = 32, [0x0A] = 32, [0x12] = 16, [0x13] = 16, [0x14] = 16,
-    [0x18] = 16, [0xA0] = 40, [0xB1] = 32, [0xC0] = 32, [0xC1] = 32, [0xC2] = 32,
-    [0xC3] = 32, [0xC4] = 32};
+    [0x00] = 32, [0x01] = 32, [0x0A] = 32, [0x12] = 16, [0x13] = 16, [0x14] = 16, [0x18] = 16,
+    [0xA0] = 40, [0xB1] = 32, [0xC0] = 32, [0xC1] = 32, [0xC2] = 32, [0xC3] = 32, [0xC4] = 32};
 
 uint64_t rp_dbn_record_ts(const uint8_t *rec, uint32_t len, bool ts_out)
 {

@@ -10,16 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_DBN_PRELUDE      8u   /* "DBN", version byte, u32 little-endian metadata length */
-#define RP_DBN_FIXED        100u /* fixed metadata fields after the prelude (every version) */
-#define RP_DBN_MAX_VERSION  3u   /* the newest version read */
-#define RP_DBN_REC_HDR      16u  /* record header: length, rtype, publisher, instrument, ts_event */
-#define RP_DBN_TS_OUT       8u   /* the ts_out trailer of each record when metadata says ts_out */
-#define RP_DBN_MAX_RECORD   (255u * 4u) /* the length byte counts 4-byte words */
-#define RP_DBN_MAX_METADATA (256u << 20) /* metadata bytes replay accepts (a larger length lies) */
-#define RP_DBN_NO_SCHEMA    0xFFFFu      /* schema of a stream mixing record types */
-#define RP_DBN_NO_STYPE     0xFFu        /* stype_in of a stream mixing symbologies */
-#define RP_DBN_SYMBOL_CAP   72u          /* symbol buffer: the longest cstr (71) + NUL */
+#define RP_DBN_PRELUDE     8u   /* "DBN", version byte, u32 little-endian metadata length */
+#define RP_DBN_FIXED       100u /* fixed metadata fields after the prelude (every version) */
+#define RP_DBN_MAX_VERSION 3u   /* the newest version read */
+#define RP_DBN_REC_HDR     16u  /* record header: length, rtype, publisher, instrument, ts_event */
+#define RP_DBN_TS_OUT      8u   /* the ts_out trailer of each record when metadata says ts_out */
+#define RP_DBN_MAX_RECORD  (255u * 4u) /* the length byte counts 4-byte words */
+#define RP_DBN_MAX_METADATA                                                                        \
+    (256u << 20)                  /* metadata bytes replay accepts (a larger length lies)          \
+                                   */
+#define RP_DBN_NO_SCHEMA  0xFFFFu /* schema of a stream mixing record types */
+#define RP_DBN_NO_STYPE   0xFFu   /* stype_in of a stream mixing symbologies */
+#define RP_DBN_SYMBOL_CAP 72u     /* symbol buffer: the longest cstr (71) + NUL */
 
 /* The four symbol lists of the metadata. */
 enum rp_dbn_list { RP_DBN_SYMBOLS, RP_DBN_PARTIAL, RP_DBN_NOT_FOUND, RP_DBN_MAPPINGS };
@@ -28,11 +30,11 @@ enum rp_dbn_list { RP_DBN_SYMBOLS, RP_DBN_PARTIAL, RP_DBN_NOT_FOUND, RP_DBN_MAPP
  * through the offsets; the accessors below read them. */
 typedef struct rp_dbn_meta {
     uint8_t version;
-    bool fragment;       /* no header: a headerless fragment read with a version given */
-    char dataset[17];    /* printable ASCII ('?' for other bytes) */
-    uint16_t schema;     /* RP_DBN_NO_SCHEMA: mixed */
-    uint64_t start, end; /* ns since the epoch; end 0: not given */
-    uint64_t limit;      /* 0: no limit */
+    bool fragment;         /* no header: a headerless fragment read with a version given */
+    char dataset[17];      /* printable ASCII ('?' for other bytes) */
+    uint16_t schema;       /* RP_DBN_NO_SCHEMA: mixed */
+    uint64_t start, end;   /* ns since the epoch; end 0: not given */
+    uint64_t limit;        /* 0: no limit */
     uint64_t record_count; /* version 1 only (UINT64_MAX there and in later versions: unknown) */
     uint8_t stype_in, stype_out;
     bool ts_out;

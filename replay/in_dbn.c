@@ -87,12 +87,14 @@ static int rp__header(rp_source *s, rp__dbn *b)
     uint32_t len = 0;
     int rc = rp_dbn_prelude(p, (size_t)got, &version, &len);
     if (rc == -1 && got < (ssize_t)RP_DBN_PRELUDE)
-        rp_source_fail(s, "%s: DBN metadata cut short at byte offset %zd%s: the prelude has 8 bytes",
+        rp_source_fail(s,
+                       "%s: DBN metadata cut short at byte offset %zd%s: the prelude has 8 bytes",
                        s->name, got, rp__after_zstd(s));
     else if (rc == -1)
         rp_source_fail(s, "%s: not DBN at byte offset 0 (no \"DBN\" magic)", s->name);
     else if (rc == -2)
-        rp_source_fail(s, "%s: unknown DBN version %u at byte offset 3: replay reads versions 1 to %u",
+        rp_source_fail(s,
+                       "%s: unknown DBN version %u at byte offset 3: replay reads versions 1 to %u",
                        s->name, (unsigned)version, RP_DBN_MAX_VERSION);
     else if (rc == -3)
         rp_source_fail(s, "%s: DBN metadata length %u at byte offset 4 is out of range (%u..%u)",
@@ -161,11 +163,11 @@ static int rp__bad(rp_source *s, const uint8_t *p, size_t left, uint64_t off)
         s->st.truncated = true;
         return rp_source_end(s, off);
     }
-    rp_source_fail(s,
-                   "%s: DBN record %llu at byte offset %llu%s: length %u words (%u bytes) runs past "
-                   "the end of the input (%zu bytes left)",
-                   s->name, rec, (unsigned long long)off, rp__after_zstd(s), words, words * 4,
-                   left);
+    rp_source_fail(
+        s,
+        "%s: DBN record %llu at byte offset %llu%s: length %u words (%u bytes) runs past "
+        "the end of the input (%zu bytes left)",
+        s->name, rec, (unsigned long long)off, rp__after_zstd(s), words, words * 4, left);
     return -1;
 }
 
@@ -194,8 +196,12 @@ static int rp__next(rp_source *s, rp_message *m, size_t max, size_t *n, rp_mark 
         rp_feed_stamp(st, ts);
         st->packets++;
         st->by_proto[RP_PROTO_OTHER][rec[1]]++;
-        m[k++] = (rp_message){
-            .data = rec, .len = len, .type = rec[1], .stream = 0, .seq = ++st->messages, .ts_ns = ts};
+        m[k++] = (rp_message){.data = rec,
+                              .len = len,
+                              .type = rec[1],
+                              .stream = 0,
+                              .seq = ++st->messages,
+                              .ts_ns = ts};
         off += len;
     }
     b->pending = off;

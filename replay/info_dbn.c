@@ -63,9 +63,9 @@ void rp_info_dbn_human(FILE *f, const rp_dbn_meta *m)
     }
     fprintf(f, "  dbn:        version %u, dataset %s, schema %s, stype %s -> %s, ts_out %s\n",
             (unsigned)m->version, m->dataset[0] ? m->dataset : "-",
-            schema                               ? schema
-            : m->schema == RP_DBN_NO_SCHEMA      ? "mixed"
-                                                 : "unknown",
+            schema                          ? schema
+            : m->schema == RP_DBN_NO_SCHEMA ? "mixed"
+                                            : "unknown",
             in ? in : "-", out ? out : "?", m->ts_out ? "yes" : "no");
     rp_info_ts(a, sizeof a, m->start);
     if (m->end)

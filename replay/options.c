@@ -162,6 +162,12 @@ static int rp__messages(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 1, UINT64_MAX, &o->gen.messages);
 }
+static int rp__gen_format(rp_opts *o, const char *a)
+{
+    if (strcmp(a, "pcap") != 0 && strcmp(a, "dbn") != 0) return -1;
+    o->gen.format = a[0] == 'd' ? RP_GEN_DBN : RP_GEN_PCAP;
+    return 0;
+}
 static int rp__seed(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 0, UINT64_MAX, &o->gen.seed);
@@ -264,6 +270,9 @@ static const rp__opt rp__opts[] = {
      "replay the inputs N times (default 1; not with stdin)"},
     {"limit", 0, "N", RP_CMD_REPLAY, rp__limit, ">= 1", G_PACE,
      "stop after N messages (default: no limit)"},
+    {"format", 0, "FMT", RP_CMD_GEN, rp__gen_format, "pcap, dbn", G_GEN,
+     "pcap (default: ITCH 5.0 over MoldUDP64) | dbn (Databento DBN v3,\n"
+     "MBO records; --gap-every and --heartbeat-every do not apply)"},
     {"messages", 0, "N", RP_CMD_GEN, rp__messages, NULL, G_GEN,
      "ITCH messages to write, system events and stock directory\n"
      "included; at least symbols + 6 (default 10000)"},
@@ -472,7 +481,8 @@ static int rp__check(rp_opts *o)
         fprintf(stderr, "%s: %s\n", o->prog, why);
         return RP_OPTS_USAGE;
     }
-    if (o->cmd == RP_CMD_GEN && o->gen.messages < rp_gen_min_messages(o->gen.symbols)) {
+    if (o->cmd == RP_CMD_GEN && o->gen.format == RP_GEN_PCAP &&
+        o->gen.messages < rp_gen_min_messages(o->gen.symbols)) {
         fprintf(stderr,
                 "%s: --messages %" PRIu64 " is too small for %u symbols (at least %" PRIu64 ")\n",
                 o->prog, o->gen.messages, o->gen.symbols, rp_gen_min_messages(o->gen.symbols));
