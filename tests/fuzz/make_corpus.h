@@ -389,7 +389,7 @@ static inline void rpb_dbn_meta(rpb *b, unsigned version, bool ts_out, const cha
     rpb_le32(b, 0);
     rpb_le32(b, n);
     for (size_t i = 0; i < n; i++) {
-        char id[16];
+        char id[24];
         snprintf(id, sizeof id, "100%zu", i);
         rpb_dbn_cstr(b, syms[i], cs);
         rpb_le32(b, 1);
