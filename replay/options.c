@@ -333,8 +333,9 @@ static const struct {
     const char *usage, *intro, *outro;
 } rp__texts[] = {
     {RP_CMD_REPLAY, "replay [OPTIONS] FILE...",
-     "Reads captures (pcap, pcapng), Nasdaq ITCH 5.0 files and native tick files (.rtk), each\n"
-     "optionally zstd-compressed (one or more frames), from FILE... in order (\"-\" is stdin).\n"
+     "Reads captures (pcap, pcapng), Nasdaq ITCH 5.0 files, native tick files (.rtk) and\n"
+     "Databento DBN files, each optionally zstd-compressed (one or more frames), from FILE... in\n"
+     "order (\"-\" is stdin).\n"
      "One producer thread writes every message into a tick ring; reader threads consume it,\n"
      "measure how far behind the producer they are (lag, at --speed max) or how long delivery\n"
      "takes (latency, paced), and check sequence continuity. Format and framing are detected\n"
