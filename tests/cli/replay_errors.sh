@@ -196,13 +196,14 @@ help_has() { # subcommand ("" for replay), then options that must appear, "--", 
         fi
     done
 }
-help_has "" --format --framing --filter -F --strict --ring-size --readers --reader-delay-ns --resume \
-    --speed --pps --loop --limit --json --stats-interval --quiet -q --help --version -- \
-    --messages --seed --symbols --gap-every --heartbeat-every --output --dump --zstd --level
-help_has gen --messages --seed --symbols --gap-every --heartbeat-every --output --json --quiet \
-    --help -- --format --ring-size --readers --speed --dump --zstd --strict
-help_has info --format --framing --filter --strict --json --dump --help -- --quiet --output \
-    --ring-size --readers --messages --zstd
+help_has "" --format --dbn-version --framing --filter -F --strict --ring-size --readers \
+    --reader-delay-ns --resume --speed --pps --loop --limit --json --stats-interval --quiet -q \
+    --help --version -- --messages --seed --symbols --gap-every --heartbeat-every --output --dump \
+    --zstd --level
+help_has gen --format --messages --seed --symbols --gap-every --heartbeat-every --output --json \
+    --quiet --help -- --dbn-version --ring-size --readers --speed --dump --zstd --strict
+help_has info --format --dbn-version --framing --filter --strict --json --dump --help -- --quiet \
+    --output --ring-size --readers --messages --zstd
 help_has convert --format --framing --filter --strict --json --quiet --output --zstd --level \
     --workers --frame-size --help -- --dump --ring-size --readers --speed --messages
 # and what a help lists, that subcommand accepts: the option names each help prints
