@@ -9,6 +9,8 @@
 #                                               the CPUs share a core, any second running thread
 #                                               slows the first, and replay with a reader runs two)
 #   .rtk.zst    replay --speed max          vs  zstd -d of it
+#   .dbn.zst    replay --speed max          vs  zstd -d of it (a Databento DBN v3 MBO file made by
+#                                               `replay gen --format dbn`, as many records)
 # each with the default one reader and with --readers 0 (publish only), and peak RSS of replay
 # on the capture and on one four times larger (memory must not grow with file size).
 # Wall time of whole processes (fork to exit), best and median of REPLAY_BENCH_REPS runs
@@ -20,8 +22,8 @@
 # scripts/plot.sh draws it), one row per measured command:
 #   run,input,messages,floor,best_s,median_s,peak_rss_kib,decompressed_bytes
 # run: zstd_pcap, replay_pcapzst, replay0_pcapzst (--readers 0), info_pcapzst, pcaploop, pcaploop_busy,
-# replay_pcap, replay0_pcap, zstd_rtk, replay_rtkzst, replay0_rtkzst, replay_large_pcapzst,
-# replay_large_rtkzst; floor: the run it is compared with (empty for the floors themselves).
+# replay_pcap, replay0_pcap, zstd_rtk, replay_rtkzst, replay0_rtkzst, zstd_dbn, replay_dbnzst,
+# replay_large_pcapzst, replay_large_rtkzst; floor: the run it is compared with (empty for the floors themselves).
 set -u
 : "${BUILD:=build/release}"
 : "${REPLAY:=$(pwd)/$BUILD/replay}"
@@ -57,7 +59,13 @@ make_data "$n1" "$small"
 make_data "$n4" "$large"
 srtk=${small%.pcap}.rtk.zst
 lrtk=${large%.pcap}.rtk.zst
-cat "$small" "$small.zst" "$srtk" "$large.zst" >/dev/null # warm the page cache
+sdbn=$DATA/gen-$n1.dbn.zst
+if [ ! -s "$sdbn" ]; then
+    echo "run-replay: generating $sdbn ($n1 records)"
+    "$REPLAY" gen --format dbn --messages "$n1" --seed 7 --symbols 64 -q -f -o "${sdbn%.zst}" &&
+        zstd -q -f --rm "${sdbn%.zst}" -o "$sdbn" || exit 1
+fi
+cat "$small" "$small.zst" "$srtk" "$large.zst" "$sdbn" >/dev/null # warm the page cache
 
 now_ns() { date +%s%N; }
 # one_run CMD... : runs it (stdout and stderr discarded); sets wall (seconds) and rss (KiB)
@@ -119,6 +127,8 @@ measure replay0_pcap "$REPLAY" -q --speed max --readers 0 "$small"
 measure zstd_rtk zstd -d -c "$srtk"
 measure replay_rtkzst "$REPLAY" -q --speed max "$srtk"
 measure replay0_rtkzst "$REPLAY" -q --speed max --readers 0 "$srtk"
+measure zstd_dbn zstd -d -c "$sdbn"
+measure replay_dbnzst "$REPLAY" -q --speed max "$sdbn"
 measure info_pcapzst "$REPLAY" info "$small.zst"
 reps=$REPLAY_BENCH_REPS
 REPLAY_BENCH_REPS=1
@@ -133,6 +143,8 @@ msgs() { awk -v n="$n1" -v s="$(get "$1" wall)" 'BEGIN { printf "%.1f", n / 1e6 
 raw=$(size "$small")
 rtkraw=$("$REPLAY" info --json "$srtk" | awk -F': ' '/"bytes"/ { gsub(/[ ,]/, "", $2); print $2; exit }')
 [ -n "$rtkraw" ] || rtkraw=0
+dbnraw=$("$REPLAY" info --json "$sdbn" | awk -F': ' '/"bytes"/ { gsub(/[ ,]/, "", $2); print $2; exit }')
+[ -n "$dbnraw" ] || dbnraw=0
 row() { # label name floor_name decompressed_bytes
     if [ -n "$3" ]; then r="$(ratio "$2" "$3")x"; m="$(mratio "$2" "$3")x"; else r=""; m=""; fi
     printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(get "$2" wall)" "$(get "$2" med)" \
@@ -160,6 +172,8 @@ verdict() { # name floor goal label
     row "zstd -d .rtk.zst > /dev/null (floor)" zstd_rtk "" "$rtkraw"
     row "replay .rtk.zst" replay_rtkzst zstd_rtk "$rtkraw"
     row "replay --readers 0 .rtk.zst" replay0_rtkzst zstd_rtk "$rtkraw"
+    row "zstd -d .dbn.zst > /dev/null (floor)" zstd_dbn "" "$dbnraw"
+    row "replay .dbn.zst (DBN v3 MBO)" replay_dbnzst zstd_dbn "$dbnraw"
     printf '| replay .pcap.zst, 4x capture (%s msgs, 1 run) | %s | | | | | | %s |\n' "$n4" \
         "$(get replay_large_pcapzst wall)" "$(awk -v k="$(get replay_large_pcapzst rss)" 'BEGIN { printf "%.1f", k / 1024 }')"
     printf '| replay .rtk.zst, 4x capture (1 run) | %s | | | | | | %s |\n' "$(get replay_large_rtkzst wall)" \
@@ -167,6 +181,7 @@ verdict() { # name floor goal label
     echo
     verdict replay_pcapzst zstd_pcap 1.3 "replay .pcap.zst vs zstd -d:"
     verdict replay_pcap pcaploop 1.5 "replay .pcap vs bare pcap_next_ex loop:"
+    verdict replay_dbnzst zstd_dbn 1.3 "replay .dbn.zst vs zstd -d:"
     echo "info: replay .pcap vs the loop with a busy thread beside it (two-thread floor): $(ratio replay_pcap pcaploop_busy)x best, $(mratio replay_pcap pcaploop_busy)x median; a busy thread alone costs the loop $(ratio pcaploop_busy pcaploop)x best, $(mratio pcaploop_busy pcaploop)x median"
     echo "info: replay .rtk.zst vs zstd -d: $(ratio replay_rtkzst zstd_rtk)x best, $(mratio replay_rtkzst zstd_rtk)x median (no goal)"
     awk -v a="$(get replay_pcapzst rss)" -v b="$(get replay_large_pcapzst rss)" \
@@ -195,6 +210,8 @@ if mkdir -p "$RESULTS"; then
         csv_row zstd_rtk rtk.zst "$n1" "" "$rtkraw"
         csv_row replay_rtkzst rtk.zst "$n1" zstd_rtk "$rtkraw"
         csv_row replay0_rtkzst rtk.zst "$n1" zstd_rtk "$rtkraw"
+        csv_row zstd_dbn dbn.zst "$n1" "" "$dbnraw"
+        csv_row replay_dbnzst dbn.zst "$n1" zstd_dbn "$dbnraw"
         csv_row replay_large_pcapzst pcap.zst "$n4" "" "$(size "$large")"
         csv_row replay_large_rtkzst rtk.zst "$n4" "" ""
     } >"$RESULTS/replay.csv"

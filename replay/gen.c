@@ -73,9 +73,9 @@ typedef struct rp__gen {
     pcap_dumper_t *dump;
 } rp__gen;
 
-static uint64_t rp__rand(rp__gen *g) /* splitmix64 */
+uint64_t rp_gen_rand(uint64_t *state) /* splitmix64 */
 {
-    uint64_t z = (g->rng += UINT64_C(0x9e3779b97f4a7c15));
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
     z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
     return z ^ (z >> 31);
@@ -83,7 +83,7 @@ static uint64_t rp__rand(rp__gen *g) /* splitmix64 */
 
 static uint64_t rp__below(rp__gen *g, uint64_t n) /* uniform enough in 0..n-1 for n << 2^64 */
 {
-    return rp__rand(g) % n;
+    return rp_gen_rand(&g->rng) % n;
 }
 
 uint64_t rp_gen_min_messages(unsigned symbols)
@@ -91,8 +91,7 @@ uint64_t rp_gen_min_messages(unsigned symbols)
     return (uint64_t)symbols + 6u;
 }
 
-/* Symbol names: well-known tickers first, then synthetic ones; 8 bytes, space padded. */
-static void rp__symbol(unsigned locate, uint8_t out[8])
+void rp_gen_symbol(unsigned locate, uint8_t out[8])
 {
     static const char *const names[] = {"AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA",
                                         "AVGO", "COST", "NFLX", "AMD",  "PEP",   "ADBE", "CSCO",
@@ -244,7 +243,7 @@ static void rp__directory(rp__gen *g, uint16_t locate)
 {
     uint8_t m[39];
     rp__hdr(g, m, 'R', locate);
-    rp__symbol(locate, m + 11);
+    rp_gen_symbol(locate, m + 11);
     m[19] = 'Q';                /* market category: Nasdaq Global Select */
     m[20] = 'N';                /* financial status: normal */
     ra_store_be32(m + 21, 100); /* round lot size */
@@ -304,7 +303,7 @@ static int rp__add_order(rp__gen *g, bool attributed)
     ra_store_be64(m + 11, o.ref);
     m[19] = (uint8_t)o.side;
     ra_store_be32(m + 20, o.shares);
-    rp__symbol(o.locate, m + 24);
+    rp_gen_symbol(o.locate, m + 24);
     ra_store_be32(m + 32, o.price);
     if (attributed) {
         static const char *const mpid[] = {"NSDQ", "GSCO", "MSCO", "UBSS", "CDRG", "VIRT"};
@@ -394,7 +393,7 @@ static void rp__trade(rp__gen *g)
     ra_store_be64(m + 11, 0); /* non-displayed: no order reference */
     m[19] = (uint8_t)side;
     ra_store_be32(m + 20, rp__lot(g));
-    rp__symbol(locate, m + 24);
+    rp_gen_symbol(locate, m + 24);
     ra_store_be32(m + 32, g->ref_price[locate]);
     ra_store_be64(m + 36, g->next_match++);
     rp__put(g, m, sizeof(m));
@@ -489,6 +488,7 @@ static int rp__gen_init(rp__gen *g, const rp_gen_opts *opts, FILE *out, pcap_t *
 
 int rp_gen_write(const rp_gen_opts *opts, rp_gen_result *res, char *err, size_t errlen)
 {
+    if (opts->format == RP_GEN_DBN) return rp_gen_dbn_write(opts, res, err, errlen);
     memset(res, 0, sizeof(*res));
     if (!opts->out || opts->symbols < 1 || opts->symbols > RP_GEN_MAX_SYMBOLS ||
         opts->messages < rp_gen_min_messages(opts->symbols)) {

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dbn.h"
 #include "dump.h"
 #include "report.h"
 #include "run.h"
@@ -102,6 +103,12 @@ int rp_info_read(const char *path, const rp_source_opts *opts, FILE *dump, rp_in
         rp__copy_str(out->source_format, sizeof out->source_format, ti->source_format);
         rp__copy_str(out->header_framing, sizeof out->header_framing, ti->framing);
     }
+    const rp_dbn_meta *dm = rp_source_dbn_meta(s);
+    if (dm && !(out->dbn = rp_dbn_meta_copy(dm))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        rp_source_close(s);
+        return -1;
+    }
     rp_source_close(s);
     out->seconds = (double)(rp_now_ns() - t0) / 1e9;
     return 0;
@@ -111,10 +118,17 @@ dump_fail:
     return -1;
 }
 
+void rp_info_files_free(rp_info_file *files, size_t n)
+{
+    for (size_t k = 0; files && k < n; k++) {
+        rp_dbn_meta_free(files[k].dbn);
+        files[k].dbn = NULL;
+    }
+}
+
 /* ---- reports ------------------------------------------------------------------------------- */
 
-/* A timestamp: UTC date and time with ns, or an ITCH time of day (below one day). */
-static void rp__ts(char *buf, size_t cap, uint64_t ns)
+void rp_info_ts(char *buf, size_t cap, uint64_t ns)
 {
     if (ns < RP__DAY_NS) {
         uint64_t s = ns / 1000000000u;
@@ -151,8 +165,8 @@ static void rp__time_human(FILE *f, const rp_feed_stats *fd)
         fprintf(f, "  time:       no timestamps\n");
         return;
     }
-    rp__ts(a, sizeof a, fd->min_ts_ns);
-    rp__ts(b, sizeof b, fd->max_ts_ns);
+    rp_info_ts(a, sizeof a, fd->min_ts_ns);
+    rp_info_ts(b, sizeof b, fd->max_ts_ns);
     fprintf(f, "  time:       %s .. %s (%.6f s)", a, b, (double)rp__span(fd) / 1e9);
     if (fd->backward_steps)
         fprintf(f, ", not in order: %" PRIu64 " backward steps", fd->backward_steps);
@@ -204,11 +218,12 @@ void rp_info_report_human(FILE *f, const rp_info_file *files, size_t n)
         else
             fprintf(f, ", not compressed, %" PRIu64 " bytes\n", fd->bytes);
         if (i->rtk) {
-            rp__ts(a, sizeof a, i->created_ns);
+            rp_info_ts(a, sizeof a, i->created_ns);
             fprintf(f, "  tick file:  from %s%s%s, by %s, created %s, %" PRIu64 " streams\n",
                     i->source_format[0] ? i->source_format : "?", i->header_framing[0] ? " / " : "",
                     i->header_framing, i->creator[0] ? i->creator : "?", a, i->streams);
         }
+        if (i->dbn) rp_info_dbn_human(f, i->dbn);
         if (i->linktype >= 0)
             fprintf(f, "  link type:  %d (%s)\n", i->linktype, i->linkname[0] ? i->linkname : "?");
         fprintf(f, "  framing:    %s\n", i->framing);
@@ -296,6 +311,10 @@ int rp_info_report_json(FILE *f, const rp_info_file *files, size_t n)
         } else {
             rp_json_null(&j, "tick_file");
         }
+        if (i->dbn)
+            rp_info_dbn_json(&j, i->dbn);
+        else
+            rp_json_null(&j, "dbn");
         rp_json_object_end(&j);
     }
     rp_json_array_end(&j);

@@ -35,6 +35,7 @@ typedef struct rp_info_file {
     uint32_t max_payload;
     uint64_t streams; /* streams declared */
     char creator[64], source_format[64], header_framing[32];
+    struct rp_dbn_meta *dbn; /* DBN inputs: the metadata (owned; rp_info_files_free()), or NULL */
 } rp_info_file;
 
 /* rp_info_read() : reads the input at `path` ("-" is stdin) to its end and describes it; the
@@ -47,6 +48,20 @@ typedef struct rp_info_file {
  * @return 0 with *out filled, or -1 with a message naming the file (and byte offset) in err. */
 int rp_info_read(const char *path, const rp_source_opts *opts, FILE *dump, rp_info_file *out,
                  char *err, size_t errlen);
+
+/* rp_info_ts() : a timestamp as UTC date and time with ns ("2024-01-02T14:30:00.000000001Z"),
+ * or, below one day, an ITCH time of day ("09:30:00.000000001 (time of day)"), into buf. */
+void rp_info_ts(char *buf, size_t cap, uint64_t ns);
+
+/* rp_info_files_free() : frees what rp_info_read() allocated in files[0..n) (not the array). */
+void rp_info_files_free(rp_info_file *files, size_t n);
+
+struct rp_json;
+
+/* rp_info_dbn_human() / rp_info_dbn_json() : the DBN metadata of one file, as "  dbn: ..." lines
+ * on f / as the "dbn" object of its --json entry (keys in docs/replay.md). In info_dbn.c. */
+void rp_info_dbn_human(FILE *f, const struct rp_dbn_meta *m);
+void rp_info_dbn_json(struct rp_json *j, const struct rp_dbn_meta *m);
 
 /* rp_info_report_human() : the description of n files on f. */
 void rp_info_report_human(FILE *f, const rp_info_file *files, size_t n);

@@ -7,9 +7,11 @@
  * - Detection: the probes with a magic number first, in table order, then the weak ones (ITCH
  *   files have no magic: their first records must look right), so a content heuristic never
  *   shadows a magic number.
- * - Formats replay recognises but does not read (gzip; Databento DBN, and its legacy zstd-wrapped
- *   DBZ) are a second, smaller table: they only turn "unrecognised format" into a message saying
- *   what the input is and what to do. A DBN backend replaces its entry there with one above.
+ * - Formats replay recognises but does not read (gzip; Databento's legacy zstd-wrapped DBZ) are a
+ *   second, smaller table: they only turn "unrecognised format" into a message saying what the
+ *   input is and what to do.
+ * - A format without any magic (headerless DBN fragments) is forced_only: never detected, left
+ *   out of the "expected ..." list, read when --format names it.
  */
 #include "input.h"
 
@@ -24,6 +26,8 @@ static const rp_input *const rp__inputs[] = {
     [RP_FMT_PCAPNG - 1] = &rp_input_pcapng,
     [RP_FMT_ITCH - 1] = &rp_input_itch,
     [RP_FMT_RTK - 1] = &rp_input_rtk,
+    &rp_input_dbn,
+    &rp_input_dbn_frag,
 };
 #define RP__NINPUTS (sizeof rp__inputs / sizeof rp__inputs[0])
 
@@ -42,7 +46,8 @@ rp_format rp_source_detect(const uint8_t *p, size_t n)
 {
     for (int weak = 0; weak < 2; weak++)
         for (size_t i = 0; i < RP__NINPUTS; i++)
-            if (rp__inputs[i]->weak_probe == (weak == 1) && rp__inputs[i]->probe(p, n))
+            if (!rp__inputs[i]->forced_only && rp__inputs[i]->weak_probe == (weak == 1) &&
+                rp__inputs[i]->probe(p, n))
                 return (rp_format)(i + 1);
     return RP_FMT_AUTO;
 }
@@ -136,19 +141,6 @@ static bool rp__gzip(const uint8_t *p, size_t n, const uint8_t *raw, size_t rawn
     return true;
 }
 
-/* Databento DBN: "DBN" + version byte (1..3 defined so far), then the metadata length. */
-static bool rp__dbn(const uint8_t *p, size_t n, const uint8_t *raw, size_t rawn, const char *name,
-                    rp__known_what *w)
-{
-    (void)raw;
-    (void)rawn;
-    (void)name;
-    if (n < 4 || memcmp(p, "DBN", 3) != 0 || p[3] == 0 || p[3] > 32) return false;
-    snprintf(w->what, sizeof w->what, "Databento DBN (version %u)", (unsigned)p[3]);
-    snprintf(w->advice, sizeof w->advice, "not supported yet");
-    return true;
-}
-
 /* Databento DBZ (DBN's zstd-based predecessor): a zstd skippable frame (magic 0x184D2A5x, u32
  * length) whose content starts "DBZ" + version; the records follow in zstd frames. Seen in the
  * raw bytes only: the reader skips skippable frames. */
@@ -162,18 +154,21 @@ static bool rp__dbz(const uint8_t *p, size_t n, const uint8_t *raw, size_t rawn,
         memcmp(raw + 8, "DBZ", 3) != 0)
         return false;
     snprintf(w->what, sizeof w->what, "Databento DBZ (legacy DBN, version %u)", (unsigned)raw[11]);
-    snprintf(w->advice, sizeof w->advice, "not supported yet");
+    snprintf(w->advice, sizeof w->advice,
+             "not supported (replay reads DBN versions 1 to 3; re-encode the file as DBN, e.g. "
+             "with Databento's dbn tool)");
     w->raw = true;
     return true;
 }
 
-static rp__known_fn *const rp__known[] = {rp__gzip, rp__dbn, rp__dbz};
+static rp__known_fn *const rp__known[] = {rp__gzip, rp__dbz};
 
 const char *rp_input_expected(char *buf, size_t cap)
 {
     size_t k = (size_t)snprintf(buf, cap, "expected ");
     for (size_t i = 0; i < RP__NINPUTS && k < cap; i++)
-        k += (size_t)snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", rp__inputs[i]->label);
+        if (!rp__inputs[i]->forced_only)
+            k += (size_t)snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", rp__inputs[i]->label);
     if (k < cap) snprintf(buf + k, cap - k, ", or any of them zstd-compressed");
     return buf;
 }

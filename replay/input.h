@@ -19,8 +19,9 @@
 
 /* What `replay info` may ask a backend beyond the counts. */
 typedef struct rp_input_desc {
-    int linktype;             /* pcap DLT, or -1 */
-    const ra_tick_info *tick; /* tick file header, or NULL */
+    int linktype;                  /* pcap DLT, or -1 */
+    const ra_tick_info *tick;      /* tick file header, or NULL */
+    const struct rp_dbn_meta *dbn; /* DBN metadata, or NULL */
 } rp_input_desc;
 
 typedef struct rp_input {
@@ -28,6 +29,7 @@ typedef struct rp_input {
     const char *aliases; /* more --format values, comma-separated, or NULL */
     const char *label;   /* for messages: "pcap", "ITCH 5.0", "a tick file (rtk)" */
     bool weak_probe;     /* the probe judges content, not a magic number: tried after the others */
+    bool forced_only;    /* never detected (no magic at all): read only when --format names it */
     /* probe() : whether p[0..n) (the first decompressed bytes, at most RP_INPUT_PEEK) starts an
      * input of this format. */
     bool (*probe)(const uint8_t *p, size_t n);
@@ -74,7 +76,7 @@ const rp_input *rp_input_at(rp_format f);
 /* rp_input_select() : the backend for the first bytes p[0..n) (n > 0): forced by s->opts.format,
  * else the first probe that matches (magic numbers first). When none does, fails s with a message
  * naming the file, saying what the input looks like when it is a format replay knows of but
- * cannot read (gzip, Databento DBN or DBZ), and what replay expects. `raw` are the first raw
+ * cannot read (gzip, Databento's legacy DBZ), and what replay expects. `raw` are the first raw
  * (compressed) bytes, for formats that sit in zstd skippable frames.
  * @return the backend, or NULL after rp_source_fail(). */
 const rp_input *rp_input_select(rp_source *s, const uint8_t *p, size_t n, const uint8_t *raw,
@@ -115,6 +117,7 @@ int rp_source_end(rp_source *s, uint64_t bytes);
 void rp_source_filter_unused(rp_source *s);
 
 /* The backends in the table (defined in in_*.c). */
-extern const rp_input rp_input_pcap, rp_input_pcapng, rp_input_itch, rp_input_rtk;
+extern const rp_input rp_input_pcap, rp_input_pcapng, rp_input_itch, rp_input_rtk, rp_input_dbn,
+    rp_input_dbn_frag;
 
 #endif /* RP_INPUT_H */

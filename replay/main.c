@@ -105,6 +105,7 @@ static int rp_cmd_info(int argc, char **argv)
             rp_info_report_human(stdout, files, n);
     }
     if (o.dump && fflush(stdout) != 0 && exit_code == RP_EXIT_OK) exit_code = RP_EXIT_SYSTEM;
+    rp_info_files_free(files, n);
     free(files);
     return exit_code;
 }

@@ -22,6 +22,7 @@
 #include <zstd.h>
 
 #include "ringalloc/ringalloc.h"
+#include "dbn.h"
 #include "outfile.h"
 
 #define ALL   (RP_CMD_REPLAY | RP_CMD_GEN | RP_CMD_INFO | RP_CMD_CONVERT)
@@ -48,6 +49,13 @@ static int rp__format(rp_opts *o, const char *a)
 static int rp__framing(rp_opts *o, const char *a)
 {
     return rp_framing_parse(a, &o->src.framing);
+}
+static int rp__dbn_version(rp_opts *o, const char *a)
+{
+    uint64_t v;
+    if (rp_parse_u64(a, &v) != 0 || v < 1 || v > RP_DBN_MAX_VERSION) return -1;
+    o->src.dbn_version = (uint8_t)v;
+    return 0;
 }
 static int rp__filter(rp_opts *o, const char *a)
 {
@@ -182,6 +190,12 @@ static int rp__messages(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 1, UINT64_MAX, &o->gen.messages);
 }
+static int rp__gen_format(rp_opts *o, const char *a)
+{
+    if (strcmp(a, "pcap") != 0 && strcmp(a, "dbn") != 0) return -1;
+    o->gen.format = a[0] == 'd' ? RP_GEN_DBN : RP_GEN_PCAP;
+    return 0;
+}
 static int rp__seed(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 0, UINT64_MAX, &o->gen.seed);
@@ -249,9 +263,12 @@ static const char G_IN[] = "Input", G_RING[] = "Ring and readers",
                   G_GEN[] = "Capture", G_OUT[] = "Output";
 
 static const rp__opt rp__opts[] = {
-    {"format", 0, "FMT", INPUT, rp__format, "pcap, pcapng, itch, rtk", G_IN,
-     "pcap | pcapng | itch | rtk (default: by magic bytes); rtk is the\n"
-     "native tick file written by convert (docs/tickfile.md)"},
+    {"format", 0, "FMT", INPUT, rp__format, "pcap, pcapng, itch, rtk, dbn, dbn-frag", G_IN,
+     "pcap | pcapng | itch | rtk | dbn | dbn-frag (default: by magic\n"
+     "bytes); rtk is the native tick file written by convert\n"
+     "(docs/tickfile.md); dbn-frag: DBN records without metadata"},
+    {"dbn-version", 0, "N", INPUT, rp__dbn_version, "1, 2 or 3", G_IN,
+     "the DBN version of a --format dbn-frag input, 1..3 (default 3)"},
     {"framing", 0, "F", INPUT, rp__framing, "auto, udp, moldudp64, iextp", G_IN,
      "auto | udp | moldudp64 | iextp (or iex-tp): how UDP payloads split\n"
      "into messages (default auto, decided per stream)"},
@@ -294,6 +311,9 @@ static const rp__opt rp__opts[] = {
      "replay the inputs N times (default 1; not with stdin)"},
     {"limit", 0, "N", RP_CMD_REPLAY, rp__limit, ">= 1", G_PACE,
      "stop after N messages (default: no limit)"},
+    {"format", 0, "FMT", RP_CMD_GEN, rp__gen_format, "pcap, dbn", G_GEN,
+     "pcap (default: ITCH 5.0 over MoldUDP64) | dbn (Databento DBN v3,\n"
+     "MBO records; --gap-every and --heartbeat-every do not apply)"},
     {"messages", 0, "N", RP_CMD_GEN, rp__messages, NULL, G_GEN,
      "ITCH messages to write, system events and stock directory\n"
      "included; at least symbols + 6 (default 10000)"},
@@ -355,8 +375,9 @@ static const struct {
     const char *usage, *intro, *outro;
 } rp__texts[] = {
     {RP_CMD_REPLAY, "replay [OPTIONS] FILE...",
-     "Reads captures (pcap, pcapng), Nasdaq ITCH 5.0 files and native tick files (.rtk), each\n"
-     "optionally zstd-compressed (one or more frames), from FILE... in order (\"-\" is stdin).\n"
+     "Reads captures (pcap, pcapng), Nasdaq ITCH 5.0 files, native tick files (.rtk) and\n"
+     "Databento DBN files, each optionally zstd-compressed (one or more frames), from FILE... in\n"
+     "order (\"-\" is stdin).\n"
      "One producer thread writes every message into a tick ring; reader threads consume it,\n"
      "measure how far behind the producer they are (lag, at --speed max) or how long delivery\n"
      "takes (latency, paced), and check sequence continuity. Format and framing are detected\n"
@@ -506,7 +527,8 @@ static int rp__check(rp_opts *o)
         fprintf(stderr, "%s: %s\n", o->prog, why);
         return RP_OPTS_USAGE;
     }
-    if (o->cmd == RP_CMD_GEN && o->gen.messages < rp_gen_min_messages(o->gen.symbols)) {
+    if (o->cmd == RP_CMD_GEN && o->gen.format == RP_GEN_PCAP &&
+        o->gen.messages < rp_gen_min_messages(o->gen.symbols)) {
         fprintf(stderr,
                 "%s: --messages %" PRIu64 " is too small for %u symbols (at least %" PRIu64 ")\n",
                 o->prog, o->gen.messages, o->gen.symbols, rp_gen_min_messages(o->gen.symbols));

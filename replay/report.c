@@ -307,7 +307,9 @@ void rp_report_gen_human(FILE *f, const rp_gen_opts *o, const rp_gen_result *g)
             g->messages, g->heartbeats, g->gaps, g->missing, g->first_seq, g->next_seq - 1);
     fprintf(f, "gen: by type:");
     for (unsigned t = 0; t < 256; t++)
-        if (g->by_type[t]) fprintf(f, " %c:%" PRIu64, (char)t, g->by_type[t]);
+        if (g->by_type[t])
+            fprintf(f, o->format == RP_GEN_DBN ? " 0x%02x:%" PRIu64 : " %c:%" PRIu64, t,
+                    g->by_type[t]);
     fputc('\n', f);
 }
 
@@ -327,7 +329,7 @@ int rp_report_gen_json(FILE *f, const rp_gen_opts *o, const rp_gen_result *g)
     rp_json_u64(&j, "data_packets", g->data_packets);
     rp_json_u64(&j, "bytes", g->file_bytes);
     rp_json_u64(&j, "messages", g->messages);
-    rp_report_by_type_json(&j, "by_type", g->by_type, true);
+    rp_report_by_type_json(&j, "by_type", g->by_type, o->format != RP_GEN_DBN);
     rp_json_u64(&j, "heartbeats", g->heartbeats);
     rp_json_u64(&j, "gaps", g->gaps);
     rp_json_u64(&j, "missing", g->missing);

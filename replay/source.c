@@ -288,7 +288,7 @@ bool rp_source_compressed(const rp_source *s)
 
 static rp_input_desc rp__describe(const rp_source *s)
 {
-    rp_input_desc d = {.linktype = -1, .tick = NULL};
+    rp_input_desc d = {.linktype = -1, .tick = NULL, .dbn = NULL};
     if (s->in && s->in->describe && s->be) s->in->describe(s, &d);
     return d;
 }
@@ -301,6 +301,11 @@ int rp_source_linktype(const rp_source *s)
 const ra_tick_info *rp_source_tick_info(const rp_source *s)
 {
     return rp__describe(s).tick;
+}
+
+const struct rp_dbn_meta *rp_source_dbn_meta(const rp_source *s)
+{
+    return rp__describe(s).dbn;
 }
 
 const char *rp_source_framing_name(const rp_source *s)

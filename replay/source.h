@@ -32,13 +32,14 @@ typedef enum rp_framing {
 } rp_framing;
 
 typedef struct rp_source_opts {
-    rp_format format;   /* RP_FMT_AUTO: by magic bytes */
-    rp_framing framing; /* for captures */
-    const char *filter; /* BPF expression (-F), or NULL */
-    bool no_threads;    /* decompress in the caller's thread (no read-ahead worker) */
-    bool strict;        /* damaged data (a MoldUDP64/IEX-TP length past the end of a whole
-                           datagram, an ITCH record contradicting its type) is an input error
-                           instead of a warning and a decode error */
+    rp_format format;    /* RP_FMT_AUTO: by magic bytes */
+    rp_framing framing;  /* for captures */
+    const char *filter;  /* BPF expression (-F), or NULL */
+    bool no_threads;     /* decompress in the caller's thread (no read-ahead worker) */
+    uint8_t dbn_version; /* DBN version of a headerless fragment (format dbn-frag); 0: the newest */
+    bool strict;         /* damaged data (a MoldUDP64/IEX-TP length past the end of a whole
+                            datagram, an ITCH record contradicting its type) is an input error
+                            instead of a warning and a decode error */
 } rp_source_opts;
 
 #define RP_TYPE_NONE 0xFFFFu /* rp_message.type of untyped messages (udp framing) */
@@ -105,7 +106,8 @@ int rp_source_open_stream(rp_source **out, FILE *fp, const char *name, const rp_
 rp_format rp_source_detect(const uint8_t *p, size_t n);
 
 /* rp_format_parse() / rp_framing_parse() : the --format / --framing names (the input table's
- * names and aliases: "pcap", "pcapng", "itch" or "itch50", "rtk"; "auto" / "auto", "udp",
+ * names and aliases: "pcap", "pcapng", "itch" or "itch50", "rtk", "dbn", "dbn-frag"; "auto" /
+ * "auto", "udp",
  * "moldudp64", "iextp"; "iex-tp" too).
  * @return 0 with *out set, or -1 for an unknown name (*out unchanged). */
 int rp_format_parse(const char *name, rp_format *out);
@@ -162,6 +164,10 @@ uint64_t rp_source_fill(const rp_source *s);
 /* rp_source_tick_info() : the tick file header of an rtk source.
  * @return the decoder's info (valid until rp_source_close()), or NULL for other formats. */
 const ra_tick_info *rp_source_tick_info(const rp_source *s);
+
+/* rp_source_dbn_meta() : the metadata of a DBN source (format dbn or dbn-frag; dbn.h).
+ * @return it (valid until rp_source_close()), or NULL for other formats. */
+const struct rp_dbn_meta *rp_source_dbn_meta(const rp_source *s);
 
 /* ---- additions (flows, warnings) ------------------------------------------------------------ */
 

@@ -483,12 +483,18 @@ int rp_zread_open_mem(rp_zread **out, const void *data, size_t len, const char *
     return rp__open(out, z, name, err, errlen);
 }
 
-ssize_t rp_zread_peek(rp_zread *z, size_t n, const uint8_t **p)
+ssize_t rp_zread_peek_some(rp_zread *z, size_t n, const uint8_t **p)
 {
     ssize_t r = rp__ensure(z, n);
     if (r < 0) return -1;
     *p = z->buf + z->pos;
-    return (size_t)r < n ? r : (ssize_t)n;
+    return r;
+}
+
+ssize_t rp_zread_peek(rp_zread *z, size_t n, const uint8_t **p)
+{
+    ssize_t r = rp_zread_peek_some(z, n, p);
+    return r < 0 || (size_t)r < n ? r : (ssize_t)n;
 }
 
 void rp_zread_skip(rp_zread *z, size_t n)

@@ -37,6 +37,13 @@ int rp_zread_open_mem(rp_zread **out, const void *data, size_t len, const char *
  *         (see rp_zread_error(); every later call fails too). */
 ssize_t rp_zread_peek(rp_zread *z, size_t n, const uint8_t **p);
 
+/* rp_zread_peek_some() : rp_zread_peek() that shows everything the window holds: at least n bytes
+ * (at most RP_ZREAD_WINDOW) unless the input ends first, more when more are buffered, without
+ * moving or refilling the window when n bytes are there already (record-by-record readers ask
+ * for one record and parse all they are shown).
+ * @return the number available, or -1 on a read or zstd error (as rp_zread_peek()). */
+ssize_t rp_zread_peek_some(rp_zread *z, size_t n, const uint8_t **p);
+
 /* rp_zread_skip() : consumes n bytes, at most what the last peek made available. */
 void rp_zread_skip(rp_zread *z, size_t n);
 

@@ -69,8 +69,9 @@ static void test_table(void **state)
 {
     (void)state;
     char names[128];
-    assert_string_equal(rp_format_names(names, sizeof names, ", "), "pcap, pcapng, itch, rtk");
-    for (rp_format f = RP_FMT_PCAP; f <= RP_FMT_RTK; f++) {
+    assert_string_equal(rp_format_names(names, sizeof names, ", "),
+                        "pcap, pcapng, itch, rtk, dbn, dbn-frag");
+    for (rp_format f = RP_FMT_PCAP; f <= RP_FMT_RTK + 2; f++) {
         rp_format back = RP_FMT_AUTO;
         assert_non_null(rp_input_at(f));
         assert_int_equal(rp_format_parse(rp_format_name(f), &back), 0);
@@ -80,7 +81,7 @@ static void test_table(void **state)
     assert_int_equal(rp_format_parse("itch50", &f), 0); /* an alias */
     assert_int_equal(f, RP_FMT_ITCH);
     assert_null(rp_input_at(RP_FMT_AUTO));
-    assert_null(rp_input_at((rp_format)(RP_FMT_RTK + 1)));
+    assert_null(rp_input_at((rp_format)(RP_FMT_RTK + 3)));
     assert_string_equal(rp_format_name(RP_FMT_AUTO), "unknown");
     assert_string_equal(rp_framing_name(RP_FRAMING_IEXTP), "iextp");
     /* a magic number wins over the ITCH heuristic, which is tried last */
@@ -90,6 +91,11 @@ static void test_table(void **state)
     b.len = 0;
     rpb_pcap_hdr(&b, true, false, 1);
     assert_int_equal(rp_source_detect(b.p, b.len), RP_FMT_PCAP);
+    /* DBN by its magic, whatever the version; a fragment (no magic) never */
+    assert_int_equal(rp_format_parse("dbn", &f), 0);
+    assert_int_equal(rp_source_detect((const uint8_t *)"DBN\x09....", 8), f);
+    assert_int_equal(rp_format_parse("dbn-frag", &f), 0);
+    assert_true(rp_input_at(f)->forced_only);
     rpb_free(&b);
 }
 

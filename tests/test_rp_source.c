@@ -889,13 +889,11 @@ static void test_errors_known_formats(void **state)
     write_or_fail(&b, tmp_path("x.dbn"));
     r = run_path(tmp_path("x.dbn"), NULL);
     assert_int_equal(r.rc, -1);
-    assert_non_null(
-        strstr(r.err, "x.dbn: Databento DBN (version 3) at byte offset 0: not supported yet"));
-    assert_non_null(
-        strstr(r.err, "expected pcap, pcapng, ITCH 5.0, a tick file (rtk), or any of them zstd"));
+    /* DBN is read: this one's metadata length (" met") is out of range */
+    assert_non_null(strstr(r.err, "x.dbn: DBN metadata length 1952804128 at byte offset 4"));
     zcompress(b.p, b.len, 1, &z);
     r = run_mem(&z, NULL);
-    assert_non_null(strstr(r.err, "mem.bin: Databento DBN (version 3) after zstd decompression"));
+    assert_non_null(strstr(r.err, "mem.bin: DBN metadata length 1952804128 at byte offset 4"));
     rpb_free(&z);
     rpb_le32(&z, 0x184D2A50); /* DBZ: a skippable frame "DBZ" + version, then zstd frames */
     rpb_le32(&z, 8);

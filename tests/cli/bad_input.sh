@@ -1,11 +1,13 @@
 #!/bin/sh
 # bad_input.sh - hostile-input matrix: replay never crashes, hangs or trips a sanitizer on bad files
 #
-# For each input kind (pcap, pcapng, ITCH, .rtk) and the zstd-compressed form of every variant:
+# For each input kind (pcap, pcapng, ITCH, .rtk, DBN) and the zstd-compressed form of every variant:
 # empty, one byte, cut inside the file header, cut inside a record, cut by one byte, bit flips,
 # length fields that lie (0, 0xFFFF, past the end; in every layer the kind has: pcap record,
 # IPv4, UDP, MoldUDP64; pcapng block and packet; ITCH length prefix; .rtk record, header, end
-# record, with their checks recomputed so that the lie reaches the bounds checks), wrong magic;
+# record, with their checks recomputed so that the lie reaches the bounds checks; DBN record
+# length (0, below a header, one word past the end), version, metadata length, symbol count),
+# wrong magic;
 # plus zstd-level damage, a directory, /dev/null and a FIFO whose writer closes without writing.
 # Base files come from `replay gen` (small), mutations from python3 (deterministic seeds).
 #
@@ -108,6 +110,8 @@ run_case() {
 "$REPLAY" gen --messages 400 --seed 11 --gap-every 9 --heartbeat-every 7 -q -o "$tmp/base.pcap" ||
     { echo "gen failed"; exit 1; }
 kinds="pcap pcapng itch"
+"$REPLAY" gen --format dbn --messages 300 --seed 11 --symbols 4 -q -o "$tmp/base.dbn" 2>/dev/null &&
+    kinds="$kinds dbn"
 if [ $has_convert -eq 1 ]; then
     "$REPLAY" convert -q "$tmp/base.pcap" -o "$tmp/base.rtk" >/dev/null 2>"$tmp/err" ||
         { fail "convert base.pcap -> base.rtk: $(cat "$tmp/err")"; }
@@ -323,6 +327,28 @@ if "rtk" in kinds:
                 fixhdr(b)
         L.append((name, f))
     mutations("rtk", rtk, hs, [r[0] for r in rrecs], L, 8)
+
+if "dbn" in kinds:
+    dbn = open(f"{tmp}/base.dbn", "rb").read()
+    meta = 8 + struct.unpack_from("<I", dbn, 4)[0]
+    drecs, off = [], meta
+    while off < len(dbn):
+        drecs.append(off)
+        off += dbn[off] * 4
+    L = []
+    for where, off in (("first", drecs[0]), ("mid", drecs[len(drecs) // 2])):
+        for v in (0, 1, 3, 0xFF):
+            L.append((f"reclen-{where}-{v:x}", lambda b, off=off, v=v: b.__setitem__(off, v)))
+    last = drecs[-1]
+    L.append(("reclen-last-past-end", lambda b: b.__setitem__(last, b[last] + 1)))
+    for v in (0, 4, 99):
+        L.append((f"version-{v}", lambda b, v=v: b.__setitem__(3, v), "err"))
+    for name, v in (("short", meta - 8 - 80), ("long", meta - 8 + 56), ("huge", 0x7FFFFFF0),
+                    ("below-fixed", 50), ("zero", 0)):
+        L.append((f"metalen-{name}", lambda b, v=v: struct.pack_into("<I", b, 4, v), "err"))
+    L.append(("symbols-count-big", lambda b: struct.pack_into("<I", b, 8 + 104, 0x10000000), "err"))
+    L.append(("schema-def-big", lambda b: struct.pack_into("<I", b, 8 + 100, 0xFFFFFFF0), "err"))
+    mutations("dbn", dbn, meta, drecs, L, 4)
 man.close()
 PY
 
@@ -364,7 +390,7 @@ fi
 # ---- every kind read as every other (--format) and every framing forced on the capture ------
 for f in "$tmp"/cases/*-ok.*; do
     case $f in *.zst) continue ;; esac
-    for fmt in pcap pcapng itch rtk; do
+    for fmt in pcap pcapng itch rtk dbn dbn-frag; do
         case $f in *".$fmt") continue ;; esac
         cases=$((cases + 1))
         check "$(basename "$f") as $fmt" "$f" plain -q --json --ring-size 1M --format "$fmt"

@@ -10,9 +10,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    rp_format f = rp_source_detect(data, size);
+    rp_format f = rp_source_detect(data, size), dbn = RP_FMT_AUTO;
+    if (rp_format_parse("dbn", &dbn) != 0) abort(); /* detected; dbn-frag never is */
     if (f != RP_FMT_AUTO && f != RP_FMT_PCAP && f != RP_FMT_PCAPNG && f != RP_FMT_ITCH &&
-        f != RP_FMT_RTK)
+        f != RP_FMT_RTK && f != dbn)
         abort();
     if (rp_itch_detect(data, size) && f == RP_FMT_AUTO) abort();
     bool z = rp_zread_is_zstd(data, size);

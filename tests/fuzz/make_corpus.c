@@ -247,6 +247,50 @@ static void iex_seeds(void)
     rpb_free(&b);
 }
 
+/* DBN: versions 1 to 3, ts_out, zstd in two frames, a fragment, and damage: a record length of
+ * 0 and one past the end, an unknown version, a metadata length that lies, metadata cut short */
+static void dbn_seeds(void)
+{
+    static const char *const syms[] = {"ESH1", "AAPL", "A.LONGER.SYMBOL"};
+    rpb b = {0}, z = {0};
+    for (unsigned v = 1; v <= 3; v++) {
+        b.len = 0;
+        rpb_dbn_meta(&b, v, v == 2, syms, v);
+        size_t meta = b.len;
+        rpb_dbn_rec(&b, 0xA0, v == 2 ? 16 : 14, 1, 1000, 40, 1010, v == 2);
+        rpb_dbn_rec(&b, 0x01, v == 2 ? 22 : 20, 2, 2000, 32, 2020, v == 2);
+        rpb_dbn_rec(&b, 0x13, v == 2 ? 132 : 130, 1, 3000, 16, 3030, v == 2);
+        rpb_dbn_rec(&b, 0x17, v == 2 ? 6 : 4, 0, 4000, 0, 0, v == 2);
+        char name[32];
+        snprintf(name, sizeof name, "v%u%s", v, v == 2 ? "_ts_out" : "");
+        emit("fuzz_dbn", name, &b);
+        if (v != 3) continue;
+        emit("fuzz_detect", "dbn", &b);
+        zstd_of(&b, 2, &z);
+        emit("fuzz_dbn", "v3.zst", &z);
+        z.len = 0;
+        rpb_put(&z, b.p + meta, b.len - meta);
+        emit("fuzz_dbn", "fragment", &z);
+        z.len = 0;
+        b.p[meta] = 0;
+        emit("fuzz_dbn", "record_len_0", &b);
+        b.p[meta] = 0xFF;
+        emit("fuzz_dbn", "record_len_past_end", &b);
+        b.p[meta] = 14;
+        b.p[3] = 9;
+        emit("fuzz_dbn", "unknown_version", &b);
+        b.p[3] = 3;
+        ra_store_le32(b.p + 4, (uint32_t)(meta - 8 + 56));
+        emit("fuzz_dbn", "meta_len_long", &b);
+        ra_store_le32(b.p + 4, (uint32_t)(meta - 8 - 80));
+        emit("fuzz_dbn", "meta_len_short", &b);
+        b.len = meta - 20;
+        emit("fuzz_dbn", "meta_cut", &b);
+    }
+    rpb_free(&b);
+    rpb_free(&z);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -259,6 +303,7 @@ int main(int argc, char **argv)
     framing_seeds();
     mold_seeds();
     iex_seeds();
+    dbn_seeds();
 
     itch(&b, 12);
     emit("fuzz_itch", "records", &b);

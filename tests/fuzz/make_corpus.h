@@ -1,5 +1,5 @@
 /* make_corpus.h - byte builders for replay tests and fuzz seeds: ITCH, MoldUDP64, IEX-TP, packets,
- * pcap and pcapng files
+ * pcap and pcapng files, Databento DBN
  *
  * Header layouts written from the public specs, independently of replay/'s decoders, so that tests
  * built on it check the decoders instead of repeating them; the project's one copy of the byte
@@ -345,6 +345,76 @@ static inline void rpb_pcapng_pkt(rpb *b, uint64_t ts_us, const void *d, size_t 
     rpb_put(b, d, n);
     rpb_zero(b, pad);
     rpb_le32(b, total);
+}
+
+/* ---- Databento DBN (little-endian; layout in docs/replay.md) ----------------------------------
+ */
+
+static inline void rpb_dbn_cstr(rpb *b, const char *s, size_t cs)
+{
+    size_t k = strlen(s) < cs ? strlen(s) : cs - 1;
+    rpb_put(b, s, k);
+    rpb_zero(b, cs - k);
+}
+
+/* A DBN prelude and metadata of `version` (1: 22-byte symbols, else 71): dataset "TEST.DS",
+ * schema mbo, start 2024-01-02 14:30 UTC, end a day later, limit 0 (version 1: record count
+ * unknown), stype raw_symbol -> instrument_id, ts_out; the n symbols in the symbols list, no
+ * partial or not-found ones, and each symbol i mapped to "100<i>" from 20240102 to 20240103.
+ * Zero-padded to a multiple of 8 bytes. */
+static inline void rpb_dbn_meta(rpb *b, unsigned version, bool ts_out, const char *const *syms,
+                                size_t n)
+{
+    size_t cs = version == 1 ? 22 : 71;
+    size_t body = 100 + 4 + 4 + n * cs + 4 + 4 + 4 + n * (cs + 4 + 8 + cs);
+    size_t pad = (8 - (8 + body) % 8) % 8;
+    rpb_put(b, "DBN", 3);
+    rpb_u8(b, version);
+    rpb_le32(b, body + pad);
+    rpb_dbn_cstr(b, "TEST.DS", 16);
+    rpb_le16(b, 0);
+    rpb_le64(b, UINT64_C(1704205800000000000));
+    rpb_le64(b, UINT64_C(1704292200000000000));
+    rpb_le64(b, 0);
+    if (version == 1) rpb_le64(b, UINT64_MAX);
+    rpb_u8(b, 1);
+    rpb_u8(b, 0);
+    rpb_u8(b, ts_out);
+    if (version != 1) rpb_le16(b, cs);
+    rpb_zero(b, version == 1 ? 47 : 53);
+    rpb_le32(b, 0); /* schema definition */
+    rpb_le32(b, n);
+    for (size_t i = 0; i < n; i++) rpb_dbn_cstr(b, syms[i], cs);
+    rpb_le32(b, 0);
+    rpb_le32(b, 0);
+    rpb_le32(b, n);
+    for (size_t i = 0; i < n; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "100%zu", i);
+        rpb_dbn_cstr(b, syms[i], cs);
+        rpb_le32(b, 1);
+        rpb_le32(b, 20240102);
+        rpb_le32(b, 20240103);
+        rpb_dbn_cstr(b, id, cs);
+    }
+    rpb_zero(b, pad);
+}
+
+/* A DBN record of `words` 4-byte words (at least 4, 6 with ts_out): the header (rtype, publisher
+ * 1, instrument, ts_event), a zero body but for ts_recv at byte recv_at (0: none), and with
+ * ts_out the send time ts_event + 7 in its last 8 bytes. */
+static inline void rpb_dbn_rec(rpb *b, unsigned rtype, unsigned words, uint32_t instrument,
+                               uint64_t ts_event, unsigned recv_at, uint64_t ts_recv, bool ts_out)
+{
+    size_t at = b->len;
+    rpb_u8(b, words);
+    rpb_u8(b, rtype);
+    rpb_le16(b, 1);
+    rpb_le32(b, instrument);
+    rpb_le64(b, ts_event);
+    rpb_zero(b, words * 4u - 16u);
+    if (recv_at) ra_store_le64(b->p + at + recv_at, ts_recv);
+    if (ts_out) ra_store_le64(b->p + at + words * 4u - 8u, ts_event + 7);
 }
 
 /* writes b to path. @return 0, or -1 (errno set) */
