@@ -144,12 +144,12 @@ static int is_peer_kind(int k)
 
 /* ---- results and the memory shared by every process of a run ------------------------------- */
 
-typedef struct result {
-    uint64_t delivered, gaps, errors; /* gaps: sequence numbers never delivered */
-    uint64_t ring_read, ring_lost;    /* the ring's own counts (ra_reader_get_stats) */
-    uint64_t t_last, nlat;            /* ticks of the last delivery; latency samples */
-    double p50, p99, p999;            /* ns */
-    int ok;                           /* the reader finished */
+typedef struct result { /* one line pair each: readers write theirs once, at the end */
+    _Alignas(LINE) uint64_t delivered, gaps, errors; /* gaps: sequence numbers never delivered */
+    uint64_t ring_read, ring_lost; /* the ring's own counts (ra_reader_get_stats) */
+    uint64_t t_last, nlat;         /* ticks of the last delivery; latency samples */
+    double p50, p99, p999;         /* ns */
+    int ok;                        /* the reader finished */
 } result;
 
 typedef struct line {
@@ -291,7 +291,9 @@ static inline void msg_stamp(unsigned char *msg, uint64_t seq, uint64_t stamp)
 /* A reader's state: its run, its result slot, latency samples. */
 typedef struct rstate {
     const run *r;
-    result *res;
+    result *res;  /* &acc: counted in the reader's own memory, copied to the slot at the end */
+    result *slot; /* the reader's slot in the shared results */
+    result acc;
     uint64_t expect;
     uint64_t *lat;
     size_t cap_lat;
@@ -329,8 +331,9 @@ static inline void deliver(rstate *s, const unsigned char *p, uint32_t len)
 static void rstate_init(rstate *s, const run *r)
 {
     s->r = r;
-    s->res = &r->sh->res[r->idx];
-    memset(s->res, 0, sizeof *s->res);
+    s->slot = &r->sh->res[r->idx];
+    memset(&s->acc, 0, sizeof s->acc);
+    s->res = &s->acc;
     s->expect = 0;
     s->cap_lat = r->latency ? (size_t)r->n : 0;
     s->lat = s->cap_lat ? malloc(s->cap_lat * sizeof *s->lat) : NULL;
@@ -358,7 +361,9 @@ static void rstate_fini(rstate *s, uint64_t t_last)
         res->p999 = pct(s->lat, res->nlat, 0.999);
     }
     free(s->lat);
-    res->ok = 1;
+    *s->slot = *res;
+    /* release: the writer and the parent read the slot once ok is set */
+    __atomic_store_n(&s->slot->ok, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- the ring: shared (processes) and in-process (threads) ----------------------------------- */
