@@ -111,7 +111,7 @@ static const char *const g_names[A_N] = {
     "ZeroMQ PUB/SUB ipc",   "nng pub/sub ipc",       "unix dgram/reader",
     "floor: 1 line procs",  "floor: 1 line threads", "flag + fresh data line",
     "flag + packed recs",   "packed + intent store", "+ prefetch 8K ahead",
-    "+ loads tail, intent", "+ stats, last_pos",     "ring write, bare reader",
+    "+ loads tail, intent", "+ stats, last_pos",     "ring, bare reader",
     "ring, peek/advance",
 };
 static const char *const g_ids[A_N] = {
@@ -1029,10 +1029,10 @@ static void print_goals(void)
         printf("unreported loss, every ring row  %llu messages   (goal 0)  %s\n",
                (unsigned long long)silent, met(silent == 0));
     if (oversubscribed(4))
-        printf(
-            "WARNING: %d CPUs: with 4 readers there are more processes than cores (readers share "
-            "CPUs, spinners yield when idle): 4-reader numbers measure the scheduler too.\n",
-            g_ncpu);
+        printf("WARNING: %d CPUs: with 4 readers there are more processes than cores (readers\n"
+               "  share CPUs, spinners yield when idle): the 4-reader rows measure the scheduler "
+               "too.\n",
+               g_ncpu);
 }
 
 static void write_csv(void)
