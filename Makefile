@@ -197,6 +197,9 @@ $(BUILD)/bench/%: bench/%.c $(LIB_A) | $(DEPS_STAMP)
 	$(CC) $(CPPFLAGS_ALL) -Iringalloc $(CFLAGS_ALL) -O3 -march=native -o $@ $< $(LIB_A) \
 		$(LDFLAGS_ALL) $(BENCH_LIBS)
 
+# bench_shm also links the IPC peers it measures (ZeroMQ, nng): only `make bench` builds it
+$(BUILD)/bench/bench_shm: BENCH_LIBS += -lzmq -lnng
+
 bench: all
 	@sh scripts/ensure-deps.sh bench
 	@$(MAKE) --no-print-directory $(BENCH_BINS)

@@ -62,6 +62,7 @@
 
 #include "ringalloc/ring.h"
 #include "ringalloc/ringalloc.h"
+#include "bench_util.h"
 
 #define HDR     24u /* header bytes per record, as RA_RING_HDR_SIZE */
 #define NSRC    64u /* distinct payload templates, cycled */
@@ -87,19 +88,12 @@ static int g_failed;
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static inline uint64_t ticks(void)
 {
 #if HAVE_TSC
     return __rdtsc();
 #else
-    return now_ns();
+    return bench_now_ns();
 #endif
 }
 
@@ -110,7 +104,7 @@ static inline uint64_t ticks_after_loads(void)
     _mm_lfence();
     return __rdtsc();
 #else
-    return now_ns();
+    return bench_now_ns();
 #endif
 }
 
@@ -136,10 +130,10 @@ static inline void cpu_relax(void)
 static void calibrate_tsc(void)
 {
 #if HAVE_TSC
-    uint64_t t0 = now_ns(), c0 = ticks();
+    uint64_t t0 = bench_now_ns(), c0 = ticks();
     struct timespec d = {0, 50 * 1000 * 1000};
     nanosleep(&d, NULL);
-    uint64_t t1 = now_ns(), c1 = ticks();
+    uint64_t t1 = bench_now_ns(), c1 = ticks();
     g_tsc_per_ns = (double)(c1 - c0) / (double)(t1 - t0);
 #endif
 }
@@ -172,24 +166,6 @@ static void *region_alloc(size_t n)
     }
     memset(p, 0, n); /* fault every page in now, not in a timed loop */
     return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return (n & 1) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static uint64_t rec_size(uint32_t len)
@@ -242,7 +218,7 @@ typedef struct noise_mark {
 
 static noise_mark noise_now(void)
 {
-    noise_mark m = {0, 0, (double)now_ns() / 1e9};
+    noise_mark m = {0, 0, (double)bench_now_ns() / 1e9};
     FILE *f = fopen("/proc/stat", "r");
     if (f) {
         unsigned long long v[8] = {0};
@@ -471,7 +447,7 @@ static void bench_publish(void)
             double v[P_N][MAXREPS];
             for (int rep = 0; rep < g_reps; rep++) { /* interleaved: noise hits all alike */
                 for (int k = 0; k < P_N; k++) {
-                    uint64_t t0 = now_ns();
+                    uint64_t t0 = bench_now_ns();
                     switch (k) {
                     case P_FLOOR:
                         floor_publish(&fl, len, msgs);
@@ -489,10 +465,10 @@ static void bench_publish(void)
                         ck_publish(&ck, len, msgs, &cseq);
                         break;
                     }
-                    v[k][rep] = (double)(now_ns() - t0) / (double)msgs;
+                    v[k][rep] = (double)(bench_now_ns() - t0) / (double)msgs;
                 }
             }
-            for (int k = 0; k < P_N; k++) g_pub[ci][li][k] = median(v[k], g_reps);
+            for (int k = 0; k < P_N; k++) g_pub[ci][li][k] = bench_median(v[k], g_reps);
             ck_peer_fini(&ck);
         }
         ra_ring_stats st;
@@ -544,8 +520,8 @@ static void start_line(pc_ctx *c)
     /* acq_rel / acquire: only a meeting point, no data is handed over */
     atomic_fetch_add_explicit(&c->ready, 1, memory_order_acq_rel);
     while (atomic_load_explicit(&c->ready, memory_order_acquire) < 2) cpu_relax();
-    const uint64_t until = now_ns() + 30 * 1000 * 1000;
-    while (now_ns() < until) {}
+    const uint64_t until = bench_now_ns() + 30 * 1000 * 1000;
+    while (bench_now_ns() < until) {}
 }
 
 /* K_RING_B: the producer writes PUB_BATCH messages per ra_ring_write_batch(), resuming where a
@@ -558,7 +534,7 @@ static void producer_batched(pc_ctx *c)
     LAUNDER(len);
     for (unsigned k = 0; k < PUB_BATCH; k++) memcpy(msg[k], g_src[3], len);
     start_line(c);
-    c->t0 = now_ns();
+    c->t0 = bench_now_ns();
     for (uint64_t i = 0; i < c->n; i += PUB_BATCH) {
         size_t n = c->n - i < PUB_BATCH ? (size_t)(c->n - i) : PUB_BATCH;
         const uint64_t stamp = 0; /* throughput runs only: no send stamp (see producer_main) */
@@ -593,7 +569,7 @@ static void *producer_main(void *arg)
     LAUNDER(len);
     memcpy(msg, g_src[3], len);
     start_line(c);
-    c->t0 = now_ns();
+    c->t0 = bench_now_ns();
     uint64_t next = ticks();
     for (uint64_t i = 0; i < c->n; i++) {
         if (c->latency) {
@@ -703,7 +679,7 @@ static void *reader_main(void *arg)
             }
         }
     }
-    c->t1 = now_ns();
+    c->t1 = bench_now_ns();
     return NULL;
 }
 
@@ -810,9 +786,9 @@ static void bench_spsc(void)
                 free(c);
             }
         }
-        g_spsc[ci][S_RING] = median(v[S_RING], g_reps);
-        g_spsc[ci][S_CK] = median(v[S_CK], g_ck_reps);
-        g_spsc[ci][S_RING_B] = median(v[S_RING_B], g_reps);
+        g_spsc[ci][S_RING] = bench_median(v[S_RING], g_reps);
+        g_spsc[ci][S_CK] = bench_median(v[S_CK], g_ck_reps);
+        g_spsc[ci][S_RING_B] = bench_median(v[S_RING_B], g_reps);
         g_spsc_full[ci] /= (uint64_t)g_reps;
         munmap(mem, ra_ring_footprint(cap));
     }
@@ -855,7 +831,7 @@ static void bench_latency(void)
             }
             g_lat_samples[ci][k] = n;
             if (n == 0) continue;
-            qsort(all, n, sizeof *all, cmp_u64);
+            qsort(all, n, sizeof *all, bench_cmp_u64);
             const double q[3] = {0.50, 0.99, 0.999};
             for (int j = 0; j < 3; j++)
                 g_lat[ci][k][j] = (double)all[(uint64_t)(q[j] * (double)(n - 1))] / g_tsc_per_ns;
@@ -874,7 +850,7 @@ static void bench_latency(void)
         }
         d[rep] = (double)(b - a) / g_tsc_per_ns;
     }
-    g_tick_cost_ns = median(d, g_reps);
+    g_tick_cost_ns = bench_median(d, g_reps);
 }
 
 /* ---- report --------------------------------------------------------------------------------- */
@@ -1133,7 +1109,7 @@ int main(int argc, char **argv)
     int spsc = !only || !strcmp(only, "spsc");
     int lat = !only || !strcmp(only, "latency");
     if (!pub && !spsc && !lat) usage();
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     noise_mark n0 = noise_now(), n1;
     if (pub) bench_publish();
     n1 = noise_now();
@@ -1146,6 +1122,7 @@ int main(int argc, char **argv)
     g_noise[2] = noise_pct(n0, n1);
     report(pub, spsc, lat);
     loadavg(la1, sizeof la1);
-    printf("\nload average before %s, after %s; %.1f s\n", la0, la1, (double)(now_ns() - t0) / 1e9);
+    printf("\nload average before %s, after %s; %.1f s\n", la0, la1,
+           (double)(bench_now_ns() - t0) / 1e9);
     return g_failed;
 }
