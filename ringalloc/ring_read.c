@@ -42,7 +42,8 @@ _Static_assert(offsetof(ra_reader, read) % 8 == 0 && offsetof(ra_reader, lost) %
 #endif
 
 /* A registered reader (shared rings, ra_reader_register) publishes its counters in its registry
- * slot at the end of each call that changed them: a predicted branch for everyone else. */
+ * slot after each message it consumes (ra__consume), each lap, and at the end of a poll: a
+ * predicted branch for everyone else. */
 #define RA__SYNC(rd)                                                                               \
     do {                                                                                           \
         if (__builtin_expect((rd)->slot != 0, 0)) ra__slot_sync(rd);                               \
@@ -356,22 +357,35 @@ RA_API int ra_reader_set_resume_slack(ra_reader *rd, uint64_t slack_bytes)
     return RA_OK;
 }
 
+/* The reader found nothing: RA_EMPTY at once for an open in-process ring; the end of the stream
+ * and a shared ring's writer liveness are ra__dry's (ring_wait.c), which may also find that more
+ * was published (RA_OK). */
+static inline int ra__nothing(ra_reader *rd)
+{
+    const ra_ring *r = rd->ring;
+    /* relaxed: a first look only; ra__dry loads it again with acquire */
+    if (__builtin_expect(!rd->state && !r->shm &&
+                             !atomic_load_explicit(&r->ctl->closed, memory_order_relaxed),
+                         1))
+        return RA_EMPTY;
+    return ra__dry(rd);
+}
+
 /* Common front half of read and peek: finds the next record and validates its header.
  * @return RA_OK with *h and *pos set, RA_EMPTY, RA_LAPPED, or RA_ECORRUPT. */
-static inline int ra__next(ra_reader *rd, ra__rec *h, uint64_t *pos)
+static RA__ALWAYS_INLINE int ra__next(ra_reader *rd, ra__rec *h, uint64_t *pos)
 {
-    for (unsigned steps = 0;; steps++) {
+    unsigned steps = 0; /* counted only on the paths that deliver nothing */
+    for (;;) {
         uint64_t p = rd->cursor;
-        if (__builtin_expect(steps == RA__NEXT_MAX, 0)) return RA_ECORRUPT;
         if (p >= rd->cached_tail) {
             /* acquire: records below tail are complete and visible */
             rd->cached_tail = atomic_load_explicit(&rd->ring->ctl->tail, memory_order_acquire);
             if (p >= rd->cached_tail) {
                 ra__release(rd);
-                /* nothing: empty, or the end of the stream (closed, writer dead: ring_wait.c) */
-                int rc = ra__dry(rd);
+                int rc = ra__nothing(rd);
                 if (rc != RA_OK) return rc;
-                continue; /* more was published meanwhile */
+                goto again; /* more was published meanwhile */
             }
         }
         uint64_t skip;
@@ -379,7 +393,7 @@ static inline int ra__next(ra_reader *rd, ra__rec *h, uint64_t *pos)
         if (!real) {
             if (ra__lapped(rd, p)) goto lapped;
             rd->cursor = p + skip;
-            continue;
+            goto again;
         }
         if (__builtin_expect(
                 !ra__hdr_ok(h, p & rd->mask, rd->mask + 1, rd->ring->max_msg, rd->expect_seq), 0)) {
@@ -390,6 +404,8 @@ static inline int ra__next(ra_reader *rd, ra__rec *h, uint64_t *pos)
         return RA_OK;
     lapped:
         if (ra__lap(rd)) return RA_LAPPED;
+    again:
+        if (__builtin_expect(++steps == RA__NEXT_MAX, 0)) return RA_ECORRUPT;
     }
 }
 
@@ -398,7 +414,11 @@ static inline void ra__consume(ra_reader *rd, uint64_t pos, uint32_t len)
     rd->cursor = pos + ra__rec_size(len);
     rd->expect_seq++;
     RA__CSET(rd, read, rd->read + 1);
-    if (rd->consumer && rd->cursor - rd->released >= (rd->mask + 1) / 4) ra__release(rd);
+    /* one test for the two rare duties (read together: the fields are adjacent) */
+    if (__builtin_expect((rd->consumer | rd->slot) != 0, 0)) {
+        if (rd->consumer && rd->cursor - rd->released >= (rd->mask + 1) / 4) ra__release(rd);
+        RA__SYNC(rd);
+    }
 }
 
 RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
@@ -406,8 +426,7 @@ RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
     ra__rec h;
     uint64_t pos;
     rd->pending = 0;
-    for (unsigned tries = 0;; tries++) {
-        if (__builtin_expect(tries == RA__NEXT_MAX, 0)) return RA_ECORRUPT; /* see ra__next */
+    for (unsigned tries = 0;;) {
         int rc = ra__next(rd, &h, &pos);
         if (rc != RA_OK) return rc;
         if (h.len > cap) {
@@ -420,6 +439,7 @@ RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
             if (!ra__lapped(rd, pos)) break;
         }
         if (ra__lap(rd)) return RA_LAPPED;
+        if (__builtin_expect(++tries == RA__NEXT_MAX, 0)) return RA_ECORRUPT; /* see ra__next */
     }
     m->seq = h.seq;
     m->ts_ns = h.ts_ns;
@@ -427,7 +447,6 @@ RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
     m->len = h.len;
     m->type = h.type;
     ra__consume(rd, pos, h.len);
-    RA__SYNC(rd);
     return RA_OK;
 }
 
@@ -435,13 +454,13 @@ RA_API int ra_reader_read(ra_reader *rd, void *buf, size_t cap, ra_msg *m)
  * @return RA_OK with *h and *pos set, or what ra__next or a lap gives. */
 static inline int ra__peek_rec(ra_reader *rd, ra__rec *h, uint64_t *pos)
 {
-    for (unsigned tries = 0;; tries++) {
-        if (__builtin_expect(tries == RA__NEXT_MAX, 0)) return RA_ECORRUPT; /* see ra__next */
+    for (unsigned tries = 0;;) {
         int rc = ra__next(rd, h, pos);
         if (rc != RA_OK) return rc;
         if (!ra__lapped(rd, *pos))
             return RA_OK; /* the header must be intact before we hand it out */
         if (ra__lap(rd)) return RA_LAPPED;
+        if (__builtin_expect(++tries == RA__NEXT_MAX, 0)) return RA_ECORRUPT; /* see ra__next */
     }
 }
 
@@ -486,9 +505,7 @@ RA_API int ra_reader_advance(ra_reader *rd)
     if (!rd->pending) return RA_EINVAL;
     uint64_t pos = rd->cursor, size = rd->pending;
     rd->pending = 0;
-    if (!ra__finish_rec(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE))) return RA_LAPPED;
-    RA__SYNC(rd);
-    return RA_OK;
+    return ra__finish_rec(rd, pos, (uint32_t)(size - RA_RING_HDR_SIZE)) ? RA_OK : RA_LAPPED;
 }
 
 /* One step of poll the general way: peek + fn + advance.

@@ -466,22 +466,23 @@ RA_API int ra_ring_shm_info(const ra_ring *r, ra_shm_info *info)
     if (!r || !info || !r->shm) return RA_EINVAL;
     const struct ra__shm *s = r->shm;
     ra__shm_hdr *h = s->hdr;
-    memset(info, 0, sizeof *info);
-    info->layout_version = RA__SHM_VERSION;
-    info->clock = s->clock;
-    info->capacity = r->capacity;
-    info->flags = r->flags;
-    info->writer_pid = s->writer_pid;
-    info->writer_start = s->writer_start;
-    info->epoch = s->epoch;
-    /* relaxed: values for display */
-    info->heartbeat_ns = atomic_load_explicit(&h->heartbeat_ns, memory_order_relaxed);
-    info->ready = atomic_load_explicit(&h->ready, memory_order_relaxed) == 1;
-    info->closed = atomic_load_explicit(&r->ctl->closed, memory_order_relaxed) != 0;
-    info->writer_alive = ra__pid_alive(s->writer_pid, s->writer_start);
-    info->registered = ra__reg_count(s);
-    info->max_registered = s->nreg;
-    info->replaced = !ra__same_file(s);
+    /* relaxed loads: values for display */
+    *info = (ra_shm_info){
+        .layout_version = RA__SHM_VERSION,
+        .clock = s->clock,
+        .capacity = r->capacity,
+        .flags = r->flags,
+        .writer_pid = s->writer_pid,
+        .writer_start = s->writer_start,
+        .epoch = s->epoch,
+        .heartbeat_ns = atomic_load_explicit(&h->heartbeat_ns, memory_order_relaxed),
+        .ready = atomic_load_explicit(&h->ready, memory_order_relaxed) == 1,
+        .closed = atomic_load_explicit(&r->ctl->closed, memory_order_relaxed) != 0,
+        .writer_alive = ra__pid_alive(s->writer_pid, s->writer_start),
+        .registered = ra__reg_count(s),
+        .max_registered = s->nreg,
+        .replaced = !ra__same_file(s),
+    };
     return RA_OK;
 }
 

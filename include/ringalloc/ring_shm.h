@@ -20,8 +20,10 @@ extern "C" {
  * name and read it with the reader functions of ring.h (docs/ring.md, "Shared rings").
  *
  * - Overwrite mode: readers map the ring read-only and never write it, so a reader process cannot
- *   corrupt the ring or other readers. A reader that registers (ra_reader_register) also maps one
- *   small writable slot of its own, which the monitor (ringstat) reads.
+ *   corrupt the ring or other readers. A reader that registers (ra_reader_register) also maps the
+ *   small registry writable and writes only its own slot, which the monitor (ringstat) reads; a
+ *   reader sleeping in ra_reader_wait writes the waiters page (a count: a wrong one costs
+ *   latency, never a message).
  * - Backpressure mode: the one consumer attaches with RA_ATTACH_CONSUMER and maps writable only
  *   the page that holds its position.
  * - Memory written by another process is outside input: a reader checks every control field and
@@ -91,7 +93,8 @@ RA_API void ra_ring_heartbeat(ra_ring *r);
 /*! ra_reader_wait() : blocks until the reader has a message to read, the stream is closed, the
  * writer died, or timeout_ns passed (a negative timeout waits without limit), without spinning
  * (a futex on a shared word, so it works between processes; the writer pays for a wake-up only
- * while someone waits).
+ * while someone waits; a ring attached without write permission on its file is polled in 1 ms
+ * sleeps instead). The writer's death is seen within about 200 ms.
  * @return RA_OK (a message is ready: poll/read/peek it), RA_CLOSED (end of stream and nothing
  *         left to read), RA_EDEAD (the writer died and nothing left to read), RA_ETIMEDOUT,
  *         RA_ECORRUPT or RA_EINVAL. */
