@@ -140,7 +140,8 @@ static int parse_line(struct rt_dump *d, char *line, struct caps *c)
                 {"bytes_current", &d->bytes_current},
                 {"bytes_peak", &d->bytes_peak},
                 {"sample_bytes", &d->sample_bytes},
-                {"peak_at", &d->peak_at}};
+                {"peak_at", &d->peak_at},
+                {"live_blocks", &d->live_blocks}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         if (klen == strlen(nums[i].k) && !memcmp(line, nums[i].k, klen))
             *nums[i].v = strtoull(p, NULL, 10);

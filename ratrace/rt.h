@@ -37,7 +37,8 @@ struct rt_dump {
     char *exe;
     uint64_t sample_bytes;
     uint64_t allocs, frees, bytes_allocated, bytes_freed, bytes_current, bytes_peak;
-    uint64_t peak_at; /* live bytes when the stacks' peak bytes were copied */
+    uint64_t peak_at;     /* live bytes when the stacks' peak bytes were copied */
+    uint64_t live_blocks; /* blocks allocated and not freed when the dump was taken */
     uint64_t hist[RT_HIST];
     uint64_t lost_count[RT_KINDS], lost_bytes[RT_KINDS];
     struct rt_thread_row *threads;
@@ -76,6 +77,7 @@ struct rt_options {
     size_t nsuppress;
     int fail_on_leak, follow_fork, quiet, top;
     unsigned interval; /* seconds between snapshots of running processes (0: none) */
+    int report_signal; /* the program writes a snapshot when it gets this signal (0: none) */
     unsigned long long sample_bytes, depth;
 };
 

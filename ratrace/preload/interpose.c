@@ -348,6 +348,8 @@ static void read_options(void)
     rt__opt.sample_bytes = sb ? sb : 1;
     uint64_t iv = env_u64("RATRACE_INTERVAL", 0);
     rt__opt.interval = iv > 86400 ? 86400 : (unsigned)iv;
+    uint64_t sig = env_u64("RATRACE_REPORT_SIGNAL", 0);
+    rt__opt.report_signal = sig < 65 ? (int)sig : 0;
     const char *d = getenv("RATRACE_DUMP");
     if (d && strlen(d) < sizeof rt__opt.dump_dir) strcpy(rt__opt.dump_dir, d);
 }

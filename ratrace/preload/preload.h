@@ -25,6 +25,7 @@ struct rt__options {
     pid_t root_pid;        /* the process ratrace started (0: any process is traced) */
     uint64_t sample_bytes; /* mean bytes between samples in sample mode */
     unsigned interval;     /* seconds between snapshots (0: none) */
+    int report_signal;     /* a snapshot whenever this signal comes (0: none) */
     char dump_dir[512];    /* where PID.rtd goes ("" = no dump) */
 };
 extern struct rt__options rt__opt;
@@ -187,7 +188,8 @@ int rt__leak_scan(struct rt__leaks *l, uintptr_t sp);
  */
 /* Writes DIR/PID.rtd (or a summary line on stderr); sp: the caller's stack pointer. */
 void rt__report(uintptr_t sp);
-/* Starts the thread writing DIR/PID.snap every RATRACE_INTERVAL seconds (when both are set). */
+/* Starts the thread writing DIR/PID.snap every RATRACE_INTERVAL seconds and on
+ * RATRACE_REPORT_SIGNAL (when a dump directory and either is set), and the signal's handler. */
 void rt__start_reporter(void);
 
 #endif
