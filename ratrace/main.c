@@ -44,6 +44,8 @@ static void usage(FILE *f)
           "  --report-signal SIG       the program rewrites its reports when it gets SIG\n"
           "                            (USR2, SIGUSR2 or a number; sent to ratrace, it is\n"
           "                            passed on); none by default\n"
+          "  --time                    time each call of the real allocator (per function:\n"
+          "                            calls, nanoseconds, histogram)\n"
           "  --lib PATH                the interposer (default: beside ratrace)\n"
           "  --quiet                   no summary on stderr\n",
           f);
@@ -74,7 +76,8 @@ enum {
     OPT_MODE,
     OPT_HELP,
     OPT_INTERVAL,
-    OPT_SIGNAL
+    OPT_SIGNAL,
+    OPT_TIME
 };
 
 /* "USR2", "SIGUSR2" or "12": @return the signal number, or -1 (also for KILL and STOP, which
@@ -132,6 +135,9 @@ static int set_option(struct rt_options *o, int c, const char *arg)
     case OPT_QUIET:
         o->quiet = 1;
         return 0;
+    case OPT_TIME:
+        o->time = 1;
+        return 0;
     case OPT_LIB:
         o->lib = arg;
         return 0;
@@ -178,6 +184,7 @@ static int parse_args(int argc, char **argv, struct rt_options *o)
                                           {"help", no_argument, 0, OPT_HELP},
                                           {"interval", required_argument, 0, OPT_INTERVAL},
                                           {"report-signal", required_argument, 0, OPT_SIGNAL},
+                                          {"time", no_argument, 0, OPT_TIME},
                                           {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
@@ -244,6 +251,7 @@ static void child_env(const struct rt_options *o, const char *lib, const char *d
     setenv("RATRACE_INTERVAL", buf, 1);
     snprintf(buf, sizeof buf, "%d", o->report_signal);
     setenv("RATRACE_REPORT_SIGNAL", buf, 1);
+    setenv("RATRACE_TIME", o->time ? "1" : "0", 1);
 }
 
 /* Rewrites the reports from the snapshots of running processes (--interval, --report-signal):

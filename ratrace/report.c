@@ -169,17 +169,10 @@ static void json_write(FILE *f, struct ctx *c, const struct rt_outcome *out)
             (unsigned long long)d->bytes_allocated, (unsigned long long)d->bytes_freed,
             (unsigned long long)d->bytes_peak, (unsigned long long)d->bytes_current,
             (unsigned long long)d->live_blocks);
-    fputs("  \"histogram\": [", f);
-    int first = 1;
-    for (int k = 0; k < RT_HIST; k++) {
-        if (!d->hist[k]) continue;
-        unsigned long long lo = k ? 1ull << (k - 1) : 0, hi = k ? (lo << 1) - 1 : 0;
-        if (k == 64) hi = ~0ull;
-        fprintf(f, "%s\n    {\"min\": %llu, \"max\": %llu, \"count\": %llu}", first ? "" : ",", lo,
-                hi, (unsigned long long)d->hist[k]);
-        first = 0;
-    }
-    fputs(first ? "],\n" : "\n  ],\n", f);
+    fputs("  \"histogram\": ", f);
+    rt_json_hist(f, d->hist, RT_HIST, "    ");
+    fputs(",\n", f);
+    rt_json_time(f, d);
     fputs("  \"threads\": [", f);
     for (size_t i = 0; i < d->nthreads; i++) {
         const struct rt_thread_row *t = &d->threads[i];
@@ -235,6 +228,7 @@ static void prom_write(FILE *f, const struct rt_dump *d)
         prom_metric(f, "ratrace_leaked_blocks", "gauge", "Definitely lost blocks at exit.", labels,
                     d->lost_count[RT_DEFINITE]);
     }
+    rt_prom_time(f, d, prog);
     fputs("# HELP ratrace_alloc_size_bytes Sizes of the allocations.\n"
           "# TYPE ratrace_alloc_size_bytes histogram\n",
           f);
@@ -296,6 +290,7 @@ static void summary(struct ctx *c, const struct rt_outcome *out)
             (unsigned long long)d->allocs, (unsigned long long)d->frees,
             (unsigned long long)d->bytes_allocated, (unsigned long long)d->bytes_peak,
             (unsigned long long)d->bytes_current, (unsigned long long)d->live_blocks);
+    rt_summary_time(d);
     if (d->snapshot) return; /* a running process has not been scanned for leaks */
     fprintf(stderr,
             "ratrace: definitely lost %llu bytes in %llu blocks (%llu suppressed); indirectly "

@@ -187,7 +187,9 @@ RT__EXPORT void *malloc(size_t n)
 {
     if (rt__unlikely(need_boot())) return boot_alloc(n, 16);
     if (!enter()) return rt__real.malloc(n);
+    uint64_t t0 = rt__time_start();
     void *p = rt__real.malloc(n);
+    rt__time_end(RT__FN_MALLOC, t0);
     if (p) on_alloc(p, n, CALLER());
     leave();
     return p;
@@ -199,7 +201,9 @@ RT__EXPORT void *calloc(size_t k, size_t n)
     if (rt__unlikely(need_boot()))
         return __builtin_mul_overflow(k, n, &total) ? NULL : boot_alloc(total, 16);
     if (!enter()) return rt__real.calloc(k, n);
+    uint64_t t0 = rt__time_start();
     void *p = rt__real.calloc(k, n);
+    rt__time_end(RT__FN_CALLOC, t0);
     if (p) on_alloc(p, k * n, CALLER());
     leave();
     return p;
@@ -215,11 +219,13 @@ RT__EXPORT void free(void *p)
     }
     struct rt__block old;
     on_free(p, &old);
+    uint64_t t0 = rt__time_start();
     rt__real.free(p);
+    rt__time_end(RT__FN_FREE, t0);
     leave();
 }
 
-static void *realloc_at(void *p, size_t n, uintptr_t caller)
+static void *realloc_at(void *p, size_t n, uintptr_t caller, int fn)
 {
     if (rt__unlikely(need_boot())) {
         void *q = boot_alloc(n, 16);
@@ -234,7 +240,9 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
     if (!enter()) return rt__real.realloc(p, n);
     struct rt__block old;
     int known = p && on_free(p, &old);
+    uint64_t t0 = rt__time_start();
     void *q = rt__real.realloc(p, n);
+    rt__time_end(fn, t0);
     if (q) {
         on_alloc(q, n, caller);
     } else if (known && n != 0) {
@@ -249,7 +257,7 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
 
 RT__EXPORT void *realloc(void *p, size_t n)
 {
-    return realloc_at(p, n, CALLER());
+    return realloc_at(p, n, CALLER(), RT__FN_REALLOC);
 }
 
 RT__EXPORT void *reallocarray(void *p, size_t k, size_t n)
@@ -259,7 +267,7 @@ RT__EXPORT void *reallocarray(void *p, size_t k, size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    return realloc_at(p, total, CALLER());
+    return realloc_at(p, total, CALLER(), RT__FN_REALLOCARRAY);
 }
 
 RT__EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -269,34 +277,43 @@ RT__EXPORT int posix_memalign(void **out, size_t align, size_t n)
         return *out ? 0 : ENOMEM;
     }
     if (!enter()) return rt__real.posix_memalign(out, align, n);
+    uint64_t t0 = rt__time_start();
     int rc = rt__real.posix_memalign(out, align, n);
+    rt__time_end(RT__FN_POSIX_MEMALIGN, t0);
     if (rc == 0 && *out) on_alloc(*out, n, CALLER());
     leave();
     return rc;
 }
 
 /* The aligned allocators taking (align, n) or n: one body. */
-#define ALIGNED_HOOK(name, params, args, boot_align)                                               \
+#define ALIGNED_HOOK(name, params, args, boot_align, fn)                                           \
     RT__EXPORT void *name params                                                                   \
     {                                                                                              \
         if (rt__unlikely(need_boot())) return boot_alloc(n, boot_align);                           \
         if (!enter()) return rt__real.name args;                                                   \
+        uint64_t t0 = rt__time_start();                                                            \
         void *p = rt__real.name args;                                                              \
+        rt__time_end(fn, t0);                                                                      \
         if (p) on_alloc(p, n, CALLER());                                                           \
         leave();                                                                                   \
         return p;                                                                                  \
     }
-ALIGNED_HOOK(aligned_alloc, (size_t align, size_t n), (align, n), align)
-ALIGNED_HOOK(memalign, (size_t align, size_t n), (align, n), align)
-ALIGNED_HOOK(valloc, (size_t n), (n), 4096)
-ALIGNED_HOOK(pvalloc, (size_t n), (n), 4096)
+ALIGNED_HOOK(aligned_alloc, (size_t align, size_t n), (align, n), align, RT__FN_ALIGNED_ALLOC)
+ALIGNED_HOOK(memalign, (size_t align, size_t n), (align, n), align, RT__FN_MEMALIGN)
+ALIGNED_HOOK(valloc, (size_t n), (n), 4096, RT__FN_VALLOC)
+ALIGNED_HOOK(pvalloc, (size_t n), (n), 4096, RT__FN_PVALLOC)
 
 RT__EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p) return 0;
     if (is_boot(p)) return boot_size(p);
     if (rt__unlikely(need_boot())) return 0;
-    return rt__real.malloc_usable_size(p);
+    if (!rt__opt.time || !enter()) return rt__real.malloc_usable_size(p);
+    uint64_t t0 = rt__time_start();
+    size_t n = rt__real.malloc_usable_size(p);
+    rt__time_end(RT__FN_USABLE_SIZE, t0);
+    leave();
+    return n;
 }
 
 /* ---- public API (ratrace.h finds these through weak references) ----------------------------- */
@@ -350,6 +367,7 @@ static void read_options(void)
     rt__opt.interval = iv > 86400 ? 86400 : (unsigned)iv;
     uint64_t sig = env_u64("RATRACE_REPORT_SIGNAL", 0);
     rt__opt.report_signal = sig < 65 ? (int)sig : 0;
+    rt__opt.time = env_u64("RATRACE_TIME", 0) != 0;
     const char *d = getenv("RATRACE_DUMP");
     if (d && strlen(d) < sizeof rt__opt.dump_dir) strcpy(rt__opt.dump_dir, d);
 }
@@ -392,6 +410,7 @@ __attribute__((constructor)) static void rt_init(void)
     rt__tls.busy++;
     read_options();
     traced_here();
+    rt__time_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     if (!atomic_load(&rt__disabled)) rt__start_reporter();
     rt__tls.busy--;

@@ -26,6 +26,7 @@ struct rt__options {
     uint64_t sample_bytes; /* mean bytes between samples in sample mode */
     unsigned interval;     /* seconds between snapshots (0: none) */
     int report_signal;     /* a snapshot whenever this signal comes (0: none) */
+    int time;              /* time each call of the real allocator (timing.c) */
     char dump_dir[512];    /* where PID.rtd goes ("" = no dump) */
 };
 extern struct rt__options rt__opt;
@@ -78,6 +79,65 @@ void rt__mem_unlock_all(void);
  */
 #define RT__HIST 65 /* bucket 0: size 0; bucket k: sizes 2^(k-1) .. 2^k - 1 */
 
+/* Adds v to a per-thread counter: a plain load and store by its only writer, an atomic add on a
+ * record shared by several threads. */
+static inline void rt__add(_Atomic uint64_t *c, uint64_t v, int shared)
+{
+    if (shared)
+        atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+    else
+        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+                              memory_order_relaxed);
+}
+
+/* ---- time per call (timing.c) ------------------------------------------------------------------
+ */
+enum rt__fn {
+    RT__FN_MALLOC,
+    RT__FN_CALLOC,
+    RT__FN_REALLOC,
+    RT__FN_REALLOCARRAY,
+    RT__FN_FREE,
+    RT__FN_POSIX_MEMALIGN,
+    RT__FN_ALIGNED_ALLOC,
+    RT__FN_MEMALIGN,
+    RT__FN_VALLOC,
+    RT__FN_PVALLOC,
+    RT__FN_USABLE_SIZE,
+    RT__FNS
+};
+extern const char *const rt__fn_names[RT__FNS];
+#define RT__TIME_HIST 48 /* bucket 0: 0 ns; bucket k: 2^(k-1) .. 2^k - 1 ns; the last: longer */
+struct rt__time {
+    _Atomic uint64_t calls[RT__FNS], ns[RT__FNS], hist[RT__FNS][RT__TIME_HIST];
+};
+struct rt__time_total {
+    uint64_t calls[RT__FNS], ns[RT__FNS], hist[RT__FNS][RT__TIME_HIST];
+};
+extern int rt__time_tsc; /* the clock is the calibrated time-stamp counter */
+uint64_t rt__clock_slow(void);
+static inline uint64_t rt__clock(void)
+{
+#if defined(__x86_64__)
+    if (rt__likely(rt__time_tsc)) return __builtin_ia32_rdtsc();
+#endif
+    return rt__clock_slow();
+}
+/* Measures the clock (constructor, with RATRACE_TIME=1). */
+void rt__time_init(void);
+/* A timed call: t0 = rt__time_start() before it, rt__time_end(fn, t0) after. */
+void rt__time_record(int fn, uint64_t t0);
+static inline uint64_t rt__time_start(void)
+{
+    return rt__unlikely(rt__opt.time) ? rt__clock() | 1 : 0;
+}
+static inline void rt__time_end(int fn, uint64_t t0)
+{
+    if (rt__unlikely(t0)) rt__time_record(fn, t0);
+}
+/* Sums every thread's counts. */
+void rt__time_sum(struct rt__time_total *out);
+
 struct rt__thread {
     _Atomic uint64_t allocs, frees, bytes_alloc, bytes_freed;
     _Atomic uint64_t hist[RT__HIST];
@@ -88,6 +148,7 @@ struct rt__thread {
     atomic_int stop_state;   /* enum rt__stop, for the leak scan at exit (stop.c) */
     uintptr_t stop_sp;       /* the stack pointer where the signal stopped it */
     uintptr_t stop_regs[32]; /* its general registers then */
+    struct rt__time *time;   /* time per call (mapped on the first timed call) */
     struct rt__thread *next;
 };
 

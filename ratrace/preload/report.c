@@ -16,6 +16,9 @@
  *                                 first; LIVE, PEAK: bytes of its blocks alive now, at peak_at
  *   end
  *   live_blocks N                 blocks allocated and not freed (when the dump was taken)
+ *   time_clock tsc|clock_gettime  with RATRACE_TIME=1, then per function that was called:
+ *   time FN CALLS NS              calls of the real FN (malloc, free, ...), nanoseconds in them
+ *   time_hist FN K N              N calls took 2^(K-1) .. 2^K - 1 ns (K 0: 0 ns)
  * The file is written as PID.tmp and renamed, so a reader never sees half a dump. With
  * RATRACE_INTERVAL=N a reporter thread also writes PID.snap every N seconds, and with
  * RATRACE_REPORT_SIGNAL=S whenever the process gets signal S: the same records less the leak
@@ -167,6 +170,29 @@ static void put_totals(const char *exe)
     }
 }
 
+static void put_time(void)
+{
+    static struct rt__time_total tt; /* large: not on the reporter thread's stack */
+    rt__time_sum(&tt);
+    puts_(rt__time_tsc ? "time_clock tsc\n" : "time_clock clock_gettime\n");
+    for (int f = 0; f < RT__FNS; f++) {
+        if (!tt.calls[f]) continue;
+        puts_("time ");
+        puts_(rt__fn_names[f]);
+        put_num(tt.calls[f], 10);
+        put_num(tt.ns[f], 10);
+        put("\n", 1);
+        for (int k = 0; k < RT__TIME_HIST; k++) {
+            if (!tt.hist[f][k]) continue;
+            puts_("time_hist ");
+            puts_(rt__fn_names[f]);
+            put_num((uint64_t)k, 10);
+            put_num(tt.hist[f][k], 10);
+            put("\n", 1);
+        }
+    }
+}
+
 static void put_leaks(const struct rt__leaks *l)
 {
     static const char *kinds[RT__KINDS] = {"definite", "indirect", "possible", "reachable"};
@@ -263,6 +289,7 @@ static void write_dump(const struct rt__leaks *l)
             put_totals(exe);
             if (l) put_leaks(l);
             if (!l) puts_("snapshot 1\n");
+            if (rt__opt.time) put_time();
             dl_iterate_phdr(module_cb, exe);
             if (rt__opt.mode != RT__MODE_COUNT) {
                 uint64_t at = rt__stack_peak_at();

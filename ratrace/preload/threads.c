@@ -76,15 +76,6 @@ void rt__thread_atfork_child(void)
     }
 }
 
-static inline void add(_Atomic uint64_t *c, uint64_t v, int shared)
-{
-    if (shared)
-        atomic_fetch_add_explicit(c, v, memory_order_relaxed);
-    else
-        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-                              memory_order_relaxed);
-}
-
 static inline unsigned bucket(size_t n)
 {
     return n ? 64 - (unsigned)__builtin_clzll((unsigned long long)n) : 0;
@@ -92,9 +83,9 @@ static inline unsigned bucket(size_t n)
 
 void rt__count_alloc(struct rt__thread *t, size_t n)
 {
-    add(&t->allocs, 1, t->shared);
-    add(&t->bytes_alloc, n, t->shared);
-    add(&t->hist[bucket(n)], 1, t->shared);
+    rt__add(&t->allocs, 1, t->shared);
+    rt__add(&t->bytes_alloc, n, t->shared);
+    rt__add(&t->hist[bucket(n)], 1, t->shared);
     int64_t cur =
         atomic_fetch_add_explicit(&bytes_cur, (int64_t)n, memory_order_relaxed) + (int64_t)n;
     int64_t peak = atomic_load_explicit(&bytes_peak, memory_order_relaxed);
@@ -105,15 +96,15 @@ void rt__count_alloc(struct rt__thread *t, size_t n)
 
 void rt__count_free(struct rt__thread *t, size_t n)
 {
-    add(&t->frees, 1, t->shared);
-    add(&t->bytes_freed, n, t->shared);
+    rt__add(&t->frees, 1, t->shared);
+    rt__add(&t->bytes_freed, n, t->shared);
     atomic_fetch_sub_explicit(&bytes_cur, (int64_t)n, memory_order_relaxed);
 }
 
 void rt__count_undo_free(struct rt__thread *t, size_t n)
 {
-    add(&t->frees, (uint64_t)-1, t->shared);
-    add(&t->bytes_freed, (uint64_t)0 - n, t->shared);
+    rt__add(&t->frees, (uint64_t)-1, t->shared);
+    rt__add(&t->bytes_freed, (uint64_t)0 - n, t->shared);
     atomic_fetch_add_explicit(&bytes_cur, (int64_t)n, memory_order_relaxed);
 }
 
