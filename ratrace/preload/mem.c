@@ -67,6 +67,14 @@ void *rt__map(size_t len)
     return p;
 }
 
+void *rt__map_flags(size_t len, int flags)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    add_range((uintptr_t)p, (uintptr_t)p + len);
+    return p;
+}
+
 void *rt__map_table(size_t len)
 {
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;

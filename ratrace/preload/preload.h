@@ -68,6 +68,8 @@ void *rt__map(size_t len);
 /* The same for a table about to be filled: populated at once (one fault instead of one per
  * page), on huge pages when the kernel has them. */
 void *rt__map_table(size_t len);
+/* The same with more mmap flags (MAP_NORESERVE for a reservation committed as it is touched). */
+void *rt__map_flags(size_t len, int flags);
 void *rt__remap(void *p, size_t old_len, size_t new_len);
 void rt__unmap(void *p, size_t len);
 /* Copies up to max own ranges (start, end) into out; @return how many there are. */
@@ -161,6 +163,8 @@ struct rt__tls {
     uint64_t rng;                 /* xorshift state for the sampling intervals */
     uintptr_t arena_base;         /* last glibc arena heap seen by this thread */
     uintptr_t stack_lo, stack_hi; /* frame-pointer walk bounds (0: not known yet) */
+    uint32_t reg_chunk, reg_next; /* the registry chunk this thread fills, its next slot */
+    int reg_have;                 /* reg_chunk is set */
 };
 extern __thread struct rt__tls rt__tls RT__TLS;
 
@@ -171,6 +175,8 @@ void rt__count_alloc(struct rt__thread *t, size_t n);
 void rt__count_free(struct rt__thread *t, size_t n);
 void rt__count_undo_free(struct rt__thread *t, size_t n);
 uint64_t rt__bytes_current(void);
+/* Blocks allocated and not freed: the allocations counted less the frees. */
+uint64_t rt__live_blocks(void);
 uint64_t rt__bytes_peak(void);
 /* Records a glibc arena heap base seen in a block header (excluded from leak-scan roots). */
 void rt__note_arena(uintptr_t base);
@@ -193,6 +199,57 @@ size_t rt__table_snapshot(struct rt__block **out, size_t *cap_bytes);
 uint64_t rt__table_count(void);
 void rt__table_lock_all(void);
 void rt__table_unlock_all(void);
+
+/* ---- block headers and the live-block registry (registry.c) ------------------------------------
+ * A header block's 16-byte header, right before the program's pointer p:
+ *   word 0: slot << 37 | size      (the registry slot; the size asked for, below 2^37)
+ *   word 1: tag49 << 15 | MAGIC    (the tag in 49 bits; MAGIC has bit 3 set, see registry.c) */
+#define RT__HDR           16
+#define RT__HDR_MAGIC     0x5a38u
+#define RT__HDR_SIZE_BITS 37
+#define RT__HDR_MAX_SIZE  (1ull << RT__HDR_SIZE_BITS) /* larger blocks get no header */
+#define RT__NO_SLOT       ((1ull << (64 - RT__HDR_SIZE_BITS)) - 1)
+#define RT__TAG49_PC      (1ull << 48)
+
+static inline int rt__hdr_is(const void *p)
+{
+    uint64_t w;
+    __builtin_memcpy(&w, (const char *)p - 8, sizeof w);
+    return (w & 0x7fff) == RT__HDR_MAGIC;
+}
+
+static inline void rt__hdr_write(void *p, uint64_t slot, uint64_t size, uint64_t tag)
+{
+    uint64_t t49 =
+        tag & RT__TAG_PC ? RT__TAG49_PC | (tag & (RT__TAG49_PC - 1)) : tag & (RT__TAG49_PC - 1);
+    uint64_t h[2] = {slot << RT__HDR_SIZE_BITS | size, t49 << 15 | RT__HDR_MAGIC};
+    __builtin_memcpy((char *)p - RT__HDR, h, sizeof h);
+}
+
+/* The block record of header block p; @return its slot. */
+static inline uint64_t rt__hdr_read(const void *p, struct rt__block *b)
+{
+    uint64_t h[2];
+    __builtin_memcpy(h, (const char *)p - RT__HDR, sizeof h);
+    uint64_t t49 = h[1] >> 15;
+    b->ptr = (uintptr_t)p;
+    b->size = h[0] & (RT__HDR_MAX_SIZE - 1);
+    b->tag = t49 & RT__TAG49_PC ? (t49 & (RT__TAG49_PC - 1)) | RT__TAG_PC : t49;
+    return h[0] >> RT__HDR_SIZE_BITS;
+}
+
+/* Maps the registry's reservation; @return 0 or -1 (then no block gets a header). */
+int rt__reg_init(void);
+/* Registers header block p; @return its slot number, RT__NO_SLOT when the registry is full. */
+uint64_t rt__reg_add(uintptr_t p);
+/* Unregisters header block p of that slot; @return 1, or 0 when p is not registered there. */
+int rt__reg_remove(uint64_t slot, uintptr_t p);
+/* Copies up to max registered blocks (records from their headers) to out; @return how many. */
+size_t rt__reg_copy(struct rt__block *out, size_t max);
+/* The number of registered blocks (a pass over the registry). */
+size_t rt__reg_count(void);
+void rt__reg_lock(void);
+void rt__reg_unlock(void);
 
 /* ---- stacks ------------------------------------------------------------------------------------
  */

@@ -162,7 +162,7 @@ static void put_totals(const char *exe)
     uint64_t cur = rt__bytes_current(), peak = rt__bytes_peak();
     line("bytes_current", 1, &cur);
     line("bytes_peak", 1, &peak);
-    uint64_t live = rt__table_count();
+    uint64_t live = rt__live_blocks();
     line("live_blocks", 1, &live);
     for (int k = 0; k < RT__HIST; k++) {
         uint64_t kv[2] = {(uint64_t)k, hist[k]};

@@ -39,6 +39,14 @@ grep -q "left no report" "$tmp/x.err" || fail "_exit: no message about the missi
 "$RATRACE" --quiet --fail-on-leak "$RT_BIN/entry" _exit >/dev/null 2>&1
 [ $? -eq 4 ] || fail "_exit with --fail-on-leak: want exit status 4"
 
+# edge cases (realloc to 0, impossible sizes, alignment) the same traced and untraced; every
+# block freed but stdout's buffer
+"$RT_BIN/edge" >/dev/null || fail "edge: untraced"
+"$RATRACE" --quiet --json "$tmp/edge.json" "$RT_BIN/edge" >/dev/null || fail "edge: traced"
+check "edge: one live block at exit" \
+    "d['live_blocks'] == 1 and d['allocs'] - d['frees'] == 1 and d['leaks']['count'] == 0" \
+    "$tmp/edge.json"
+
 # --time: every entry point entry.c calls is timed, histograms add up to the calls, JSON and
 # Prometheus agree; without --time there is no "time" key
 "$RATRACE" --quiet --time --json "$tmp/t.json" --prometheus "$tmp/t.prom" "$RT_BIN/entry" \
