@@ -5,7 +5,8 @@
 # entries (tests/ratrace/stdmap.cpp). Every run's output goes to /dev/null: only the tables are
 # printed. The tracers run interleaved, REPS rounds (massif: one), and each gets the median of
 # its wall and CPU (user + sys, children included) seconds; the ratios are to the untraced
-# median of the same workload. Then one row per workload with the tracers side by side, and
+# median of the same workload (massif follows exec, as ratrace and heaptrack do: the python3
+# workload starts through env). Then one row per workload with the tracers side by side, and
 # the goals (wall-time ratios), each "met" or "MISSED": count mode at most 1.1x, sample mode at
 # most 1.3x, full mode's overhead at most a third of heaptrack's.
 # usage: BUILD=build/release sh bench/run-ratrace.sh      (make bench runs it from the repo root)
@@ -58,7 +59,8 @@ workload() {
         r=$((r + 1))
     done
     if ! skipped massif && command -v valgrind >/dev/null 2>&1; then
-        once "$name" massif valgrind --tool=massif --massif-out-file="$tmp/massif.out" "$@"
+        once "$name" massif valgrind --tool=massif --trace-children=yes \
+            --massif-out-file="$tmp/massif.%p" "$@"
     fi
 }
 
