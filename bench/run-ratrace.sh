@@ -2,9 +2,13 @@
 # run-ratrace.sh - ratrace's overhead against no tracing, heaptrack and valgrind massif, on three
 # allocation-heavy real workloads: Debian's python3 with PYTHONMALLOC=malloc building a dict of N
 # entries (about 3 allocations per entry), sort of a file of N lines, and a C++ std::map of N
-# entries (tests/ratrace/stdmap.cpp). Prints wall and CPU (user + sys, children included) seconds
-# per run (the best of REPS) and the CPU ratios to the untraced run, then the goals: count mode
-# at most 1.1x, sample mode at most 1.3x, full mode at most a third of heaptrack's overhead.
+# entries (tests/ratrace/stdmap.cpp). Every run's output goes to /dev/null: only the tables are
+# printed. The tracers run interleaved, REPS rounds (massif: one), and each gets the median of
+# its wall and CPU (user + sys, children included) seconds; the ratios are to the untraced
+# median of the same workload (massif follows exec, as ratrace and heaptrack do: the python3
+# workload starts through env). Then one row per workload with the tracers side by side, and
+# the goals (wall-time ratios), each "met" or "MISSED": count mode at most 1.1x, sample mode at
+# most 1.3x, full mode's overhead at most a third of heaptrack's.
 # usage: BUILD=build/release sh bench/run-ratrace.sh      (make bench runs it from the repo root)
 # env:   RATRACE_BENCH_N (default 1000000), RATRACE_BENCH_REPS (default 3; massif runs once),
 #        RATRACE_BENCH_SKIP="massif heaptrack" to leave tools out.
@@ -24,73 +28,98 @@ mkdir -p "$BUILD/bench"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 seq 1 "$N" | awk '{ print ($1 * 7919) % 1000003, "line", $1 }' >"$tmp/lines.txt"
-
-# measure REPS CMD... : prints "WALL CPU", the run with the least CPU time
-measure() {
-    reps=$1; shift
-    best=""
-    i=0
-    while [ $i -lt "$reps" ]; do
-        /usr/bin/time -f "%e %U %S" -o "$tmp/t" "$@" >/dev/null 2>&1 </dev/null
-        cur=$(awk '{ printf "%.2f %.2f", $1, $2 + $3 }' "$tmp/t")
-        if [ -z "$best" ] || [ "$(echo "$cur $best" | awk '{ print ($2 < $4) }')" = 1 ]; then
-            best=$cur
-        fi
-        i=$((i + 1))
-    done
-    echo "$best"
-}
+: >"$tmp/runs"
 
 skipped() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
 
-run_workload() { # NAME CMD...
-    name=$1; shift
-    base=$(measure "$REPS" "$@")
-    printf '%-8s %-10s %8s %8s %7s\n' "$name" untraced $base 1.00
-    basecpu=${base#* }
-    for mode in count sample full; do
-        r=$(measure "$REPS" "$RATRACE" --quiet --mode "$mode" -- "$@")
-        printf '%-8s %-10s %8s %8s %7s\n' "$name" "$mode" $r \
-            "$(echo "$r $basecpu" | awk '{ printf "%.2f", $2 / $3 }')"
-        echo "$name $mode $r $basecpu" >>"$tmp/all"
-    done
-    if ! skipped heaptrack && command -v heaptrack >/dev/null 2>&1; then
-        r=$(measure "$REPS" heaptrack -o "$tmp/ht" "$@")
-        printf '%-8s %-10s %8s %8s %7s\n' "$name" heaptrack $r \
-            "$(echo "$r $basecpu" | awk '{ printf "%.2f", $2 / $3 }')"
-        echo "$name heaptrack $r $basecpu" >>"$tmp/all"
-        rm -f "$tmp"/ht*
-    fi
-    if ! skipped massif && command -v valgrind >/dev/null 2>&1; then
-        r=$(measure 1 valgrind --tool=massif --massif-out-file="$tmp/massif.out" "$@")
-        printf '%-8s %-10s %8s %8s %7s\n' "$name" massif $r \
-            "$(echo "$r $basecpu" | awk '{ printf "%.2f", $2 / $3 }')"
+# once WORKLOAD TRACER CMD... : one quiet run; appends "WORKLOAD TRACER WALL CPU" to runs
+once() {
+    w=$1 t=$2; shift 2
+    if /usr/bin/time -f "%e %U %S" -o "$tmp/t" "$@" >/dev/null 2>&1 </dev/null; then
+        awk -v w="$w" -v t="$t" '{ printf "%s %s %.3f %.3f\n", w, t, $1, $2 + $3 }' "$tmp/t" \
+            >>"$tmp/runs"
+    else
+        echo "run-ratrace: $w under $t failed" >&2
     fi
 }
 
+# workload NAME CMD... : REPS rounds of every tracer, interleaved; massif once at the end
+workload() {
+    name=$1; shift
+    r=0
+    while [ $r -lt "$REPS" ]; do
+        once "$name" untraced "$@"
+        for mode in count sample full; do
+            once "$name" "$mode" "$RATRACE" --quiet --mode "$mode" -- "$@"
+        done
+        if ! skipped heaptrack && command -v heaptrack >/dev/null 2>&1; then
+            once "$name" heaptrack heaptrack -o "$tmp/ht" "$@"
+            rm -f "$tmp"/ht*
+        fi
+        r=$((r + 1))
+    done
+    if ! skipped massif && command -v valgrind >/dev/null 2>&1; then
+        once "$name" massif valgrind --tool=massif --trace-children=yes \
+            --massif-out-file="$tmp/massif.%p" "$@"
+    fi
+}
+
+# Debian's interpreter itself, not a wrapper found first in PATH (pyenv shims exec it from bash)
+py=/usr/bin/python3
+[ -x "$py" ] || py=$(command -v python3)
+workload python3 env PYTHONMALLOC=malloc "$py" -c "d = {i: str(i) for i in range($N)}"
+workload sort sort "$tmp/lines.txt"
+workload stdmap "$STDMAP" "$N"
+
 {
-    echo "== ratrace overhead (bench/run-ratrace.sh, N=$N, best of $REPS; docs/ratrace.md) =="
-    printf '%-8s %-10s %8s %8s %7s\n' workload tracer wall_s cpu_s cpu_x
-    # Debian's interpreter itself, not a wrapper found first in PATH (pyenv shims exec it from bash)
-    py=/usr/bin/python3
-    [ -x "$py" ] || py=$(command -v python3)
-    PYTHONMALLOC=malloc run_workload python3 "$py" -c "d = {i: str(i) for i in range($N)}"
-    run_workload sort sort "$tmp/lines.txt"
-    run_workload stdmap "$STDMAP" "$N"
-    echo "goals (CPU time ratios to untraced):"
-    awk '
-        { cpu[$1 " " $2] = $4; base[$1] = $5 }
+    echo "== ratrace overhead (bench/run-ratrace.sh, N=$N, medians of $REPS interleaved rounds," \
+        "massif 1; docs/ratrace.md) =="
+    awk -v order="untraced count sample full heaptrack massif" '
+        function median(key,    n, i, j, v, t) {
+            n = split(vals[key], v, " ")
+            for (i = 2; i <= n; i++)
+                for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+            return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+        }
+        { if (!($1 in seen)) { seen[$1] = 1; ws[++nw] = $1 }
+          vals[$1 " " $2 " w"] = vals[$1 " " $2 " w"] " " $3
+          vals[$1 " " $2 " c"] = vals[$1 " " $2 " c"] " " $4; have[$1 " " $2] = 1 }
         END {
-            for (w in base) {
-                c = cpu[w " count"] / base[w]; s = cpu[w " sample"] / base[w]
-                printf "  %-8s count %.2fx (goal <= 1.10) %s; sample %.2fx (goal <= 1.30) %s", w,
-                    c, c <= 1.10 ? "met" : "NOT met", s, s <= 1.30 ? "met" : "NOT met"
-                if ((w " heaptrack") in cpu) {
-                    f = cpu[w " full"] / base[w] - 1; h = cpu[w " heaptrack"] / base[w] - 1
-                    printf "; full overhead %.2f vs heaptrack %.2f (goal <= 1/3) %s", f, h,
-                        f <= h / 3 ? "met" : "NOT met"
+            nt = split(order, tr, " ")
+            printf "%-8s %-10s %8s %8s %7s %7s\n", "workload", "tracer", "wall_s", "cpu_s", "wall_x", "cpu_x"
+            for (i = 1; i <= nw; i++) {
+                w = ws[i]; bw[w] = median(w " untraced w"); bc[w] = median(w " untraced c")
+                for (k = 1; k <= nt; k++) {
+                    t = tr[k]; if (!((w " " t) in have)) continue
+                    mw = median(w " " t " w"); mc = median(w " " t " c")
+                    xw[w " " t] = mw / bw[w]; xc[w " " t] = mc / bc[w]
+                    printf "%-8s %-10s %8.2f %8.2f %7.2f %7.2f\n", w, t, mw, mc, xw[w " " t], xc[w " " t]
+                }
+            }
+            printf "\nside by side, wall-time ratio to untraced (CPU-time ratio in brackets):\n"
+            printf "%-8s", "workload"
+            for (k = 2; k <= nt; k++) printf " %15s", tr[k]
+            printf "\n"
+            for (i = 1; i <= nw; i++) {
+                w = ws[i]; printf "%-8s", w
+                for (k = 2; k <= nt; k++) {
+                    t = tr[k]
+                    if ((w " " t) in xw) printf " %15s", sprintf("%.2f [%.2f]", xw[w " " t], xc[w " " t])
+                    else printf " %15s", "-"
                 }
                 printf "\n"
             }
-        }' "$tmp/all"
+            printf "\ngoals (wall-time ratios to untraced; CPU time in brackets):\n"
+            for (i = 1; i <= nw; i++) {
+                w = ws[i]
+                c = xw[w " count"]; s = xw[w " sample"]
+                printf "GOAL %-8s count  <= 1.10x: %.2fx [%.2fx] %s\n", w, c, xc[w " count"], c <= 1.10 ? "met" : "MISSED"
+                printf "GOAL %-8s sample <= 1.30x: %.2fx [%.2fx] %s\n", w, s, xc[w " sample"], s <= 1.30 ? "met" : "MISSED"
+                if ((w " heaptrack") in xw) {
+                    f = xw[w " full"] - 1; h = xw[w " heaptrack"] - 1
+                    printf "GOAL %-8s full overhead <= heaptrack/3: %.2f vs %.2f/3 = %.2f %s\n", w, f, h, h / 3,
+                        f <= h / 3 ? "met" : "MISSED"
+                }
+            }
+        }' "$tmp/runs"
 } | tee "$OUT"

@@ -87,6 +87,37 @@ static int parse_lost(struct rt_dump *d, char *p)
     return -1;
 }
 
+/* "time FN CALLS NS" and "time_hist FN K N": @return FN's row (added when new), or NULL. */
+static struct rt_time *time_row(struct rt_dump *d, char **p)
+{
+    while (**p == ' ') (*p)++;
+    size_t n = strcspn(*p, " ");
+    if (!n || n >= sizeof d->time[0].name) return NULL;
+    struct rt_time *t = NULL;
+    for (size_t i = 0; i < d->ntime && !t; i++)
+        if (strlen(d->time[i].name) == n && !memcmp(d->time[i].name, *p, n)) t = &d->time[i];
+    if (!t && d->ntime < RT_TIME_FNS) {
+        t = &d->time[d->ntime++];
+        memcpy(t->name, *p, n);
+    }
+    *p += n;
+    return t;
+}
+
+static int parse_time(struct rt_dump *d, char *p, int hist)
+{
+    struct rt_time *t = time_row(d, &p);
+    if (!t) return -1;
+    if (hist) {
+        uint64_t k = strtoull(p, &p, 10);
+        if (k < RT_TIME_HIST) t->hist[k] = strtoull(p, &p, 10);
+    } else {
+        t->calls = strtoull(p, &p, 10);
+        t->ns = strtoull(p, &p, 10);
+    }
+    return 0;
+}
+
 struct caps {
     size_t stacks, mods, leaks, threads;
 };
@@ -101,6 +132,12 @@ static int parse_line(struct rt_dump *d, char *line, struct caps *c)
     if (KEY("module")) return parse_module(d, p, &c->mods);
     if (KEY("leak")) return parse_leak(d, p, &c->leaks);
     if (KEY("lost")) return parse_lost(d, p);
+    if (KEY("time")) return parse_time(d, p, 0);
+    if (KEY("time_hist")) return parse_time(d, p, 1);
+    if (KEY("time_clock")) {
+        snprintf(d->time_clock, sizeof d->time_clock, "%s", p);
+        return 0;
+    }
     if (KEY("thread")) {
         struct rt_thread_row *t = grow(&d->threads, &d->nthreads, &c->threads, sizeof *t);
         if (!t) return -1;
@@ -140,7 +177,8 @@ static int parse_line(struct rt_dump *d, char *line, struct caps *c)
                 {"bytes_current", &d->bytes_current},
                 {"bytes_peak", &d->bytes_peak},
                 {"sample_bytes", &d->sample_bytes},
-                {"peak_at", &d->peak_at}};
+                {"peak_at", &d->peak_at},
+                {"live_blocks", &d->live_blocks}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         if (klen == strlen(nums[i].k) && !memcmp(line, nums[i].k, klen))
             *nums[i].v = strtoull(p, NULL, 10);

@@ -41,6 +41,11 @@ static void usage(FILE *f)
           "  --top N                   hot spots listed per ranking (20)\n"
           "  --interval S              also rewrite the reports of running processes\n"
           "                            every S seconds (long-running programs, daemons)\n"
+          "  --report-signal SIG       the program rewrites its reports when it gets SIG\n"
+          "                            (USR2, SIGUSR2 or a number; sent to ratrace, it is\n"
+          "                            passed on); none by default\n"
+          "  --time                    time each call of the real allocator (per function:\n"
+          "                            calls, nanoseconds, histogram)\n"
           "  --lib PATH                the interposer (default: beside ratrace)\n"
           "  --quiet                   no summary on stderr\n",
           f);
@@ -70,8 +75,28 @@ enum {
     OPT_QUIET,
     OPT_MODE,
     OPT_HELP,
-    OPT_INTERVAL
+    OPT_INTERVAL,
+    OPT_SIGNAL,
+    OPT_TIME
 };
+
+/* "USR2", "SIGUSR2" or "12": @return the signal number, or -1 (also for KILL and STOP, which
+ * cannot be caught). */
+static int parse_signal(const char *s)
+{
+    unsigned long long v;
+    int sig = -1;
+    if (parse_num(s, &v) == 0) {
+        sig = v >= 1 && v < 65 ? (int)v : -1;
+    } else {
+        if (!strncmp(s, "SIG", 3)) s += 3;
+        for (int i = 1; i < 65 && sig < 0; i++) {
+            const char *name = sigabbrev_np(i);
+            if (name && !strcmp(name, s)) sig = i;
+        }
+    }
+    return sig == SIGKILL || sig == SIGSTOP ? -1 : sig;
+}
 
 static int set_option(struct rt_options *o, int c, const char *arg)
 {
@@ -110,6 +135,9 @@ static int set_option(struct rt_options *o, int c, const char *arg)
     case OPT_QUIET:
         o->quiet = 1;
         return 0;
+    case OPT_TIME:
+        o->time = 1;
+        return 0;
     case OPT_LIB:
         o->lib = arg;
         return 0;
@@ -121,6 +149,9 @@ static int set_option(struct rt_options *o, int c, const char *arg)
         if (parse_num(arg, &v) || !v || v > 86400) return -1;
         o->interval = (unsigned)v;
         return 0;
+    case OPT_SIGNAL:
+        o->report_signal = parse_signal(arg);
+        return o->report_signal < 0 ? -1 : 0;
     case OPT_SUPPRESS: {
         const char **s = realloc(o->suppress, (o->nsuppress + 1) * sizeof *s);
         if (!s) return -1;
@@ -152,6 +183,8 @@ static int parse_args(int argc, char **argv, struct rt_options *o)
                                           {"quiet", no_argument, 0, OPT_QUIET},
                                           {"help", no_argument, 0, OPT_HELP},
                                           {"interval", required_argument, 0, OPT_INTERVAL},
+                                          {"report-signal", required_argument, 0, OPT_SIGNAL},
+                                          {"time", no_argument, 0, OPT_TIME},
                                           {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
@@ -216,31 +249,42 @@ static void child_env(const struct rt_options *o, const char *lib, const char *d
     setenv("RATRACE_ROOT_PID", buf, 1);
     snprintf(buf, sizeof buf, "%u", o->interval);
     setenv("RATRACE_INTERVAL", buf, 1);
+    snprintf(buf, sizeof buf, "%d", o->report_signal);
+    setenv("RATRACE_REPORT_SIGNAL", buf, 1);
+    setenv("RATRACE_TIME", o->time ? "1" : "0", 1);
 }
 
-/* Rewrites the reports from the snapshots of running processes (--interval): the program's
- * snapshot is named after RATRACE_ROOT_PID's process, that is the first one seen; every report
- * goes to FILE.PID until the program's own exit report. */
+/* Rewrites the reports from the snapshots of running processes (--interval, --report-signal):
+ * each PID.snap is renamed away first (the process may write the next one meanwhile), then read
+ * and reported: the program's to FILE, a child's to FILE.PID, until the exit reports. */
 static void report_snapshots(const char *dir, const struct rt_options *o)
 {
     DIR *dh = opendir(dir);
     struct dirent *e;
-    struct rt_options q = *o;
-    q.quiet = 1;
     while (dh && (e = readdir(dh))) {
         size_t n = strlen(e->d_name);
         if (n < 6 || strcmp(e->d_name + n - 5, ".snap")) continue;
-        char path[PATH_MAX + 256], suffix[32];
+        char path[PATH_MAX + 256], taken[PATH_MAX + 300], suffix[32];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(taken, sizeof taken, "%s.taken", path);
+        if (rename(path, taken)) continue;
         struct rt_dump d;
         struct rt_outcome out;
-        if (rt_dump_read(path, &d) == 0) {
+        if (rt_dump_read(taken, &d) == 0) {
             snprintf(suffix, sizeof suffix, ".%d", (int)d.pid);
-            rt_report(&d, &q, d.pid == snapshot_root ? "" : suffix, &out);
+            rt_report(&d, o, d.pid == snapshot_root ? "" : suffix, &out);
         }
         rt_dump_free(&d);
+        unlink(taken);
     }
     if (dh) closedir(dh);
+}
+
+/* --report-signal sent to ratrace: passed on to the program */
+static volatile sig_atomic_t forward_to;
+static void forward_signal(int sig)
+{
+    if (forward_to > 0) kill((pid_t)forward_to, sig);
 }
 
 /* Runs argv[0..] traced; @return its wait status, or -1. */
@@ -258,15 +302,23 @@ static int run(char **argv, const struct rt_options *o, const char *lib, const c
     }
     signal(SIGINT, SIG_IGN); /* the terminal's signals are the program's to handle */
     signal(SIGQUIT, SIG_IGN);
-    int st;
-    for (unsigned ticks = 0;; ticks++) {
-        pid_t r = waitpid(*pid, &st, o->interval ? WNOHANG : 0);
+    if (o->report_signal) {
+        forward_to = *pid;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = forward_signal;
+        sa.sa_flags = SA_RESTART;
+        sigaction(o->report_signal, &sa, NULL);
+    }
+    int polls = o->interval || o->report_signal, st;
+    for (;;) {
+        pid_t r = waitpid(*pid, &st, polls ? WNOHANG : 0);
         if (r == *pid) return st;
         if (r < 0 && errno != EINTR) return -1;
-        if (!o->interval || r < 0) continue;
+        if (!polls || r < 0) continue;
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
-        if ((ticks + 1) % (o->interval * 10) == 0) report_snapshots(dir, o);
+        report_snapshots(dir, o);
     }
 }
 

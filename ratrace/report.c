@@ -163,21 +163,16 @@ static void json_write(FILE *f, struct ctx *c, const struct rt_outcome *out)
     if (c->sampled) fprintf(f, "  \"sample_bytes\": %llu,\n", (unsigned long long)d->sample_bytes);
     fprintf(f,
             "  \"allocs\": %llu,\n  \"frees\": %llu,\n  \"bytes_allocated\": %llu,\n"
-            "  \"bytes_freed\": %llu,\n  \"bytes_peak\": %llu,\n  \"bytes_current\": %llu,\n",
+            "  \"bytes_freed\": %llu,\n  \"bytes_peak\": %llu,\n  \"bytes_current\": %llu,\n"
+            "  \"live_blocks\": %llu,\n",
             (unsigned long long)d->allocs, (unsigned long long)d->frees,
             (unsigned long long)d->bytes_allocated, (unsigned long long)d->bytes_freed,
-            (unsigned long long)d->bytes_peak, (unsigned long long)d->bytes_current);
-    fputs("  \"histogram\": [", f);
-    int first = 1;
-    for (int k = 0; k < RT_HIST; k++) {
-        if (!d->hist[k]) continue;
-        unsigned long long lo = k ? 1ull << (k - 1) : 0, hi = k ? (lo << 1) - 1 : 0;
-        if (k == 64) hi = ~0ull;
-        fprintf(f, "%s\n    {\"min\": %llu, \"max\": %llu, \"count\": %llu}", first ? "" : ",", lo,
-                hi, (unsigned long long)d->hist[k]);
-        first = 0;
-    }
-    fputs(first ? "],\n" : "\n  ],\n", f);
+            (unsigned long long)d->bytes_peak, (unsigned long long)d->bytes_current,
+            (unsigned long long)d->live_blocks);
+    fputs("  \"histogram\": ", f);
+    rt_json_hist(f, d->hist, RT_HIST, "    ");
+    fputs(",\n", f);
+    rt_json_time(f, d);
     fputs("  \"threads\": [", f);
     for (size_t i = 0; i < d->nthreads; i++) {
         const struct rt_thread_row *t = &d->threads[i];
@@ -225,12 +220,15 @@ static void prom_write(FILE *f, const struct rt_dump *d)
                 d->bytes_current);
     prom_metric(f, "ratrace_peak_bytes", "gauge", "Highest bytes in live blocks.", labels,
                 d->bytes_peak);
+    prom_metric(f, "ratrace_live_blocks", "gauge", "Blocks allocated and not freed.", labels,
+                d->live_blocks);
     if (!d->snapshot) { /* a running process has not been scanned for leaks */
         prom_metric(f, "ratrace_leaked_bytes", "gauge", "Definitely lost bytes at exit.", labels,
                     d->lost_bytes[RT_DEFINITE]);
         prom_metric(f, "ratrace_leaked_blocks", "gauge", "Definitely lost blocks at exit.", labels,
                     d->lost_count[RT_DEFINITE]);
     }
+    rt_prom_time(f, d, prog);
     fputs("# HELP ratrace_alloc_size_bytes Sizes of the allocations.\n"
           "# TYPE ratrace_alloc_size_bytes histogram\n",
           f);
@@ -281,15 +279,19 @@ static int flame_write(FILE *f, struct ctx *c, int svg)
     return rc;
 }
 
+/* On stderr: the totals and the largest leak sites (a snapshot: the totals only). */
 static void summary(struct ctx *c, const struct rt_outcome *out)
 {
     const struct rt_dump *d = c->d;
     fprintf(stderr,
-            "ratrace: pid %d (%s): %llu allocs, %llu frees, %llu bytes allocated, peak %llu, "
-            "current %llu\n",
-            (int)d->pid, d->exe ? d->exe : "?", (unsigned long long)d->allocs,
-            (unsigned long long)d->frees, (unsigned long long)d->bytes_allocated,
-            (unsigned long long)d->bytes_peak, (unsigned long long)d->bytes_current);
+            "ratrace: pid %d (%s)%s: %llu allocs, %llu frees, %llu bytes allocated, peak %llu, "
+            "current %llu in %llu blocks\n",
+            (int)d->pid, d->exe ? d->exe : "?", d->snapshot ? ", running" : "",
+            (unsigned long long)d->allocs, (unsigned long long)d->frees,
+            (unsigned long long)d->bytes_allocated, (unsigned long long)d->bytes_peak,
+            (unsigned long long)d->bytes_current, (unsigned long long)d->live_blocks);
+    rt_summary_time(d);
+    if (d->snapshot) return; /* a running process has not been scanned for leaks */
     fprintf(stderr,
             "ratrace: definitely lost %llu bytes in %llu blocks (%llu suppressed); indirectly "
             "lost %llu in %llu; possibly lost %llu in %llu; still reachable %llu in %llu\n",
@@ -377,7 +379,7 @@ int rt_report(const struct rt_dump *d, const struct rt_options *o, const char *s
         rc |= to_file(o->prometheus, suffix, &c, out, 1);
         rc |= to_file(o->folded, suffix, &c, out, 2);
         rc |= to_file(o->svg, suffix, &c, out, 3);
-        if (!o->quiet && !d->snapshot) summary(&c, out);
+        if (!o->quiet) summary(&c, out);
     }
     for (size_t i = 0; c.leak_frames && i < d->nleaks; i++) free(c.leak_frames[i].f);
     free(c.leak_frames);

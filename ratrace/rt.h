@@ -31,13 +31,20 @@ struct rt_module {
 struct rt_thread_row {
     uint64_t tid, allocs, frees, bytes_allocated, bytes_freed;
 };
+#define RT_TIME_HIST 48 /* per-call nanoseconds: bucket 0: 0 ns, k: 2^(k-1) .. 2^k - 1 */
+#define RT_TIME_FNS  16
+struct rt_time {
+    char name[24]; /* malloc, free, ... */
+    uint64_t calls, ns, hist[RT_TIME_HIST];
+};
 struct rt_dump {
     pid_t pid, ppid;
     char mode[16];
     char *exe;
     uint64_t sample_bytes;
     uint64_t allocs, frees, bytes_allocated, bytes_freed, bytes_current, bytes_peak;
-    uint64_t peak_at; /* live bytes when the stacks' peak bytes were copied */
+    uint64_t peak_at;     /* live bytes when the stacks' peak bytes were copied */
+    uint64_t live_blocks; /* blocks allocated and not freed when the dump was taken */
     uint64_t hist[RT_HIST];
     uint64_t lost_count[RT_KINDS], lost_bytes[RT_KINDS];
     struct rt_thread_row *threads;
@@ -48,8 +55,11 @@ struct rt_dump {
     size_t nmods;
     struct rt_stack *stacks; /* sorted by id */
     size_t nstacks;
-    int complete; /* the "end" line was read */
-    int snapshot; /* taken while the process ran (--interval): no leak scan */
+    int complete;        /* the "end" line was read */
+    int snapshot;        /* taken while the process ran (--interval): no leak scan */
+    char time_clock[16]; /* --time: "tsc" or "clock_gettime"; "" without --time */
+    struct rt_time time[RT_TIME_FNS];
+    size_t ntime;
 };
 
 /* Reads a dump; @return 0, or -1 with errno (or EINVAL for a malformed file). */
@@ -74,8 +84,9 @@ struct rt_options {
     const char *mode, *json, *folded, *svg, *prometheus, *lib, *unwind;
     const char **suppress;
     size_t nsuppress;
-    int fail_on_leak, follow_fork, quiet, top;
+    int fail_on_leak, follow_fork, quiet, top, time;
     unsigned interval; /* seconds between snapshots of running processes (0: none) */
+    int report_signal; /* the program writes a snapshot when it gets this signal (0: none) */
     unsigned long long sample_bytes, depth;
 };
 
@@ -109,6 +120,18 @@ struct rt_flame_stack {
 };
 int rt_svg_write(FILE *f, const char *title, const struct rt_flame_stack *st, size_t n,
                  const char *unit);
+
+/* ---- time per call (timing.c) -----------------------------------------------------------------
+ */
+/* The "time" key (nothing without --time). */
+void rt_json_time(FILE *f, const struct rt_dump *d);
+/* ratrace_calls_total and the ratrace_call_seconds histogram (nothing without --time). */
+void rt_prom_time(FILE *f, const struct rt_dump *d, const char *prog);
+/* One line per function on stderr. */
+void rt_summary_time(const struct rt_dump *d);
+/* A log2 histogram h[0..n) as [{"min", "max", "count"}] (empty buckets left out; bucket 0 holds
+ * 0, bucket k 2^(k-1) .. 2^k - 1, the last one everything above); entries start with indent. */
+void rt_json_hist(FILE *f, const uint64_t *h, int n, const char *indent);
 
 /* ---- JSON helper
  * ---------------------------------------------------------------------------------- */

@@ -2,10 +2,10 @@
 /*
  * Every table of the tracer lives in memory mapped here, never in malloc'ed memory: the tracer
  * must not call the allocator it traces, and the leak scan must skip the tracer's tables (the
- * live-block table holds a pointer to every block, so scanning it would find every block
- * reachable). The ranges are kept in a fixed array; a range that does not fit is still mapped,
- * and the scan then skips its memory anyway only if it lies in a skipped mapping, so the array is
- * large (a few hundred ranges are used at most: tables grow by doubling).
+ * live-block registry and table hold a pointer to every block, so scanning them would find every
+ * block reachable). The ranges are kept in a fixed array; a range that does not fit is still
+ * mapped, and the scan then skips its memory anyway only if it lies in a skipped mapping, so the
+ * array is large (a few hundred ranges are used at most: tables grow by doubling).
  */
 #include "preload.h"
 
@@ -62,6 +62,14 @@ static void drop_range(uintptr_t lo)
 void *rt__map(size_t len)
 {
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    add_range((uintptr_t)p, (uintptr_t)p + len);
+    return p;
+}
+
+void *rt__map_flags(size_t len, int flags)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
     if (p == MAP_FAILED) return NULL;
     add_range((uintptr_t)p, (uintptr_t)p + len);
     return p;

@@ -15,18 +15,28 @@
  *   stack ID COUNT BYTES EST_COUNT EST_BYTES LIVE PEAK DEPTH FRAME...  frames in hex, innermost
  *                                 first; LIVE, PEAK: bytes of its blocks alive now, at peak_at
  *   end
+ *   live_blocks N                 blocks allocated and not freed (when the dump was taken)
+ *   time_clock tsc|clock_gettime  with RATRACE_TIME=1, then per function that was called:
+ *   time FN CALLS NS              calls of the real FN (malloc, free, ...), nanoseconds in them
+ *   time_hist FN K N              N calls took 2^(K-1) .. 2^K - 1 ns (K 0: 0 ns)
  * The file is written as PID.tmp and renamed, so a reader never sees half a dump. With
- * RATRACE_INTERVAL=N a reporter thread also writes PID.snap every N seconds: the same records
- * less the leak scan (the process runs on), with a "snapshot 1" line.
+ * RATRACE_INTERVAL=N a reporter thread also writes PID.snap every N seconds, and with
+ * RATRACE_REPORT_SIGNAL=S whenever the process gets signal S: the same records less the leak
+ * scan (the process runs on), with a "snapshot 1" line. Each snapshot replaces the last one
+ * (temporary name, rename); ratrace takes it away (renames it) before reading it.
  */
 #include "preload.h"
 
+#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <time.h>
 #include <link.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 struct out {
@@ -152,9 +162,34 @@ static void put_totals(const char *exe)
     uint64_t cur = rt__bytes_current(), peak = rt__bytes_peak();
     line("bytes_current", 1, &cur);
     line("bytes_peak", 1, &peak);
+    uint64_t live = rt__live_blocks();
+    line("live_blocks", 1, &live);
     for (int k = 0; k < RT__HIST; k++) {
         uint64_t kv[2] = {(uint64_t)k, hist[k]};
         if (hist[k]) line("hist", 2, kv);
+    }
+}
+
+static void put_time(void)
+{
+    static struct rt__time_total tt; /* large: not on the reporter thread's stack */
+    rt__time_sum(&tt);
+    puts_(rt__time_tsc ? "time_clock tsc\n" : "time_clock clock_gettime\n");
+    for (int f = 0; f < RT__FNS; f++) {
+        if (!tt.calls[f]) continue;
+        puts_("time ");
+        puts_(rt__fn_names[f]);
+        put_num(tt.calls[f], 10);
+        put_num(tt.ns[f], 10);
+        put("\n", 1);
+        for (int k = 0; k < RT__TIME_HIST; k++) {
+            if (!tt.hist[f][k]) continue;
+            puts_("time_hist ");
+            puts_(rt__fn_names[f]);
+            put_num((uint64_t)k, 10);
+            put_num(tt.hist[f][k], 10);
+            put("\n", 1);
+        }
     }
 }
 
@@ -254,6 +289,7 @@ static void write_dump(const struct rt__leaks *l)
             put_totals(exe);
             if (l) put_leaks(l);
             if (!l) puts_("snapshot 1\n");
+            if (rt__opt.time) put_time();
             dl_iterate_phdr(module_cb, exe);
             if (rt__opt.mode != RT__MODE_COUNT) {
                 uint64_t at = rt__stack_peak_at();
@@ -280,28 +316,70 @@ void rt__report(uintptr_t sp)
     rt__unmap(l.sites, l.sites_cap_bytes);
 }
 
-/* The reporter thread (RATRACE_INTERVAL): never traced itself; it ends when the process forked
- * (a child has no reporter: only its exit report). */
+/* ---- the reporter thread: snapshots every RATRACE_INTERVAL seconds and on RATRACE_REPORT_SIGNAL
+ * The signal handler only sets report_req and wakes the thread through a futex on it (both
+ * async-signal-safe, no file descriptor the program could close or reuse); the thread writes the
+ * snapshot. The thread is never traced itself; it ends when the process forked (a child has no
+ * reporter: only its exit report). */
+static atomic_int report_req;
+
+static void on_report_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    atomic_store_explicit(&report_req, 1, memory_order_release);
+    syscall(SYS_futex, &report_req, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    errno = saved;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleeps until the signal asked for a report or the deadline (0: none) passed. */
+static void wait_request(uint64_t deadline)
+{
+    while (!atomic_load_explicit(&report_req, memory_order_acquire)) {
+        uint64_t now = now_ns();
+        if (deadline && now >= deadline) return;
+        uint64_t left = deadline ? deadline - now : (uint64_t)3600 * 1000000000u;
+        struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
+        syscall(SYS_futex, &report_req, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+    }
+}
+
 static void *reporter(void *arg)
 {
     pid_t owner = (pid_t)(intptr_t)arg;
     rt__tls.busy = 1;
+    uint64_t step = (uint64_t)rt__opt.interval * 1000000000u, next = step ? now_ns() + step : 0;
     for (;;) {
-        struct timespec ts = {(time_t)rt__opt.interval, 0};
-        while (nanosleep(&ts, &ts) != 0) {}
+        wait_request(next);
         if (getpid() != owner || atomic_load(&rt__disabled)) return NULL;
+        atomic_store_explicit(&report_req, 0, memory_order_relaxed);
         write_dump(NULL);
+        while (next && next <= now_ns()) next += step;
     }
 }
 
 void rt__start_reporter(void)
 {
-    if (!rt__opt.interval || !rt__opt.dump_dir[0]) return;
+    if ((!rt__opt.interval && !rt__opt.report_signal) || !rt__opt.dump_dir[0]) return;
     pthread_attr_t a;
     pthread_t t;
     if (pthread_attr_init(&a)) return;
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&a, 256 * 1024);
-    pthread_create(&t, &a, reporter, (void *)(intptr_t)getpid());
+    int rc = pthread_create(&t, &a, reporter, (void *)(intptr_t)getpid());
     pthread_attr_destroy(&a);
+    if (rc || !rt__opt.report_signal) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_report_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(rt__opt.report_signal, &sa, NULL);
 }

@@ -16,7 +16,7 @@
  * The stack table is SHARDS shards chosen by the stack's hash, each with its own lock, an
  * open-addressing index of entry numbers, entries in mapped chunks that never move, and a frame
  * array grown with mremap. A stack id is shard << 32 | (entry + 1); ids never change, so the
- * live-block table can keep them, and a free can find its stack's live bytes without a lock.
+ * live-block records can keep them, and a free can find its stack's live bytes without a lock.
  */
 #include "preload.h"
 

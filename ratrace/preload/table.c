@@ -1,5 +1,9 @@
 /* table.c - the live-block table: a lock-striped open-addressing hash keyed by block address */
 /*
+ * The table keeps the live blocks that carry no header (registry.c): the aligned allocators'
+ * blocks, blocks of 2^37 bytes or more, and every block when the allocator behind is not glibc's
+ * or RATRACE_LIVE_TABLE=1 (which measures this design against the headers: docs/ratrace.md).
+ *
  * SHARDS shards, chosen by address bits 12..17 (the 4 KiB page modulo 64), so threads working in
  * different pages rarely meet on a lock. Each shard is a linear-probing table of {ptr, size,
  * tag} in mapped memory, grown by doubling at half load; deletion shifts the following entries
@@ -133,12 +137,13 @@ size_t rt__table_snapshot(struct rt__block **out, size_t *cap_bytes)
     *out = NULL;
     *cap_bytes = 0;
     rt__table_lock_all();
-    size_t total = (size_t)rt__table_count(), n = 0;
+    size_t total = (size_t)rt__table_count() + rt__reg_count(), n = 0;
     size_t bytes = (total + 1) * sizeof(struct rt__block);
     struct rt__block *a = total ? rt__map(bytes) : NULL;
     if (a) {
+        n = rt__reg_copy(a, total);
         for (int i = 0; i < SHARDS; i++)
-            for (size_t k = 0; k < shards[i].cap; k++)
+            for (size_t k = 0; k < shards[i].cap && n < total; k++)
                 if (shards[i].slots[k].ptr) a[n++] = shards[i].slots[k];
         *out = a;
         *cap_bytes = bytes;

@@ -6,8 +6,12 @@
  * prefix); readers (the report, ra_trace_snapshot) load relaxed. Threads beyond the pool share
  * one overflow record updated with atomic adds.
  *
- * bytes current and peak are process-wide: one atomic add per call on a shared counter, and a
- * compare-and-swap when the peak moves. A per-thread current could not give the process peak.
+ * bytes current and peak are process-wide: one atomic add per call on a shared counter. The peak
+ * is taken where the live bytes stop rising: a free compares the value it took the bytes down
+ * from with the peak (a compare-and-swap when that is higher), and a reader compares the current
+ * value. Every maximum of the live bytes is followed by a free or is the current value, so the
+ * peak is exact, and a program that only grows pays no compare-and-swap per allocation. A
+ * per-thread current could not give the process peak.
  */
 #include "preload.h"
 
@@ -76,44 +80,39 @@ void rt__thread_atfork_child(void)
     }
 }
 
-static inline void add(_Atomic uint64_t *c, uint64_t v, int shared)
-{
-    if (shared)
-        atomic_fetch_add_explicit(c, v, memory_order_relaxed);
-    else
-        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-                              memory_order_relaxed);
-}
-
 static inline unsigned bucket(size_t n)
 {
     return n ? 64 - (unsigned)__builtin_clzll((unsigned long long)n) : 0;
 }
 
-void rt__count_alloc(struct rt__thread *t, size_t n)
+/* Records cur, a value the process's live bytes had, in the peak. */
+static void note_peak(int64_t cur)
 {
-    add(&t->allocs, 1, t->shared);
-    add(&t->bytes_alloc, n, t->shared);
-    add(&t->hist[bucket(n)], 1, t->shared);
-    int64_t cur =
-        atomic_fetch_add_explicit(&bytes_cur, (int64_t)n, memory_order_relaxed) + (int64_t)n;
     int64_t peak = atomic_load_explicit(&bytes_peak, memory_order_relaxed);
     while (cur > peak && !atomic_compare_exchange_weak_explicit(
                              &bytes_peak, &peak, cur, memory_order_relaxed, memory_order_relaxed)) {
     }
 }
 
+void rt__count_alloc(struct rt__thread *t, size_t n)
+{
+    rt__add(&t->allocs, 1, t->shared);
+    rt__add(&t->bytes_alloc, n, t->shared);
+    rt__add(&t->hist[bucket(n)], 1, t->shared);
+    atomic_fetch_add_explicit(&bytes_cur, (int64_t)n, memory_order_relaxed);
+}
+
 void rt__count_free(struct rt__thread *t, size_t n)
 {
-    add(&t->frees, 1, t->shared);
-    add(&t->bytes_freed, n, t->shared);
-    atomic_fetch_sub_explicit(&bytes_cur, (int64_t)n, memory_order_relaxed);
+    rt__add(&t->frees, 1, t->shared);
+    rt__add(&t->bytes_freed, n, t->shared);
+    note_peak(atomic_fetch_sub_explicit(&bytes_cur, (int64_t)n, memory_order_relaxed));
 }
 
 void rt__count_undo_free(struct rt__thread *t, size_t n)
 {
-    add(&t->frees, (uint64_t)-1, t->shared);
-    add(&t->bytes_freed, (uint64_t)0 - n, t->shared);
+    rt__add(&t->frees, (uint64_t)-1, t->shared);
+    rt__add(&t->bytes_freed, (uint64_t)0 - n, t->shared);
     atomic_fetch_add_explicit(&bytes_cur, (int64_t)n, memory_order_relaxed);
 }
 
@@ -123,8 +122,19 @@ uint64_t rt__bytes_current(void)
     return v > 0 ? (uint64_t)v : 0;
 }
 
+uint64_t rt__live_blocks(void)
+{
+    uint64_t a = 0, f = 0;
+    for (struct rt__thread *t = rt__thread_list(); t; t = t->next) {
+        a += atomic_load_explicit(&t->allocs, memory_order_relaxed);
+        f += atomic_load_explicit(&t->frees, memory_order_relaxed);
+    }
+    return a > f ? a - f : 0;
+}
+
 uint64_t rt__bytes_peak(void)
 {
+    note_peak(atomic_load_explicit(&bytes_cur, memory_order_relaxed));
     return (uint64_t)atomic_load_explicit(&bytes_peak, memory_order_relaxed);
 }
 

@@ -39,6 +39,38 @@ grep -q "left no report" "$tmp/x.err" || fail "_exit: no message about the missi
 "$RATRACE" --quiet --fail-on-leak "$RT_BIN/entry" _exit >/dev/null 2>&1
 [ $? -eq 4 ] || fail "_exit with --fail-on-leak: want exit status 4"
 
+# edge cases (realloc to 0, impossible sizes, alignment) the same traced and untraced; every
+# block freed but stdout's buffer
+"$RT_BIN/edge" >/dev/null || fail "edge: untraced"
+"$RATRACE" --quiet --json "$tmp/edge.json" "$RT_BIN/edge" >/dev/null || fail "edge: traced"
+check "edge: one live block at exit" \
+    "d['live_blocks'] == 1 and d['allocs'] - d['frees'] == 1 and d['leaks']['count'] == 0" \
+    "$tmp/edge.json"
+
+# --time: every entry point entry.c calls is timed, histograms add up to the calls, JSON and
+# Prometheus agree; without --time there is no "time" key
+"$RATRACE" --quiet --time --json "$tmp/t.json" --prometheus "$tmp/t.prom" "$RT_BIN/entry" \
+    >/dev/null || fail "--time: exit status $?"
+python3 - "$tmp/t.json" "$tmp/t.prom" <<'PY' || fail "--time reports"
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d['time']
+assert t['clock'] in ('tsc', 'clock_gettime'), t['clock']
+fns = t['functions']
+want = {'malloc', 'calloc', 'realloc', 'reallocarray', 'free', 'posix_memalign', 'aligned_alloc',
+        'memalign', 'valloc', 'pvalloc', 'malloc_usable_size'}
+assert want <= set(fns), sorted(want - set(fns))
+for name, f in fns.items():
+    assert f['calls'] > 0 and sum(h['count'] for h in f['histogram']) == f['calls'], (name, f)
+    assert f['mean_ns'] == f['ns'] // f['calls'], (name, f)
+assert fns['malloc']['calls'] >= 4 * 1000 and fns['free']['calls'] <= d['frees'] + 1, fns['free']
+prom = {l.split(' ')[0]: l.split(' ')[1] for l in open(sys.argv[2]) if not l.startswith('#')}
+key = 'ratrace_calls_total{pid="%d",program="entry",function="malloc"}' % d['pid']
+assert int(prom[key]) == fns['malloc']['calls'], (prom.get(key), fns['malloc'])
+PY
+"$RATRACE" --quiet --json "$tmp/t.json" "$RT_BIN/entry" >/dev/null
+check "no --time: no time key" "'time' not in d" "$tmp/t.json"
+
 # --interval: the running program sees its own report rewritten ("final": false), then the exit
 # report replaces it
 "$RATRACE" --quiet --interval 1 --json "$tmp/i.json" "$RT_BIN/entry" wait "$tmp/i.json" >/dev/null ||
