@@ -46,10 +46,14 @@ struct ra_ring {
     uint32_t flags;
     struct ra__region mem; /* the block's memory (osmem.h): where it came from, huge pages */
     bool pfw;              /* the CPU has PREFETCHW (x86): see ra__prefetch_w in ring_write.c */
-    /* producer-private, on its own line. Positions, sequence numbers and statistics have one copy
-     * only, in the control block: the producer reads back what it stored there (its own stores,
-     * always in its cache), so a record costs one store per field, not two. */
-    _Alignas(RA__LINE) uint64_t consumed; /* backpressure: last consumed position seen */
+    /* producer-private, on its own line. Sequence numbers and statistics have one copy only, in
+     * the control block: the producer reads back what it stored there (its own stores, in its
+     * cache while readers leave that line alone), so a record costs one store per field. Tail and
+     * intent sit on the line readers poll, which leaves this core after every commit: the
+     * producer keeps its own copy of them (ring_write.c). */
+    _Alignas(RA__LINE) uint64_t own_tail; /* == ctl->tail, as the producer last stored it */
+    uint64_t own_intent;                  /* == ctl->intent, likewise */
+    uint64_t consumed;                    /* backpressure: last consumed position seen */
     uint64_t pad_pos[2]; /* the last two padding records written (UINT64_MAX: none) */
     unsigned pad_idx;    /* which of them the next pad replaces */
     uint64_t resv_pos;   /* start of the reserved record */
