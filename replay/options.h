@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dump.h"
 #include "gen.h"
 #include "run.h"
 
@@ -38,6 +39,7 @@ typedef struct rp_opts {
     rp_gen_opts gen;
     /* info */
     bool dump;
+    rp_dump_opts dumpo; /* --dump-format, --type, --symbol, --ts, --px, --limit */
     /* convert */
     bool zstd, level_set;
     int level, workers;
