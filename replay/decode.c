@@ -75,11 +75,16 @@ enum { RP__NUM, RP__STR, RP__NULL };
 static uint64_t rp__load(const uint8_t *p, unsigned width, bool le)
 {
     switch (width) {
-    case 1: return p[0];
-    case 2: return le ? ra_load_le16(p) : ra_load_be16(p);
-    case 4: return le ? ra_load_le32(p) : ra_load_be32(p);
-    case 6: return ra_load_be48(p);
-    default: return le ? ra_load_le64(p) : ra_load_be64(p);
+    case 1:
+        return p[0];
+    case 2:
+        return le ? ra_load_le16(p) : ra_load_be16(p);
+    case 4:
+        return le ? ra_load_le32(p) : ra_load_be32(p);
+    case 6:
+        return ra_load_be48(p);
+    default:
+        return le ? ra_load_le64(p) : ra_load_be64(p);
     }
 }
 
@@ -135,20 +140,31 @@ static int rp__value(const rp_dec_field *f, const uint8_t *msg, bool le, const r
                             (f->kind == RP_DK_TS && v == UINT64_MAX));
     switch (f->kind) {
     case RP_DK_CHAR:
-    case RP_DK_ALPHA: rp_dec_text(p, f->width, buf, cap); return RP__STR;
-    case RP_DK_INT: snprintf(buf, cap, "%" PRId64, rp__signed(v, f->width)); return RP__NUM;
-    case RP_DK_UINT: snprintf(buf, cap, "%" PRIu64, v); return RP__NUM;
-    default: break;
+    case RP_DK_ALPHA:
+        rp_dec_text(p, f->width, buf, cap);
+        return RP__STR;
+    case RP_DK_INT:
+        snprintf(buf, cap, "%" PRId64, rp__signed(v, f->width));
+        return RP__NUM;
+    case RP_DK_UINT:
+        snprintf(buf, cap, "%" PRIu64, v);
+        return RP__NUM;
+    default:
+        break;
     }
     bool is_ts = f->kind == RP_DK_TS || f->kind == RP_DK_TOD;
     if ((is_ts && fmt->ts_raw) || (!is_ts && fmt->px_raw)) {
-        if (is_ts || !le) snprintf(buf, cap, "%" PRIu64, v);
-        else snprintf(buf, cap, "%" PRId64, (int64_t)v);
+        if (is_ts || !le)
+            snprintf(buf, cap, "%" PRIu64, v);
+        else
+            snprintf(buf, cap, "%" PRId64, (int64_t)v);
         return RP__NUM;
     }
     if (dbn_undef) return RP__NULL;
-    if (f->kind == RP_DK_TS) rp__iso(buf, cap, v);
-    else if (f->kind == RP_DK_TOD) rp__tod(buf, cap, v, fmt->tod_day);
+    if (f->kind == RP_DK_TS)
+        rp__iso(buf, cap, v);
+    else if (f->kind == RP_DK_TOD)
+        rp__tod(buf, cap, v, fmt->tod_day);
     else
         rp__decimal(buf, cap, (int64_t)v, f->kind == RP_DK_PX4 ? 4 : f->kind == RP_DK_PX8 ? 8 : 9);
     return is_ts ? RP__STR : RP__NUM;
@@ -190,9 +206,12 @@ static void rp__put(rp__w *w, const char *key, int kind, const char *text)
     }
     rp_json_write_string(w->f, key);
     fputc(':', w->f);
-    if (kind == RP__NULL) fputs("null", w->f);
-    else if (kind == RP__STR) rp_json_write_string(w->f, text);
-    else fputs(text, w->f);
+    if (kind == RP__NULL)
+        fputs("null", w->f);
+    else if (kind == RP__STR)
+        rp_json_write_string(w->f, text);
+    else
+        fputs(text, w->f);
 }
 
 static void rp__fields(rp__w *w, const rp_dec_field *fs, size_t n, const uint8_t *base,

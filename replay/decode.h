@@ -53,14 +53,14 @@ typedef enum rp_dec_sym {
 /* One message type. A group is an array of sub-records (DBN book levels): group_count entries of
  * group_stride bytes from group_off, each with the fields of `group`. */
 typedef struct rp_dec_type {
-    const char *name;  /* "add_order", "mbo", ... */
-    uint16_t type;     /* the type byte; DBN: the rtype */
-    uint16_t size;     /* bytes the fields need (ITCH: the exact size) */
-    uint8_t proto;     /* rp_dec_proto */
-    uint8_t versions;  /* DBN: bit v set for each version the layout is of (0: any) */
-    uint8_t schema;    /* DBN: the metadata schema that names this rtype so (0xff: any) */
-    uint8_t sym;       /* rp_dec_sym */
-    uint16_t sym_off;  /* RP_SYM_FIELD: the offset of the symbol field */
+    const char *name; /* "add_order", "mbo", ... */
+    uint16_t type;    /* the type byte; DBN: the rtype */
+    uint16_t size;    /* bytes the fields need (ITCH: the exact size) */
+    uint8_t proto;    /* rp_dec_proto */
+    uint8_t versions; /* DBN: bit v set for each version the layout is of (0: any) */
+    uint8_t schema;   /* DBN: the metadata schema that names this rtype so (0xff: any) */
+    uint8_t sym;      /* rp_dec_sym */
+    uint16_t sym_off; /* RP_SYM_FIELD: the offset of the symbol field */
     uint16_t nfields;
     const rp_dec_field *fields;
     const char *group_name; /* JSON key of the group ("levels"), or NULL */

@@ -15,9 +15,12 @@
  */
 #include "decode.h"
 
-#define F(n, o, w, k) {n, o, w, RP_DK_##k}
+#define F(n, o, w, k)                                                                              \
+    {                                                                                              \
+        n, o, w, RP_DK_##k                                                                         \
+    }
 #define HD                                                                                         \
-    F("length", 0, 1, UINT), F("rtype", 1, 1, UINT), F("publisher_id", 2, 2, UINT),               \
+    F("length", 0, 1, UINT), F("rtype", 1, 1, UINT), F("publisher_id", 2, 2, UINT),                \
         F("instrument_id", 4, 4, UINT), F("ts_event", 8, 8, TS)
 #define N(a)   (uint16_t)(sizeof(a) / sizeof(a[0])), a
 #define ANY    0xff
@@ -26,12 +29,16 @@
 #define V3     (1u << 3)
 #define LEVELS "levels", rp__level, 6
 #define ROW(rt, name, size, ver, schema, f)                                                        \
-    {name, rt, size, RP_DEC_DBN, ver, schema, RP_SYM_INSTR, 4, N(f), NULL, NULL, 0, 0, 0, 0}
+    {                                                                                              \
+        name, rt, size, RP_DEC_DBN, ver, schema, RP_SYM_INSTR, 4, N(f), NULL, NULL, 0, 0, 0, 0     \
+    }
 #define BOOK(rt, name, size, schema, f, count)                                                     \
-    {name, rt, size, RP_DEC_DBN, 0, schema, RP_SYM_INSTR, 4, N(f), LEVELS, count, 48, 32}
+    {                                                                                              \
+        name, rt, size, RP_DEC_DBN, 0, schema, RP_SYM_INSTR, 4, N(f), LEVELS, count, 48, 32        \
+    }
 
 static const rp_dec_field rp__level[] = {
-    F("bid_px", 0, 8, PX9),  F("ask_px", 8, 8, PX9),  F("bid_sz", 16, 4, UINT),
+    F("bid_px", 0, 8, PX9),   F("ask_px", 8, 8, PX9),   F("bid_sz", 16, 4, UINT),
     F("ask_sz", 20, 4, UINT), F("bid_ct", 24, 4, UINT), F("ask_ct", 28, 4, UINT),
 };
 
@@ -138,9 +145,9 @@ static const rp_dec_field d_stat3[] = {
     F("stat_flags", 61, 1, UINT),
 };
 #define DEF_HEAD                                                                                   \
-    HD, F("ts_recv", 16, 8, TS), F("min_price_increment", 24, 8, PX9),                            \
+    HD, F("ts_recv", 16, 8, TS), F("min_price_increment", 24, 8, PX9),                             \
         F("display_factor", 32, 8, PX9), F("expiration", 40, 8, TS), F("activation", 48, 8, TS),   \
-        F("high_limit_price", 56, 8, PX9), F("low_limit_price", 64, 8, PX9),                      \
+        F("high_limit_price", 56, 8, PX9), F("low_limit_price", 64, 8, PX9),                       \
         F("max_price_variation", 72, 8, PX9)
 static const rp_dec_field d_def12[] = {DEF_HEAD};
 static const rp_dec_field d_def3[] = {

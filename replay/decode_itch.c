@@ -14,15 +14,24 @@
  */
 #include "decode.h"
 
-#define F(n, o, w, k) {n, o, w, RP_DK_##k}
+#define F(n, o, w, k)                                                                              \
+    {                                                                                              \
+        n, o, w, RP_DK_##k                                                                         \
+    }
 #define ITCH_HEAD                                                                                  \
     F("message_type", 0, 1, CHAR), F("stock_locate", 1, 2, UINT),                                  \
         F("tracking_number", 3, 2, UINT), F("timestamp", 5, 6, TOD)
-#define IEX_HEAD(flag, kind) F("message_type", 0, 1, CHAR), F(flag, 1, 1, kind), F("timestamp", 2, 8, TS)
-#define N(a)           (uint16_t)(sizeof(a) / sizeof(a[0])), a
+#define IEX_HEAD(flag, kind)                                                                       \
+    F("message_type", 0, 1, CHAR), F(flag, 1, 1, kind), F("timestamp", 2, 8, TS)
+#define N(a) (uint16_t)(sizeof(a) / sizeof(a[0])), a
 #define ITCH(c, n, s, sym, so, f)                                                                  \
-    {n, c, s, RP_DEC_ITCH, 0, 0xff, RP_SYM_##sym, so, N(f), NULL, NULL, 0, 0, 0, 0}
-#define IEX(c, n, s, sym, f) {n, c, s, RP_DEC_IEX, 0, 0xff, RP_SYM_##sym, 10, N(f), NULL, NULL, 0, 0, 0, 0}
+    {                                                                                              \
+        n, c, s, RP_DEC_ITCH, 0, 0xff, RP_SYM_##sym, so, N(f), NULL, NULL, 0, 0, 0, 0              \
+    }
+#define IEX(c, n, s, sym, f)                                                                       \
+    {                                                                                              \
+        n, c, s, RP_DEC_IEX, 0, 0xff, RP_SYM_##sym, 10, N(f), NULL, NULL, 0, 0, 0, 0               \
+    }
 
 /* ---- ITCH 5.0 ------------------------------------------------------------------------------- */
 
@@ -58,10 +67,9 @@ static const rp_dec_field i_L[] = {ITCH_HEAD,
 static const rp_dec_field i_V[] = {ITCH_HEAD, F("level_1", 11, 8, PX8), F("level_2", 19, 8, PX8),
                                    F("level_3", 27, 8, PX8)};
 static const rp_dec_field i_W[] = {ITCH_HEAD, F("breached_level", 11, 1, CHAR)};
-static const rp_dec_field i_K[] = {ITCH_HEAD, F("stock", 11, 8, ALPHA),
-                                   F("ipo_quotation_release_time", 19, 4, UINT),
-                                   F("ipo_quotation_release_qualifier", 23, 1, CHAR),
-                                   F("ipo_price", 24, 4, PX4)};
+static const rp_dec_field i_K[] = {
+    ITCH_HEAD, F("stock", 11, 8, ALPHA), F("ipo_quotation_release_time", 19, 4, UINT),
+    F("ipo_quotation_release_qualifier", 23, 1, CHAR), F("ipo_price", 24, 4, PX4)};
 static const rp_dec_field i_J[] = {ITCH_HEAD,
                                    F("stock", 11, 8, ALPHA),
                                    F("auction_collar_reference_price", 19, 4, PX4),
@@ -96,8 +104,7 @@ static const rp_dec_field i_C[] = {ITCH_HEAD,
 static const rp_dec_field i_X[] = {ITCH_HEAD, F("order_reference_number", 11, 8, UINT),
                                    F("cancelled_shares", 19, 4, UINT)};
 static const rp_dec_field i_D[] = {ITCH_HEAD, F("order_reference_number", 11, 8, UINT)};
-static const rp_dec_field i_U[] = {ITCH_HEAD,
-                                   F("original_order_reference_number", 11, 8, UINT),
+static const rp_dec_field i_U[] = {ITCH_HEAD, F("original_order_reference_number", 11, 8, UINT),
                                    F("new_order_reference_number", 19, 8, UINT),
                                    F("shares", 27, 4, UINT), F("price", 31, 4, PX4)};
 static const rp_dec_field i_P[] = {ITCH_HEAD,
@@ -176,9 +183,9 @@ static const rp_dec_field x_O[] = {IEX_HEAD("operational_halt_status", CHAR), SY
 static const rp_dec_field x_P[] = {IEX_HEAD("short_sale_price_test_status", UINT), SYM,
                                    F("detail", 18, 1, CHAR)};
 static const rp_dec_field x_E[] = {IEX_HEAD("security_event", CHAR), SYM};
-static const rp_dec_field x_Q[] = {IEX_HEAD("flags", UINT),      SYM,
-                                   F("bid_size", 18, 4, UINT),   F("bid_price", 22, 8, PX4),
-                                   F("ask_price", 30, 8, PX4),   F("ask_size", 38, 4, UINT)};
+static const rp_dec_field x_Q[] = {IEX_HEAD("flags", UINT),    SYM,
+                                   F("bid_size", 18, 4, UINT), F("bid_price", 22, 8, PX4),
+                                   F("ask_price", 30, 8, PX4), F("ask_size", 38, 4, UINT)};
 static const rp_dec_field x_T[] = {IEX_HEAD("sale_condition_flags", UINT), SYM,
                                    F("size", 18, 4, UINT), F("price", 22, 8, PX4),
                                    F("trade_id", 30, 8, INT)};

@@ -207,8 +207,10 @@ static int rp__json_raw(FILE *f, const rp_message *m)
 {
     fprintf(f, "{\"msg\":null,\"stream\":%" PRIu32 ",\"seq\":%" PRIu64 ",\"type\":", m->stream,
             m->seq);
-    if (m->type == RP_TYPE_NONE) fputs("null", f);
-    else fprintf(f, "%u", (unsigned)m->type);
+    if (m->type == RP_TYPE_NONE)
+        fputs("null", f);
+    else
+        fprintf(f, "%u", (unsigned)m->type);
     fprintf(f, ",\"len\":%" PRIu32 ",\"hex\":\"", m->len);
     if (rp__hex(f, m->data, m->len) != 0) return -1;
     fputs("\"}\n", f);
