@@ -177,6 +177,7 @@ typedef struct rp__w {
     FILE *f;
     bool csv, header, first;
     bool le;
+    uint32_t len;
     const rp_dec_fmt *fmt;
 } rp__w;
 
@@ -270,6 +271,10 @@ static int rp__line(rp__w *w, const rp_dec_type *t, const rp_dec_head *h, const 
     rp__fields(w, t->fields, t->nfields, msg, "");
     rp__group(w, t, msg);
     w->first = false;
+    if (t->proto == RP_DEC_DBN && w->fmt->ts_out && w->len >= t->size + 8u) {
+        const rp_dec_field ts_out = {"ts_out", (uint16_t)(w->len - 8), 8, RP_DK_TS};
+        rp__fields(w, &ts_out, 1, msg, "");
+    }
     if (!rp__has_symbol_field(t))
         rp__put(w, "symbol", h && h->symbol ? RP__STR : RP__NULL, h ? h->symbol : NULL);
     if (!w->csv) fputc('}', w->f);
@@ -280,21 +285,19 @@ static int rp__line(rp__w *w, const rp_dec_type *t, const rp_dec_head *h, const 
 int rp_dec_json(FILE *f, const rp_dec_type *t, const rp_dec_head *h, const uint8_t *msg,
                 uint32_t len, const rp_dec_fmt *fmt)
 {
-    (void)len;
-    rp__w w = {.f = f, .fmt = fmt};
+    rp__w w = {.f = f, .fmt = fmt, .len = len};
     return rp__line(&w, t, h, msg);
 }
 
-int rp_dec_csv_header(FILE *f, const rp_dec_type *t)
+int rp_dec_csv_header(FILE *f, const rp_dec_type *t, const rp_dec_fmt *fmt)
 {
-    rp__w w = {.f = f, .csv = true, .header = true};
+    rp__w w = {.f = f, .csv = true, .header = true, .fmt = fmt, .len = t->size + 8u};
     return rp__line(&w, t, NULL, NULL);
 }
 
 int rp_dec_csv(FILE *f, const rp_dec_type *t, const rp_dec_head *h, const uint8_t *msg,
                uint32_t len, const rp_dec_fmt *fmt)
 {
-    (void)len;
-    rp__w w = {.f = f, .csv = true, .fmt = fmt};
+    rp__w w = {.f = f, .csv = true, .fmt = fmt, .len = len};
     return rp__line(&w, t, h, msg);
 }

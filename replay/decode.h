@@ -90,6 +90,8 @@ typedef struct rp_dec_fmt {
     bool ts_raw;     /* timestamps as integers */
     bool px_raw;     /* prices as integers */
     int64_t tod_day; /* RP_DK_TOD: the day (days since the epoch) to prefix, or -1 for none */
+    bool ts_out;     /* DBN with ts_out: the record's last 8 bytes are "ts_out", after the fields
+                        (the record must then be at least t->size + 8 bytes) */
 } rp_dec_fmt;
 
 /* The leading columns of every line: "msg", "stream", "seq". */
@@ -109,9 +111,10 @@ int rp_dec_json(FILE *f, const rp_dec_type *t, const rp_dec_head *h, const uint8
                 uint32_t len, const rp_dec_fmt *fmt);
 
 /* rp_dec_csv_header() / rp_dec_csv() : the CSV header line of row t (msg, stream, seq, the
- * fields, groups flattened as name_00, name_01, ..., symbol) / one message as a CSV line.
+ * fields, groups flattened as name_00, name_01, ..., ts_out when fmt says, symbol) / one message
+ * as a CSV line.
  * @return 0, or -1 when the write failed. */
-int rp_dec_csv_header(FILE *f, const rp_dec_type *t);
+int rp_dec_csv_header(FILE *f, const rp_dec_type *t, const rp_dec_fmt *fmt);
 int rp_dec_csv(FILE *f, const rp_dec_type *t, const rp_dec_head *h, const uint8_t *msg,
                uint32_t len, const rp_dec_fmt *fmt);
 

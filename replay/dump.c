@@ -45,6 +45,7 @@ struct rp_dump {
     rp_dec_proto dflt;           /* protocol of messages of streams without a mark saying */
     uint8_t stream_proto[RP__STREAMS];
     uint8_t dbn_version;
+    bool dbn_ts_out;
     uint16_t dbn_schema;
     char (*locate)[RP__ITCH_SYM]; /* ITCH stock by locate (allocated on first use) */
     rp__instr *instr;             /* DBN symbols by instrument id, sorted by id */
@@ -135,10 +136,12 @@ int rp_dump_begin(rp_dump *d, const rp_source *s)
     d->ninstr = 0;
     if (d->locate) memset(d->locate, 0, RP__LOCATES * sizeof *d->locate);
     d->dflt = RP_DEC_NONE;
+    d->dbn_ts_out = false;
     if (m) {
         d->dflt = RP_DEC_DBN;
         d->dbn_version = m->version;
         d->dbn_schema = m->schema;
+        d->dbn_ts_out = m->ts_out;
         return rp__dbn_mappings(d, m);
     }
     if (strcmp(fmt, "itch") == 0 || (ti && strcmp(ti->source_format, "itch") == 0) ||
@@ -239,7 +242,8 @@ static const rp_dec_type *rp__classify(const rp_dump *d, const rp_message *m)
                          ? (rp_dec_proto)d->stream_proto[m->stream]
                          : d->dflt;
     const rp_dec_type *t = rp_dec_find(p, (uint16_t)m->type, d->dbn_version, d->dbn_schema);
-    if (!t || m->len < t->size || (p == RP_DEC_ITCH && m->len != t->size)) return NULL;
+    size_t need = t ? t->size + (p == RP_DEC_DBN && d->dbn_ts_out ? 8u : 0u) : 0;
+    if (!t || m->len < need || (p == RP_DEC_ITCH && m->len != t->size)) return NULL;
     return t;
 }
 
@@ -255,7 +259,8 @@ int rp_dump_message(rp_dump *d, const rp_message *m)
     d->written++;
     if (d->o.format == RP_DUMP_HEX) return rp__hex_line(d->f, m);
     if (!t) return d->o.format == RP_DUMP_JSON ? rp__json_raw(d->f, m) : 0;
-    rp_dec_fmt fmt = {.ts_raw = d->o.ts_raw, .px_raw = d->o.px_raw, .tod_day = -1};
+    rp_dec_fmt fmt = {
+        .ts_raw = d->o.ts_raw, .px_raw = d->o.px_raw, .tod_day = -1, .ts_out = d->dbn_ts_out};
     if (t->proto == RP_DEC_ITCH && m->ts_ns >= RP__DAY_NS) {
         uint64_t tod = ra_load_be48(m->data + 5);
         if (m->ts_ns >= tod) fmt.tod_day = (int64_t)((m->ts_ns - tod) / RP__DAY_NS);
@@ -264,7 +269,7 @@ int rp_dump_message(rp_dump *d, const rp_message *m)
     if (d->o.format == RP_DUMP_JSON) return rp_dec_json(d->f, t, &h, m->data, m->len, &fmt);
     if (!d->csv_type) {
         d->csv_type = t;
-        if (rp_dec_csv_header(d->f, t) != 0) return -1;
+        if (rp_dec_csv_header(d->f, t, &fmt) != 0) return -1;
     }
     return rp_dec_csv(d->f, t, &h, m->data, m->len, &fmt);
 }

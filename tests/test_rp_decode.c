@@ -24,10 +24,10 @@
 #include "itch.h"
 #include "source.h"
 
-#define IH "message_type:c stock_locate:u2 tracking_number:u2 timestamp:t6 "
+#define IH    "message_type:c stock_locate:u2 tracking_number:u2 timestamp:t6 "
 #define XH(f) "message_type:c " f " timestamp:t8 "
-#define XS "symbol:a8 "
-#define DH "length:u1 rtype:u1 publisher_id:u2 instrument_id:u4 ts_event:t8 "
+#define XS    "symbol:a8 "
+#define DH    "length:u1 rtype:u1 publisher_id:u2 instrument_id:u4 ts_event:t8 "
 #define MBP                                                                                        \
     DH "price:x8 size:u4 action:c side:c flags:u1 depth:u1 ts_recv:t8 ts_in_delta:i4 sequence:u4 "
 #define DEFH                                                                                       \
@@ -62,8 +62,7 @@ static const spec specs[] = {
     {RP_DEC_ITCH, 'V', 0, 0, "mwcb_decline_level", 35, IH "level_1:q8 level_2:q8 level_3:q8", 0},
     {RP_DEC_ITCH, 'W', 0, 0, "mwcb_status", 12, IH "breached_level:c", 0},
     {RP_DEC_ITCH, 'K', 0, 0, "ipo_quoting_period_update", 28,
-     IH "stock:a8 ipo_quotation_release_time:u4 ipo_quotation_release_qualifier:c ipo_price:p4",
-     0},
+     IH "stock:a8 ipo_quotation_release_time:u4 ipo_quotation_release_qualifier:c ipo_price:p4", 0},
     {RP_DEC_ITCH, 'J', 0, 0, "luld_auction_collar", 35,
      IH "stock:a8 auction_collar_reference_price:p4 upper_auction_collar_price:p4 "
         "lower_auction_collar_price:p4 auction_collar_extension:u4",
@@ -82,8 +81,8 @@ static const spec specs[] = {
      IH "order_reference_number:u8 executed_shares:u4 match_number:u8 printable:c "
         "execution_price:p4",
      0},
-    {RP_DEC_ITCH, 'X', 0, 0, "order_cancel", 23,
-     IH "order_reference_number:u8 cancelled_shares:u4", 0},
+    {RP_DEC_ITCH, 'X', 0, 0, "order_cancel", 23, IH "order_reference_number:u8 cancelled_shares:u4",
+     0},
     {RP_DEC_ITCH, 'D', 0, 0, "order_delete", 19, IH "order_reference_number:u8", 0},
     {RP_DEC_ITCH, 'U', 0, 0, "order_replace", 35,
      IH "original_order_reference_number:u8 new_order_reference_number:u8 shares:u4 price:p4", 0},
@@ -130,8 +129,8 @@ static const spec specs[] = {
      XH("event_flags:u1") XS "size:u4 price:p8", 0},
     {RP_DEC_IEX, '5', 0, 0, "price_level_update_sell", 30,
      XH("event_flags:u1") XS "size:u4 price:p8", 0},
-    {RP_DEC_IEX, 'I', 0, 0, "retail_liquidity_indicator", 18,
-     XH("retail_liquidity_indicator:c") XS, 0},
+    {RP_DEC_IEX, 'I', 0, 0, "retail_liquidity_indicator", 18, XH("retail_liquidity_indicator:c") XS,
+     0},
     {RP_DEC_DBN, 0xa0, 3, 0, "mbo", 56,
      DH "order_id:u8 price:x8 size:u4 flags:u1 channel_id:u1 action:c side:c ts_recv:t8 "
         "ts_in_delta:i4 sequence:u4",
@@ -207,11 +206,21 @@ static void cat(char *dst, size_t cap, const char *s)
 static void store(uint8_t *p, unsigned w, uint64_t v, bool le)
 {
     switch (w) {
-    case 1: p[0] = (uint8_t)v; break;
-    case 2: le ? ra_store_le16(p, (uint16_t)v) : ra_store_be16(p, (uint16_t)v); break;
-    case 4: le ? ra_store_le32(p, (uint32_t)v) : ra_store_be32(p, (uint32_t)v); break;
-    case 6: ra_store_be48(p, v); break;
-    default: le ? ra_store_le64(p, v) : ra_store_be64(p, v); break;
+    case 1:
+        p[0] = (uint8_t)v;
+        break;
+    case 2:
+        le ? ra_store_le16(p, (uint16_t)v) : ra_store_be16(p, (uint16_t)v);
+        break;
+    case 4:
+        le ? ra_store_le32(p, (uint32_t)v) : ra_store_be32(p, (uint32_t)v);
+        break;
+    case 6:
+        ra_store_be48(p, v);
+        break;
+    default:
+        le ? ra_store_le64(p, v) : ra_store_be64(p, v);
+        break;
     }
 }
 
@@ -308,7 +317,7 @@ static int emit(FILE *f, const void *p)
 {
     const emit_arg *a = p;
     rp_dec_head h = {.msg = a->t->name, .stream = 3, .seq = 7};
-    if (a->header) return rp_dec_csv_header(f, a->t);
+    if (a->header) return rp_dec_csv_header(f, a->t, a->fmt);
     if (a->json) return rp_dec_json(f, a->t, &h, a->b->msg, (uint32_t)a->b->len, a->fmt);
     return rp_dec_csv(f, a->t, &h, a->b->msg, (uint32_t)a->b->len, a->fmt);
 }
@@ -415,6 +424,13 @@ static void readable_values(void **state)
     ra_store_le64(m + 24, (uint64_t)INT64_MAX);
     j = json_of(t, m, 56, &fmt);
     has(j, "\"price\":null");
+    assert_null(strstr(j, "ts_out"));
+    free(j);
+    m[0] = 16; /* with ts_out: 8 more bytes close the record */
+    ra_store_le64(m + 56, UINT64_C(1609160400000429832));
+    fmt.ts_out = true;
+    j = json_of(t, m, 64, &fmt);
+    has(j, "\"sequence\":0,\"ts_out\":\"2020-12-28T13:00:00.000429832Z\",\"symbol\":null}");
     free(j);
 }
 
@@ -479,7 +495,7 @@ static void dump_symbols_and_filters(void **state)
     msgs[3][0] = 'D';
     ra_store_be16(msgs[3] + 1, 9);
     uint8_t file[256];
-    size_t len = itch_file(file, (const uint8_t (*)[64])msgs, lens, 4);
+    size_t len = itch_file(file, (const uint8_t(*)[64])msgs, lens, 4);
     rp_dump_opts o = {.format = RP_DUMP_JSON};
     char *t = dump_mem(file, len, &o);
     assert_int_equal(lines(t), 4);
