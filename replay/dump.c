@@ -44,6 +44,7 @@ struct rp_dump {
     const rp_dec_type *csv_type; /* the row of the CSV header written, or NULL */
     rp_dec_proto dflt;           /* protocol of messages of streams without a mark saying */
     uint8_t stream_proto[RP__STREAMS];
+    unsigned protos; /* bit p: protocol p was seen (for rp_dump_finish) */
     uint8_t dbn_version;
     bool dbn_ts_out;
     uint16_t dbn_schema;
@@ -142,6 +143,7 @@ int rp_dump_begin(rp_dump *d, const rp_source *s)
         d->dbn_version = m->version;
         d->dbn_schema = m->schema;
         d->dbn_ts_out = m->ts_out;
+        d->protos |= 1u << RP_DEC_DBN;
         return rp__dbn_mappings(d, m);
     }
     if (strcmp(fmt, "itch") == 0 || (ti && strcmp(ti->source_format, "itch") == 0) ||
@@ -149,6 +151,7 @@ int rp_dump_begin(rp_dump *d, const rp_source *s)
         d->dflt = RP_DEC_ITCH;
     else if (ti && strcmp(ti->framing, "iextp") == 0)
         d->dflt = RP_DEC_IEX;
+    d->protos |= 1u << d->dflt;
     return 0;
 }
 
@@ -222,8 +225,10 @@ static int rp__json_raw(FILE *f, const rp_message *m)
 
 int rp_dump_mark(rp_dump *d, const rp_mark *k)
 {
-    if (k->stream < RP__STREAMS && k->framing != RP_FRAMING_AUTO)
+    if (k->stream < RP__STREAMS && k->framing != RP_FRAMING_AUTO) {
         d->stream_proto[k->stream] = k->framing == RP_FRAMING_IEXTP ? RP_DEC_IEX : RP_DEC_ITCH;
+        d->protos |= 1u << d->stream_proto[k->stream];
+    }
     if (d->o.format != RP_DUMP_HEX || d->o.type || d->o.symbol || rp_dump_full(d)) return 0;
     return fprintf(d->f, "M %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %s\n", k->stream,
                    k->seq, k->ts_ns, k->count,
@@ -272,4 +277,23 @@ int rp_dump_message(rp_dump *d, const rp_message *m)
         if (rp_dec_csv_header(d->f, t, &fmt) != 0) return -1;
     }
     return rp_dec_csv(d->f, t, &h, m->data, m->len, &fmt);
+}
+
+int rp_dump_finish(rp_dump *d)
+{
+    if (d->o.format != RP_DUMP_CSV || d->csv_type || !d->o.type) return 0;
+    const rp_dec_type *tabs[] = {NULL, rp_dec_itch_types, rp_dec_iex_types, rp_dec_dbn_types};
+    rp_dec_fmt fmt = {.tod_day = -1, .ts_out = d->dbn_ts_out};
+    for (unsigned p = RP_DEC_ITCH; p <= RP_DEC_DBN; p++) {
+        if (!(d->protos & (1u << p))) continue;
+        for (const rp_dec_type *t = tabs[p]; t->name; t++) {
+            bool version =
+                !t->versions || (d->dbn_version < 8 && (t->versions >> d->dbn_version) & 1);
+            if (rp_dec_type_matches(t, d->o.type) && (p != RP_DEC_DBN || version)) {
+                d->csv_type = t;
+                return rp_dec_csv_header(d->f, t, &fmt);
+            }
+        }
+    }
+    return 0;
 }

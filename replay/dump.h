@@ -42,6 +42,11 @@ int rp_dump_begin(rp_dump *d, const rp_source *s);
 int rp_dump_message(rp_dump *d, const rp_message *m);
 int rp_dump_mark(rp_dump *d, const rp_mark *k);
 
+/* rp_dump_finish() : after the last input: a CSV dump that matched no message still writes its
+ * header, when the protocols of the inputs have a row of the --type.
+ * @return 0, or -1 when the write failed. */
+int rp_dump_finish(rp_dump *d);
+
 /* rp_dump_full() : whether --limit messages have been written (the caller stops reading). */
 bool rp_dump_full(const rp_dump *d);
 

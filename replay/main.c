@@ -107,6 +107,7 @@ static int rp_cmd_info(int argc, char **argv)
         else
             rp_info_report_human(stdout, files, n);
     }
+    if (dump && exit_code == RP_EXIT_OK && rp_dump_finish(dump) != 0) exit_code = RP_EXIT_SYSTEM;
     if (o.dump && fflush(stdout) != 0 && exit_code == RP_EXIT_OK) exit_code = RP_EXIT_SYSTEM;
     rp_info_files_free(files, n);
     free(files);

@@ -76,6 +76,12 @@ assert all(isinstance(o["timestamp"], int) for o in lines)
 assert all(isinstance(o["price"], int) for o in lines if "price" in o)' "$sym" ||
     fail "--symbol $sym with raw values"
 
+# a CSV that matches nothing is its header alone
+n=$("$REPLAY" info --dump --dump-format csv --type R --symbol NO.SUCH "$tmp/g.pcap" | wc -l)
+[ "$n" -eq 1 ] || fail "csv without a match: $n lines, want the header"
+n=$("$REPLAY" info --dump --dump-format csv --type statistics "$tmp/g.dbn" | grep -c '^msg,stream,seq,.*,stat_flags,symbol$')
+[ "$n" -eq 1 ] || fail "csv of statistics in an MBO file: no header"
+
 # usage errors
 for args in "--dump --dump-format csv" "--dump --type no_such_type" "--symbol X" \
     "--dump --dump-format xml" "--dump --ts local" "--limit 3"; do
