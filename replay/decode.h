@@ -30,7 +30,7 @@ typedef enum rp_dec_kind {
     RP_DK_PX8,   /* price with 8 implied decimals (ITCH u64 MWCB levels) */
     RP_DK_PX9,   /* DBN i64 price in units of 1e-9; INT64_MAX is undefined (null) */
     RP_DK_TOD,   /* ITCH u48 timestamp: ns since midnight (exchange time) */
-    RP_DK_TS,    /* u64 (IEX: i64) ns since the epoch; DBN UINT64_MAX is undefined (null) */
+    RP_DK_TS,    /* u64 (IEX: i64) ns since the epoch; UINT64_MAX (DBN) is undefined (null) */
     RP_DK_CHAR,  /* one ASCII character (DBN: NUL is empty) */
     RP_DK_ALPHA, /* fixed-width text: ITCH/IEX space-padded, DBN NUL-terminated */
 } rp_dec_kind;

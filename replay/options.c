@@ -337,7 +337,8 @@ static const rp__opt rp__opts[] = {
     {"json", 0, NULL, RP_CMD_INFO, rp__json, NULL, G_OUT,
      "one JSON object on stdout: {\"files\": [...]}"},
     {"dump", 0, NULL, RP_CMD_INFO, rp__dump, NULL, G_OUT,
-     "every message and mark as a text line (payload in hex) on stdout"},
+     "every message and mark as a text line on stdout (payload in hex,\n"
+     "or decoded: --dump-format)"},
     {"dump-format", 0, "F", RP_CMD_INFO, rp__dump_format, "hex, json, csv", G_OUT,
      "hex (default) | json (one object per message and line: the\n"
      "decoded fields) | csv (one --type, one header line)"},
