@@ -10,7 +10,8 @@
  * - Timestamps print as UTC date and time, except those below one day, which are ITCH times of
  *   day (ns since midnight) and print as such.
  * - --dump writes one line per message and mark (payload in hex): a byte-exact, diffable view of
- *   what an input holds, used by the tests to compare a capture with its converted tick file.
+ *   what an input holds, used by the tests to compare a capture with its converted tick file;
+ *   or, with --dump-format json or csv, the decoded fields of every message (dump.c).
  */
 #include "info.h"
 
@@ -27,30 +28,12 @@
 
 #define RP__DAY_NS (86400ull * 1000000000ull)
 
-/* One --dump line for a message. @return 0, or -1 when the write failed. */
-static int rp__dump_msg(FILE *f, const rp_message *m)
-{
-    if (rp_dump_line(f, m->stream, m->seq, m->ts_ns, m->type, m->data, m->len) != 0) return -1;
-    return fputc('\n', f) == EOF ? -1 : 0;
-}
-
-static int rp__dump_mark(FILE *f, const rp_mark *k)
-{
-    return fprintf(f, "M %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %s\n", k->stream, k->seq,
-                   k->ts_ns, k->count,
-                   k->end_of_session ? "eos"
-                   : k->heartbeat    ? "hb"
-                                     : "-") < 0
-               ? -1
-               : 0;
-}
-
 static void rp__copy_str(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-int rp_info_read(const char *path, const rp_source_opts *opts, FILE *dump, rp_info_file *out,
+int rp_info_read(const char *path, const rp_source_opts *opts, rp_dump *dump, rp_info_file *out,
                  char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -60,18 +43,19 @@ int rp_info_read(const char *path, const rp_source_opts *opts, FILE *dump, rp_in
     rp_source_opts o = opts ? *opts : (rp_source_opts){0};
     o.no_threads = true; /* info starts no thread: the input layer in this one only */
     if (rp_source_open(&s, path, &o, err, errlen) != 0) return -1;
+    if (dump && rp_dump_begin(dump, s) != 0) goto dump_fail;
     rp_message m;
     rp_mark k;
     int ev;
-    while ((ev = rp_source_next_event(s, &m, &k)) > 0) {
+    while ((ev = rp_source_next_event(s, &m, &k)) > 0 && !(dump && rp_dump_full(dump))) {
         if (ev == 2) {
             out->marks++;
-            if (dump && rp__dump_mark(dump, &k) != 0) goto dump_fail;
+            if (dump && rp_dump_mark(dump, &k) != 0) goto dump_fail;
             continue;
         }
         out->msg_bytes += m.len;
         if (m.type == RP_TYPE_NONE) out->untyped++;
-        if (dump && rp__dump_msg(dump, &m) != 0) goto dump_fail;
+        if (dump && rp_dump_message(dump, &m) != 0) goto dump_fail;
     }
     if (ev < 0) {
         snprintf(err, errlen, "%s", rp_source_error(s));

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dump.h"
 #include "source.h"
 
 #define RP_INFO_MAX_FLOWS 64 /* flows listed per file */
@@ -40,13 +41,14 @@ typedef struct rp_info_file {
 
 /* rp_info_read() : reads the input at `path` ("-" is stdin) to its end and describes it; the
  * input layer's warnings (damaged packets, a filter that matched nothing) go to stderr as
- * "replay info: warning: <path>: ..." lines. With
- * `dump` set, writes every message and mark to it as one text line each, in file order:
+ * "replay info: warning: <path>: ..." lines. With `dump` set, hands every message and mark to
+ * it (and stops reading once rp_dump_full()); a hex dump writes one text line each, in file
+ * order:
  *   D <stream> <seq> <ts_ns> <type> <len> <payload hex>      (type 0x%04x, 0xffff untyped)
  *   M <stream> <seq> <ts_ns> <count> <flags>                 (flags: -, hb, eos)
  * (stream ids as the source numbers them; a tick file converted from a single input keeps them).
  * @return 0 with *out filled, or -1 with a message naming the file (and byte offset) in err. */
-int rp_info_read(const char *path, const rp_source_opts *opts, FILE *dump, rp_info_file *out,
+int rp_info_read(const char *path, const rp_source_opts *opts, rp_dump *dump, rp_info_file *out,
                  char *err, size_t errlen);
 
 /* rp_info_ts() : a timestamp as UTC date and time with ns ("2024-01-02T14:30:00.000000001Z"),

@@ -65,10 +65,10 @@ static int rp_cmd_gen(int argc, char **argv)
 }
 
 /* Reads one file for info. @return RP_EXIT_OK or RP_EXIT_INPUT (message printed). */
-static int rp_info_one(const rp_opts *o, const char *path, rp_info_file *file)
+static int rp_info_one(const rp_opts *o, const char *path, rp_dump *dump, rp_info_file *file)
 {
     char err[1024];
-    if (rp_info_read(path, &o->src, o->dump ? stdout : NULL, file, err, sizeof(err)) != 0) {
+    if (rp_info_read(path, &o->src, dump, file, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s: %s\n", o->prog, err);
         return RP_EXIT_INPUT;
     }
@@ -91,22 +91,27 @@ static int rp_cmd_info(int argc, char **argv)
     if (rc >= 0) return rc;
     size_t n = (size_t)o.nfiles;
     rp_info_file *files = calloc(n, sizeof(*files));
-    if (!files) {
+    rp_dump *dump = o.dump ? rp_dump_new(stdout, &o.dumpo) : NULL;
+    if (!files || (o.dump && !dump)) {
+        free(files);
+        rp_dump_free(dump);
         fprintf(stderr, "%s: out of memory\n", o.prog);
         return RP_EXIT_SYSTEM;
     }
     int exit_code = RP_EXIT_OK;
     for (size_t i = 0; i < n && exit_code == RP_EXIT_OK; i++)
-        exit_code = rp_info_one(&o, o.files[i], &files[i]);
+        exit_code = rp_info_one(&o, o.files[i], dump, &files[i]);
     if (exit_code == RP_EXIT_OK && !o.dump) {
         if (o.json)
             exit_code = rp_json_done(&o, rp_info_report_json(stdout, files, n), exit_code);
         else
             rp_info_report_human(stdout, files, n);
     }
+    if (dump && exit_code == RP_EXIT_OK && rp_dump_finish(dump) != 0) exit_code = RP_EXIT_SYSTEM;
     if (o.dump && fflush(stdout) != 0 && exit_code == RP_EXIT_OK) exit_code = RP_EXIT_SYSTEM;
     rp_info_files_free(files, n);
     free(files);
+    rp_dump_free(dump);
     return exit_code;
 }
 

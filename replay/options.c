@@ -23,6 +23,7 @@
 
 #include "ringalloc/ringalloc.h"
 #include "dbn.h"
+#include "decode.h"
 #include "outfile.h"
 
 #define ALL   (RP_CMD_REPLAY | RP_CMD_GEN | RP_CMD_INFO | RP_CMD_CONVERT)
@@ -221,6 +222,37 @@ static int rp__dump(rp_opts *o, const char *a)
     o->dump = true;
     return 0;
 }
+static int rp__dump_format(rp_opts *o, const char *a)
+{
+    static const char *const names[] = {"hex", "json", "csv"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(a, names[i]) == 0) o->dumpo.format = (rp_dump_format)i;
+    return strcmp(a, names[o->dumpo.format]) == 0 ? 0 : -1;
+}
+static int rp__dump_type(rp_opts *o, const char *a)
+{
+    o->dumpo.type = a;
+    return rp_dec_type_known(a) ? 0 : -1;
+}
+static int rp__dump_symbol(rp_opts *o, const char *a)
+{
+    o->dumpo.symbol = a;
+    return *a ? 0 : -1;
+}
+static int rp__dump_ts(rp_opts *o, const char *a)
+{
+    o->dumpo.ts_raw = strcmp(a, "raw") == 0;
+    return o->dumpo.ts_raw || strcmp(a, "iso") == 0 ? 0 : -1;
+}
+static int rp__dump_px(rp_opts *o, const char *a)
+{
+    o->dumpo.px_raw = strcmp(a, "raw") == 0;
+    return o->dumpo.px_raw || strcmp(a, "decimal") == 0 ? 0 : -1;
+}
+static int rp__dump_limit(rp_opts *o, const char *a)
+{
+    return rp__u64_in(a, 1, UINT64_MAX, &o->dumpo.limit);
+}
 static int rp__zstd(rp_opts *o, const char *a)
 {
     (void)a;
@@ -346,7 +378,22 @@ static const rp__opt rp__opts[] = {
     {"json", 0, NULL, RP_CMD_INFO, rp__json, NULL, G_OUT,
      "one JSON object on stdout: {\"files\": [...]}"},
     {"dump", 0, NULL, RP_CMD_INFO, rp__dump, NULL, G_OUT,
-     "every message and mark as a text line (payload in hex) on stdout"},
+     "every message and mark as a text line on stdout (payload in hex,\n"
+     "or decoded: --dump-format)"},
+    {"dump-format", 0, "F", RP_CMD_INFO, rp__dump_format, "hex, json, csv", G_OUT,
+     "hex (default) | json (one object per message and line: the\n"
+     "decoded fields) | csv (one --type, one header line)"},
+    {"type", 0, "T", RP_CMD_INFO, rp__dump_type, "a message type of docs/replay.md", G_OUT,
+     "dump only type T: its name (add_order, mbo, ...), ITCH/IEX type\n"
+     "letter or 0xNN (DBN rtype); required with --dump-format csv"},
+    {"symbol", 0, "SYM", RP_CMD_INFO, rp__dump_symbol, "a symbol", G_OUT,
+     "dump only the messages of symbol SYM"},
+    {"ts", 0, "F", RP_CMD_INFO, rp__dump_ts, "iso, raw", G_OUT,
+     "iso (default: ISO 8601 with ns) | raw (integers) timestamps"},
+    {"px", 0, "F", RP_CMD_INFO, rp__dump_px, "decimal, raw", G_OUT,
+     "decimal (default) | raw (the integers as sent) prices"},
+    {"limit", 0, "N", RP_CMD_INFO, rp__dump_limit, ">= 1", G_OUT,
+     "dump at most N messages (default: no limit)"},
     {"stats-interval", 0, "S", RP_CMD_REPLAY, rp__stats_interval, "seconds, > 0", G_OUT,
      "a stats line on stderr every S seconds (S > 0, decimals allowed)"},
     {"stats-csv", 0, "FILE", RP_CMD_REPLAY, rp__stats_csv, "a file name, not -", G_OUT,
@@ -511,6 +558,12 @@ static int rp__check(rp_opts *o)
     if (o->cmd == RP_CMD_GEN && o->nfiles > 0)
         return rp_usage_error(o->prog, "unexpected argument", o->files[0]);
     if (o->cmd == RP_CMD_INFO && o->json && o->dump) bad = "--json and --dump cannot be combined";
+    if (o->cmd == RP_CMD_INFO && !o->dump &&
+        (o->dumpo.format || o->dumpo.type || o->dumpo.symbol || o->dumpo.ts_raw ||
+         o->dumpo.px_raw || o->dumpo.limit))
+        bad = "--dump-format, --type, --symbol, --ts, --px and --limit need --dump";
+    if (o->cmd == RP_CMD_INFO && o->dumpo.format == RP_DUMP_CSV && !o->dumpo.type)
+        bad = "--dump-format csv needs --type T (one message type per output)";
     if (!bad && o->cmd == RP_CMD_CONVERT) {
         o->zstd = o->zstd || rp_ends_with(o->output, ".zst");
         if (o->level_set && !o->zstd)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dump.h"
 #include "gen.h"
 #include "run.h"
 
@@ -41,6 +42,7 @@ typedef struct rp_opts {
     rp_gen_opts gen;
     /* info */
     bool dump;
+    rp_dump_opts dumpo; /* --dump-format, --type, --symbol, --ts, --px, --limit */
     /* convert */
     bool zstd, level_set;
     int level, workers;

@@ -1,0 +1,238 @@
+/* decode_dbn.c - field tables of Databento DBN records
+ *
+ * Design notes
+ * - Written by hand from Databento's public description of the record layouts (no Debian
+ *   library decodes DBN). Little-endian; every record starts with the 16-byte header (length in
+ *   4-byte words, rtype, publisher_id, instrument_id, ts_event). Prices are i64 in units of 1e-9
+ *   (INT64_MAX: undefined), times u64 ns since the epoch (UINT64_MAX: undefined). Field names
+ *   are Databento's.
+ * - Layouts that changed between versions have one row per layout, marked with the versions it
+ *   is of: statistics (quantity i32 in versions 1 and 2, i64 in 3), status (versions 2 and 3),
+ *   definition (the full version 3 record; in versions 1 and 2 the fields before their first
+ *   difference). MBP-1 and TBBO share rtype 0x01: the metadata schema tells them apart.
+ * - Book levels (MBP-1, TBBO, BBO: one; MBP-10: ten) are a group: an array in JSON, flattened
+ *   columns (bid_px_00, ...) in CSV.
+ */
+#include "decode.h"
+
+#define F(n, o, w, k)                                                                              \
+    {                                                                                              \
+        n, o, w, RP_DK_##k                                                                         \
+    }
+#define HD                                                                                         \
+    F("length", 0, 1, UINT), F("rtype", 1, 1, UINT), F("publisher_id", 2, 2, UINT),                \
+        F("instrument_id", 4, 4, UINT), F("ts_event", 8, 8, TS)
+#define N(a)   (uint16_t)(sizeof(a) / sizeof(a[0])), a
+#define ANY    0xff
+#define V12    ((1u << 1) | (1u << 2))
+#define V23    ((1u << 2) | (1u << 3))
+#define V3     (1u << 3)
+#define LEVELS "levels", rp__level, 6
+#define ROW(rt, name, size, ver, schema, f)                                                        \
+    {                                                                                              \
+        name, rt, size, RP_DEC_DBN, ver, schema, RP_SYM_INSTR, 4, N(f), NULL, NULL, 0, 0, 0, 0     \
+    }
+#define BOOK(rt, name, size, schema, f, count)                                                     \
+    {                                                                                              \
+        name, rt, size, RP_DEC_DBN, 0, schema, RP_SYM_INSTR, 4, N(f), LEVELS, count, 48, 32        \
+    }
+
+static const rp_dec_field rp__level[] = {
+    F("bid_px", 0, 8, PX9),   F("ask_px", 8, 8, PX9),   F("bid_sz", 16, 4, UINT),
+    F("ask_sz", 20, 4, UINT), F("bid_ct", 24, 4, UINT), F("ask_ct", 28, 4, UINT),
+};
+
+static const rp_dec_field d_mbo[] = {
+    HD,
+    F("order_id", 16, 8, UINT),
+    F("price", 24, 8, PX9),
+    F("size", 32, 4, UINT),
+    F("flags", 36, 1, UINT),
+    F("channel_id", 37, 1, UINT),
+    F("action", 38, 1, CHAR),
+    F("side", 39, 1, CHAR),
+    F("ts_recv", 40, 8, TS),
+    F("ts_in_delta", 48, 4, INT),
+    F("sequence", 52, 4, UINT),
+};
+/* trades, and the part before the levels of MBP-1, TBBO and MBP-10 */
+static const rp_dec_field d_mbp[] = {
+    HD,
+    F("price", 16, 8, PX9),
+    F("size", 24, 4, UINT),
+    F("action", 28, 1, CHAR),
+    F("side", 29, 1, CHAR),
+    F("flags", 30, 1, UINT),
+    F("depth", 31, 1, UINT),
+    F("ts_recv", 32, 8, TS),
+    F("ts_in_delta", 40, 4, INT),
+    F("sequence", 44, 4, UINT),
+};
+static const rp_dec_field d_bbo[] = {
+    HD,
+    F("price", 16, 8, PX9),
+    F("size", 24, 4, UINT),
+    F("side", 29, 1, CHAR),
+    F("flags", 30, 1, UINT),
+    F("ts_recv", 32, 8, TS),
+    F("sequence", 44, 4, UINT),
+};
+static const rp_dec_field d_ohlcv[] = {
+    HD,
+    F("open", 16, 8, PX9),
+    F("high", 24, 8, PX9),
+    F("low", 32, 8, PX9),
+    F("close", 40, 8, PX9),
+    F("volume", 48, 8, UINT),
+};
+static const rp_dec_field d_status[] = {
+    HD,
+    F("ts_recv", 16, 8, TS),
+    F("action", 24, 2, UINT),
+    F("reason", 26, 2, UINT),
+    F("trading_event", 28, 2, UINT),
+    F("is_trading", 30, 1, CHAR),
+    F("is_quoting", 31, 1, CHAR),
+    F("is_short_sell_restricted", 32, 1, CHAR),
+};
+static const rp_dec_field d_imbalance[] = {
+    HD,
+    F("ts_recv", 16, 8, TS),
+    F("ref_price", 24, 8, PX9),
+    F("auction_time", 32, 8, TS),
+    F("cont_book_clr_price", 40, 8, PX9),
+    F("auct_interest_clr_price", 48, 8, PX9),
+    F("ssr_filling_price", 56, 8, PX9),
+    F("ind_match_price", 64, 8, PX9),
+    F("upper_collar", 72, 8, PX9),
+    F("lower_collar", 80, 8, PX9),
+    F("paired_qty", 88, 4, UINT),
+    F("total_imbalance_qty", 92, 4, UINT),
+    F("market_imbalance_qty", 96, 4, UINT),
+    F("unpaired_qty", 100, 4, INT),
+    F("auction_type", 104, 1, CHAR),
+    F("side", 105, 1, CHAR),
+    F("auction_status", 106, 1, UINT),
+    F("freeze_status", 107, 1, UINT),
+    F("num_extensions", 108, 1, UINT),
+    F("unpaired_side", 109, 1, CHAR),
+    F("significant_imbalance", 110, 1, CHAR),
+};
+static const rp_dec_field d_stat12[] = {
+    HD,
+    F("ts_recv", 16, 8, TS),
+    F("ts_ref", 24, 8, TS),
+    F("price", 32, 8, PX9),
+    F("quantity", 40, 4, INT),
+    F("sequence", 44, 4, UINT),
+    F("ts_in_delta", 48, 4, INT),
+    F("stat_type", 52, 2, UINT),
+    F("channel_id", 54, 2, UINT),
+    F("update_action", 56, 1, UINT),
+    F("stat_flags", 57, 1, UINT),
+};
+static const rp_dec_field d_stat3[] = {
+    HD,
+    F("ts_recv", 16, 8, TS),
+    F("ts_ref", 24, 8, TS),
+    F("price", 32, 8, PX9),
+    F("quantity", 40, 8, INT),
+    F("sequence", 48, 4, UINT),
+    F("ts_in_delta", 52, 4, INT),
+    F("stat_type", 56, 2, UINT),
+    F("channel_id", 58, 2, UINT),
+    F("update_action", 60, 1, UINT),
+    F("stat_flags", 61, 1, UINT),
+};
+#define DEF_HEAD                                                                                   \
+    HD, F("ts_recv", 16, 8, TS), F("min_price_increment", 24, 8, PX9),                             \
+        F("display_factor", 32, 8, PX9), F("expiration", 40, 8, TS), F("activation", 48, 8, TS),   \
+        F("high_limit_price", 56, 8, PX9), F("low_limit_price", 64, 8, PX9),                       \
+        F("max_price_variation", 72, 8, PX9)
+static const rp_dec_field d_def12[] = {DEF_HEAD};
+static const rp_dec_field d_def3[] = {
+    DEF_HEAD,
+    F("unit_of_measure_qty", 80, 8, PX9),
+    F("min_price_increment_amount", 88, 8, PX9),
+    F("price_ratio", 96, 8, PX9),
+    F("strike_price", 104, 8, PX9),
+    F("raw_instrument_id", 112, 8, UINT),
+    F("leg_price", 120, 8, PX9),
+    F("leg_delta", 128, 8, PX9),
+    F("inst_attrib_value", 136, 4, INT),
+    F("underlying_id", 140, 4, UINT),
+    F("market_depth_implied", 144, 4, INT),
+    F("market_depth", 148, 4, INT),
+    F("market_segment_id", 152, 4, UINT),
+    F("max_trade_vol", 156, 4, UINT),
+    F("min_lot_size", 160, 4, INT),
+    F("min_lot_size_block", 164, 4, INT),
+    F("min_lot_size_round_lot", 168, 4, INT),
+    F("min_trade_vol", 172, 4, UINT),
+    F("contract_multiplier", 176, 4, INT),
+    F("decay_quantity", 180, 4, INT),
+    F("original_contract_size", 184, 4, INT),
+    F("leg_instrument_id", 188, 4, UINT),
+    F("leg_ratio_price_numerator", 192, 4, INT),
+    F("leg_ratio_price_denominator", 196, 4, INT),
+    F("leg_ratio_qty_numerator", 200, 4, INT),
+    F("leg_ratio_qty_denominator", 204, 4, INT),
+    F("leg_underlying_id", 208, 4, UINT),
+    F("appl_id", 212, 2, INT),
+    F("maturity_year", 214, 2, UINT),
+    F("decay_start_date", 216, 2, UINT),
+    F("channel_id", 218, 2, UINT),
+    F("leg_count", 220, 2, UINT),
+    F("leg_index", 222, 2, UINT),
+    F("currency", 224, 4, ALPHA),
+    F("settl_currency", 228, 4, ALPHA),
+    F("secsubtype", 232, 6, ALPHA),
+    F("raw_symbol", 238, 71, ALPHA),
+    F("group", 309, 21, ALPHA),
+    F("exchange", 330, 5, ALPHA),
+    F("asset", 335, 11, ALPHA),
+    F("cfi", 346, 7, ALPHA),
+    F("security_type", 353, 7, ALPHA),
+    F("unit_of_measure", 360, 31, ALPHA),
+    F("underlying", 391, 21, ALPHA),
+    F("strike_price_currency", 412, 4, ALPHA),
+    F("leg_raw_symbol", 416, 71, ALPHA),
+    F("instrument_class", 487, 1, CHAR),
+    F("match_algorithm", 488, 1, CHAR),
+    F("main_fraction", 489, 1, UINT),
+    F("price_display_format", 490, 1, UINT),
+    F("sub_fraction", 491, 1, UINT),
+    F("underlying_product", 492, 1, UINT),
+    F("security_update_action", 493, 1, CHAR),
+    F("maturity_month", 494, 1, UINT),
+    F("maturity_day", 495, 1, UINT),
+    F("maturity_week", 496, 1, UINT),
+    F("user_defined_instrument", 497, 1, CHAR),
+    F("contract_multiplier_unit", 498, 1, INT),
+    F("flow_schedule_type", 499, 1, INT),
+    F("tick_rule", 500, 1, UINT),
+    F("leg_instrument_class", 501, 1, CHAR),
+    F("leg_side", 502, 1, CHAR),
+};
+
+const rp_dec_type rp_dec_dbn_types[] = {
+    ROW(0xa0, "mbo", 56, 0, ANY, d_mbo),
+    ROW(0x00, "trades", 48, 0, ANY, d_mbp),
+    BOOK(0x01, "tbbo", 80, 3, d_mbp, 1),
+    BOOK(0x01, "mbp-1", 80, ANY, d_mbp, 1),
+    BOOK(0x0a, "mbp-10", 368, ANY, d_mbp, 10),
+    BOOK(0xc3, "bbo-1s", 80, ANY, d_bbo, 1),
+    BOOK(0xc4, "bbo-1m", 80, ANY, d_bbo, 1),
+    ROW(0x20, "ohlcv-1s", 56, 0, ANY, d_ohlcv),
+    ROW(0x21, "ohlcv-1m", 56, 0, ANY, d_ohlcv),
+    ROW(0x22, "ohlcv-1h", 56, 0, ANY, d_ohlcv),
+    ROW(0x23, "ohlcv-1d", 56, 0, ANY, d_ohlcv),
+    ROW(0x24, "ohlcv-eod", 56, 0, ANY, d_ohlcv),
+    ROW(0x12, "status", 40, V23, ANY, d_status),
+    ROW(0x13, "definition", 520, V3, ANY, d_def3),
+    ROW(0x13, "definition", 80, V12, ANY, d_def12),
+    ROW(0x14, "imbalance", 112, 0, ANY, d_imbalance),
+    ROW(0x18, "statistics", 80, V3, ANY, d_stat3),
+    ROW(0x18, "statistics", 64, V12, ANY, d_stat12),
+    {0},
+};
