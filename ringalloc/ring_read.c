@@ -30,8 +30,9 @@ _Static_assert(offsetof(ra_reader, read) % 8 == 0 && offsetof(ra_reader, lost) %
 
 /* Bounds on the reader's loops, which only memory that no ring can hold reaches (RA_ECORRUPT):
  * resync attempts, and the steps of ra__next that deliver nothing (padding, laps). */
-#define RA__RESYNC_MAX 1024u
-#define RA__NEXT_MAX   64u
+#define RA__RESYNC_MAX    1024u
+#define RA__RESYNC_OLDEST 16u /* resync tries at the oldest record before the newest (overload) */
+#define RA__NEXT_MAX      64u
 
 #if defined(__SANITIZE_THREAD__)
 #define RA__TSAN 1
@@ -150,9 +151,11 @@ static void ra__corrupt(ra_reader *rd)
 }
 
 /* Moves a lapped reader to the oldest intact record (or the newest), counting what it skipped.
- * A position that no ring can hold (misaligned, past the tail), or no intact record after
- * RA__RESYNC_MAX tries (each failure means the producer lapped the reader again meanwhile),
- * is damage: ra__corrupt. */
+ * Under sustained overload the oldest record is the one the producer retires next, so a slow
+ * reader (descheduled, or under a sanitizer) may find it overwritten try after try: after
+ * RA__RESYNC_OLDEST tries it takes the newest record instead, which only a whole lap of writes
+ * during one try overwrites. A misaligned position, or no intact record after RA__RESYNC_MAX
+ * tries, is damage: ra__corrupt. */
 static void ra__resync(ra_reader *rd, enum ra_start where)
 {
     const ra__ring_ctl *ctl = rd->ring->ctl;
@@ -163,16 +166,26 @@ static void ra__resync(ra_reader *rd, enum ra_start where)
             ra__corrupt(rd);
             return;
         }
-        if (where == RA_START_NEWEST) /* acquire: pairs with the producer's release of last_pos */
+        if (where == RA_START_NEWEST || tries >= RA__RESYNC_OLDEST)
+            /* acquire: pairs with the producer's release of last_pos */
             pos = atomic_load_explicit(&ctl->last_pos, memory_order_acquire);
         else
             /* acquire: pairs with the producer's release of head */
             pos = atomic_load_explicit(&ctl->head, memory_order_acquire);
-        /* acquire, after the position: then tail > pos, and the cursor never passes cached_tail */
+        /* acquire, after the position: the cursor never passes cached_tail */
         uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
-        if (__builtin_expect(pos > tail || ((pos | tail) & (RA_RING_ALIGN - 1)), 0)) {
+        if (__builtin_expect((pos | tail) & (RA_RING_ALIGN - 1), 0)) {
             ra__corrupt(rd);
             return;
+        }
+        /* last_pos may be ahead of the tail loaded after it: the producer stores last_pos and
+         * then tail, and may be preempted in between for as long as the scheduler likes (no
+         * number of tries tells that from damage). The oldest record lies below that tail, so
+         * this try resumes there: still counted exactly, never waiting on the producer. */
+        if (__builtin_expect(pos > tail, 0)) {
+            /* acquire: pairs with the producer's release of head */
+            pos = atomic_load_explicit(&ctl->head, memory_order_acquire);
+            if (pos > tail || (pos & (RA_RING_ALIGN - 1))) continue; /* moved on meanwhile */
         }
         if (tail == 0) { /* nothing published yet */
             pos = 0;
