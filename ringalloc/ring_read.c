@@ -166,8 +166,8 @@ static void ra__resync(ra_reader *rd, enum ra_start where)
             ra__corrupt(rd);
             return;
         }
-        if (where == RA_START_NEWEST || tries >= RA__RESYNC_OLDEST)
-            /* acquire: pairs with the producer's release of last_pos */
+        const bool newest = where == RA_START_NEWEST || tries >= RA__RESYNC_OLDEST;
+        if (newest) /* acquire: pairs with the producer's release of last_pos */
             pos = atomic_load_explicit(&ctl->last_pos, memory_order_acquire);
         else
             /* acquire: pairs with the producer's release of head */
@@ -178,11 +178,17 @@ static void ra__resync(ra_reader *rd, enum ra_start where)
             ra__corrupt(rd);
             return;
         }
-        /* last_pos may be ahead of the tail loaded after it: the producer stores last_pos and
-         * then tail, and may be preempted in between for as long as the scheduler likes (no
-         * number of tries tells that from damage). The oldest record lies below that tail, so
-         * this try resumes there: still counted exactly, never waiting on the producer. */
+        /* head, loaded before tail, is below it: the producer keeps head below the last
+         * committed record, whose tail store precedes the head store. last_pos may be ahead of
+         * the tail loaded after it: the producer stores last_pos and then tail, and may be
+         * preempted in between for as long as the scheduler likes (no number of tries tells that
+         * from damage). The oldest record lies below that tail, so this try resumes there: still
+         * counted exactly, never waiting on the producer. */
         if (__builtin_expect(pos > tail, 0)) {
+            if (!newest) {
+                ra__corrupt(rd);
+                return;
+            }
             /* acquire: pairs with the producer's release of head */
             pos = atomic_load_explicit(&ctl->head, memory_order_acquire);
             if (pos > tail || (pos & (RA_RING_ALIGN - 1))) continue; /* moved on meanwhile */
