@@ -3,8 +3,8 @@
 # usage: scripts/ensure-deps.sh build|bench|fuzz|plot|all   (uses sudo when not root)
 set -eu
 group=${1:-build}
-build_pkgs="pkg-config libzstd-dev libpcap-dev libcmocka-dev zstd libunwind-dev libdw-dev"
-bench_pkgs="libck-dev libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libdisruptor-java default-jdk-headless libzmq3-dev libnng-dev"
+build_pkgs="pkg-config libzstd-dev libpcap-dev libcmocka-dev zstd libunwind-dev libdw-dev iproute2 nftables"
+bench_pkgs="libck-dev libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libdisruptor-java default-jdk-headless libzmq3-dev libnng-dev tcpreplay"
 fuzz_pkgs="clang-14 libclang-rt-14-dev"
 plot_pkgs="gnuplot-nox"
 case "$group" in
