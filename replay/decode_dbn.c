@@ -7,9 +7,10 @@
  *   (INT64_MAX: undefined), times u64 ns since the epoch (UINT64_MAX: undefined). Field names
  *   are Databento's.
  * - Layouts that changed between versions have one row per layout, marked with the versions it
- *   is of: statistics (quantity i32 in versions 1 and 2, i64 in 3), status (versions 2 and 3),
- *   definition (the full version 3 record; in versions 1 and 2 the fields before their first
- *   difference). MBP-1 and TBBO share rtype 0x01: the metadata schema tells them apart.
+ *   is of: statistics (quantity i32 in versions 1 and 2, i64 in 3) and definition (360 bytes in
+ *   version 1, 400 in version 2, 520 in version 3: the symbol widths, the place of strike_price
+ *   and the leg fields differ). Status has one layout for every version. MBP-1 and TBBO share
+ *   rtype 0x01: the metadata schema tells them apart.
  * - Book levels (MBP-1, TBBO, BBO: one; MBP-10: ten) are a group: an array in JSON, flattened
  *   columns (bid_px_00, ...) in CSV.
  */
@@ -24,8 +25,9 @@
         F("instrument_id", 4, 4, UINT), F("ts_event", 8, 8, TS)
 #define N(a)   (uint16_t)(sizeof(a) / sizeof(a[0])), a
 #define ANY    0xff
-#define V12    ((1u << 1) | (1u << 2))
-#define V23    ((1u << 2) | (1u << 3))
+#define V1     (1u << 1)
+#define V2     (1u << 2)
+#define V12    (V1 | V2)
 #define V3     (1u << 3)
 #define LEVELS "levels", rp__level, 6
 #define ROW(rt, name, size, ver, schema, f)                                                        \
@@ -149,7 +151,58 @@ static const rp_dec_field d_stat3[] = {
         F("display_factor", 32, 8, PX9), F("expiration", 40, 8, TS), F("activation", 48, 8, TS),   \
         F("high_limit_price", 56, 8, PX9), F("low_limit_price", 64, 8, PX9),                       \
         F("max_price_variation", 72, 8, PX9)
-static const rp_dec_field d_def12[] = {DEF_HEAD};
+/* versions 1 and 2: the same fields up to min_trade_vol, in another order after the prices */
+#define DEF12_MID(o)                                                                               \
+    F("inst_attrib_value", 112 + (o), 4, INT), F("underlying_id", 116 + (o), 4, UINT),             \
+        F("raw_instrument_id", 120 + (o), 4, UINT), F("market_depth_implied", 124 + (o), 4, INT),  \
+        F("market_depth", 128 + (o), 4, INT), F("market_segment_id", 132 + (o), 4, UINT),          \
+        F("max_trade_vol", 136 + (o), 4, UINT), F("min_lot_size", 140 + (o), 4, INT),              \
+        F("min_lot_size_block", 144 + (o), 4, INT),                                                \
+        F("min_lot_size_round_lot", 148 + (o), 4, INT), F("min_trade_vol", 152 + (o), 4, UINT)
+#define DEF12_DATES(o)                                                                             \
+    F("contract_multiplier", 156 + (o), 4, INT), F("decay_quantity", 160 + (o), 4, INT),           \
+        F("original_contract_size", 164 + (o), 4, INT), F("trading_reference_date", 176, 2, UINT), \
+        F("appl_id", 178, 2, INT), F("maturity_year", 180, 2, UINT),                               \
+        F("decay_start_date", 182, 2, UINT), F("channel_id", 184, 2, UINT),                        \
+        F("currency", 186, 4, ALPHA), F("settl_currency", 190, 4, ALPHA),                          \
+        F("secsubtype", 194, 6, ALPHA)
+/* the text fields after raw_symbol (which is 22 bytes in version 1, 71 in version 2) */
+#define DEF12_TEXT(o)                                                                              \
+    F("group", 222 + (o), 21, ALPHA), F("exchange", 243 + (o), 5, ALPHA),                          \
+        F("asset", 248 + (o), 7, ALPHA), F("cfi", 255 + (o), 7, ALPHA),                            \
+        F("security_type", 262 + (o), 7, ALPHA), F("unit_of_measure", 269 + (o), 31, ALPHA),       \
+        F("underlying", 300 + (o), 21, ALPHA), F("strike_price_currency", 321 + (o), 4, ALPHA),    \
+        F("instrument_class", 325 + (o), 1, CHAR)
+#define DEF12_TAIL(o)                                                                              \
+    F("match_algorithm", 342 + (o), 1, CHAR), F("md_security_trading_status", 343 + (o), 1, UINT), \
+        F("main_fraction", 344 + (o), 1, UINT), F("price_display_format", 345 + (o), 1, UINT),     \
+        F("settl_price_type", 346 + (o), 1, UINT), F("sub_fraction", 347 + (o), 1, UINT),          \
+        F("underlying_product", 348 + (o), 1, UINT),                                               \
+        F("security_update_action", 349 + (o), 1, CHAR), F("maturity_month", 350 + (o), 1, UINT),  \
+        F("maturity_day", 351 + (o), 1, UINT), F("maturity_week", 352 + (o), 1, UINT),             \
+        F("user_defined_instrument", 353 + (o), 1, CHAR),                                          \
+        F("contract_multiplier_unit", 354 + (o), 1, INT),                                          \
+        F("flow_schedule_type", 355 + (o), 1, INT), F("tick_rule", 356 + (o), 1, UINT)
+#define DEF12_PRICES                                                                               \
+    F("trading_reference_price", 80, 8, PX9), F("unit_of_measure_qty", 88, 8, PX9),                \
+        F("min_price_increment_amount", 96, 8, PX9), F("price_ratio", 104, 8, PX9)
+/* version 1: 360 bytes; strike_price after instrument_class, reserved bytes between */
+static const rp_dec_field d_def1[] = {
+    DEF_HEAD,
+    DEF12_PRICES,
+    DEF12_MID(0),
+    DEF12_DATES(4),
+    F("raw_symbol", 200, 22, ALPHA),
+    DEF12_TEXT(0),
+    F("strike_price", 328, 8, PX9),
+    DEF12_TAIL(0),
+};
+/* version 2: 400 bytes; strike_price after price_ratio, raw_symbol 71 bytes, no reserved gaps */
+static const rp_dec_field d_def2[] = {
+    DEF_HEAD,       DEF12_PRICES,   F("strike_price", 112, 8, PX9),
+    DEF12_MID(8),   DEF12_DATES(8), F("raw_symbol", 200, 71, ALPHA),
+    DEF12_TEXT(49), DEF12_TAIL(33),
+};
 static const rp_dec_field d_def3[] = {
     DEF_HEAD,
     F("unit_of_measure_qty", 80, 8, PX9),
@@ -228,9 +281,10 @@ const rp_dec_type rp_dec_dbn_types[] = {
     ROW(0x22, "ohlcv-1h", 56, 0, ANY, d_ohlcv),
     ROW(0x23, "ohlcv-1d", 56, 0, ANY, d_ohlcv),
     ROW(0x24, "ohlcv-eod", 56, 0, ANY, d_ohlcv),
-    ROW(0x12, "status", 40, V23, ANY, d_status),
+    ROW(0x12, "status", 40, 0, ANY, d_status),
     ROW(0x13, "definition", 520, V3, ANY, d_def3),
-    ROW(0x13, "definition", 80, V12, ANY, d_def12),
+    ROW(0x13, "definition", 400, V2, ANY, d_def2),
+    ROW(0x13, "definition", 360, V1, ANY, d_def1),
     ROW(0x14, "imbalance", 112, 0, ANY, d_imbalance),
     ROW(0x18, "statistics", 80, V3, ANY, d_stat3),
     ROW(0x18, "statistics", 64, V12, ANY, d_stat12),

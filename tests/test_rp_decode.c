@@ -169,7 +169,36 @@ static const spec specs[] = {
           "user_defined_instrument:c contract_multiplier_unit:i1 flow_schedule_type:i1 "
           "tick_rule:u1 leg_instrument_class:c leg_side:c _17",
      0},
-    {RP_DEC_DBN, 0x13, 2, 9, "definition", 80, DEFH, 0},
+    {RP_DEC_DBN, 0x13, 2, 9, "definition", 400,
+     DEFH "trading_reference_price:x8 unit_of_measure_qty:x8 min_price_increment_amount:x8 "
+          "price_ratio:x8 strike_price:x8 inst_attrib_value:i4 underlying_id:u4 "
+          "raw_instrument_id:u4 market_depth_implied:i4 market_depth:i4 market_segment_id:u4 "
+          "max_trade_vol:u4 min_lot_size:i4 min_lot_size_block:i4 min_lot_size_round_lot:i4 "
+          "min_trade_vol:u4 contract_multiplier:i4 decay_quantity:i4 original_contract_size:i4 "
+          "trading_reference_date:u2 appl_id:i2 maturity_year:u2 decay_start_date:u2 "
+          "channel_id:u2 currency:a4 settl_currency:a4 secsubtype:a6 raw_symbol:a71 group:a21 "
+          "exchange:a5 asset:a7 cfi:a7 security_type:a7 unit_of_measure:a31 underlying:a21 "
+          "strike_price_currency:a4 instrument_class:c match_algorithm:c "
+          "md_security_trading_status:u1 main_fraction:u1 price_display_format:u1 "
+          "settl_price_type:u1 sub_fraction:u1 underlying_product:u1 security_update_action:c "
+          "maturity_month:u1 maturity_day:u1 maturity_week:u1 user_defined_instrument:c "
+          "contract_multiplier_unit:i1 flow_schedule_type:i1 tick_rule:u1 _10",
+     0},
+    {RP_DEC_DBN, 0x13, 1, 9, "definition", 360,
+     DEFH "trading_reference_price:x8 unit_of_measure_qty:x8 min_price_increment_amount:x8 "
+          "price_ratio:x8 inst_attrib_value:i4 underlying_id:u4 raw_instrument_id:u4 "
+          "market_depth_implied:i4 market_depth:i4 market_segment_id:u4 max_trade_vol:u4 "
+          "min_lot_size:i4 min_lot_size_block:i4 min_lot_size_round_lot:i4 min_trade_vol:u4 _4 "
+          "contract_multiplier:i4 decay_quantity:i4 original_contract_size:i4 _4 "
+          "trading_reference_date:u2 appl_id:i2 maturity_year:u2 decay_start_date:u2 "
+          "channel_id:u2 currency:a4 settl_currency:a4 secsubtype:a6 raw_symbol:a22 group:a21 "
+          "exchange:a5 asset:a7 cfi:a7 security_type:a7 unit_of_measure:a31 underlying:a21 "
+          "strike_price_currency:a4 instrument_class:c _2 strike_price:x8 _6 match_algorithm:c "
+          "md_security_trading_status:u1 main_fraction:u1 price_display_format:u1 "
+          "settl_price_type:u1 sub_fraction:u1 underlying_product:u1 security_update_action:c "
+          "maturity_month:u1 maturity_day:u1 maturity_week:u1 user_defined_instrument:c "
+          "contract_multiplier_unit:i1 flow_schedule_type:i1 tick_rule:u1 _3",
+     0},
     {RP_DEC_DBN, 0x14, 3, 12, "imbalance", 112,
      DH "ts_recv:t8 ref_price:x8 auction_time:t8 cont_book_clr_price:x8 "
         "auct_interest_clr_price:x8 ssr_filling_price:x8 ind_match_price:x8 upper_collar:x8 "
