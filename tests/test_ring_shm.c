@@ -794,6 +794,105 @@ static void test_corrupt(void **state)
     ra_ring_destroy(w);
 }
 
+/* ---- huge pages: a ring on a hugetlbfs mount ------------------------------------------------- */
+
+static long read_long(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    char line[160];
+    long v = -1;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (!key) {
+            v = strtol(line, NULL, 10);
+            break;
+        }
+        if (strncmp(line, key, strlen(key)) == 0) {
+            v = strtol(line + strlen(key), NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+static void set_nr_hugepages(long n)
+{
+    FILE *f = fopen("/proc/sys/vm/nr_hugepages", "w");
+    if (!f) return;
+    fprintf(f, "%ld\n", n);
+    fclose(f);
+}
+
+#define HUGE_FREE() read_long("/proc/meminfo", "HugePages_Free:")
+
+/* A reader in another process attaches by path and checks n messages; its exit status says how
+ * far it got (0: all of them). */
+static int read_by_path(const char *path, uint64_t n)
+{
+    ra_ring *a = NULL;
+    if (ra_ring_attach(&a, path, 0) != RA_OK) return 1;
+    ra_reader rd;
+    unsigned char buf[512];
+    ra_msg m;
+    if (ra_reader_init(&rd, a, RA_START_OLDEST) != RA_OK) return 2;
+    for (uint64_t i = 0; i < n; i++) {
+        if (ra_reader_read(&rd, buf, sizeof buf, &m) != RA_OK) return 3;
+        if (m.seq != i || m.len != i % 300 || !check(buf, m.len, i)) return 4;
+    }
+    if (ra_reader_read(&rd, buf, sizeof buf, &m) != RA_EMPTY) return 5;
+    ra_ring_destroy(a);
+    return 0;
+}
+
+/* As root, on a private hugetlbfs mount (with huge pages reserved for it when none are free):
+ * the ring file takes huge pages, says so in its stats, and a reader process attached by path
+ * gets every message. Skipped (with a message) where that cannot be set up. */
+static void test_hugetlbfs(void **state)
+{
+    (void)state;
+    const long want = 8;
+    long old_nr = read_long("/proc/sys/vm/nr_hugepages", NULL);
+    char dir[] = "/tmp/ratest-huge-XXXXXX";
+    if (geteuid() != 0 || old_nr < 0 || !mkdtemp(dir)) {
+        print_message("skipped: hugetlbfs needs root and /proc/sys/vm/nr_hugepages\n");
+        return;
+    }
+    bool raised = HUGE_FREE() < want;
+    if (raised) set_nr_hugepages(old_nr + want);
+    if (HUGE_FREE() < want || mount("none", dir, "hugetlbfs", 0, NULL) != 0) {
+        print_message("skipped: no free huge pages or no hugetlbfs here\n");
+        if (raised) set_nr_hugepages(old_nr);
+        rmdir(dir);
+        return;
+    }
+    long before = HUGE_FREE();
+    ra_shm_options opt = {.dir = dir};
+    ra_ring_config cfg = {.capacity = 1u << 21};
+    ra_ring *w = NULL;
+    assert_int_equal(ra_ring_create_shm(&w, g_name, &cfg, &opt), RA_OK);
+    assert_true(HUGE_FREE() < before); /* its space was allocated at create, in huge pages */
+    ra_ring_stats st;
+    ra_ring_get_stats(w, &st);
+    assert_true(st.hugepages);
+    const uint64_t n = 1000;
+    for (uint64_t i = 0; i < n; i++) put(w, i, (uint32_t)(i % 300));
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, g_name);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(read_by_path(path, n));
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    ra_ring_destroy(w);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(umount(dir), 0);
+    rmdir(dir);
+    if (raised) set_nr_hugepages(old_nr);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -813,6 +912,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hugetlbfs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
