@@ -81,7 +81,7 @@ int rp_usage_error(const char *prog, const char *what, const char *value);
 /* ---- a getopt_long driver over an option table (replay's, and the ringcat and ringstat tools')
  */
 
-#define RP_GETOPT_MAX 64
+#define RP_GETOPT_MAX 128
 
 /* The getopt_long tables built from the rows of a command's option table, one rp_getopt_add()
  * per row; zero-initialise it first. */
