@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """udptool.py - the network tests' helper: a UDP receiver, and the UDP payloads of a capture.
 
-  udptool.py recv ADDR:PORT[,PORT...] OUT [--group G] [--count N] [--idle S] [--timeout S]
-      binds ADDR (0.0.0.0 for multicast) on each PORT (joining group G when given), writes
+  udptool.py recv ADDR:PORT[,PORT...] OUT [--group G [--ifaddr A]] [--count N] [--idle S]
+          [--timeout S]
+      binds ADDR (0.0.0.0 for multicast) on each PORT (joining group G on the interface of
+      local address A when given), writes
       `ready` to OUT.ready once bound, and every datagram to OUT as "PORT HEX" lines, until N
       datagrams arrived, S idle seconds after the first one (default 1), or the timeout
       (default 15 s).
@@ -32,7 +34,7 @@ def recv(argv):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         s.bind((addr, int(p)))
         if '--group' in opts:
-            mreq = socket.inet_aton(opts['--group']) + socket.inet_aton('0.0.0.0')
+            mreq = socket.inet_aton(opts['--group']) + socket.inet_aton(opts.get('--ifaddr', '0.0.0.0'))
             s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
         socks.append((s, int(p)))
     count = int(opts.get('--count', '0'))
