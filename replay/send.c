@@ -230,8 +230,7 @@ void rp_sender_message(rp_sender *s, const rp_message *m)
 
 void rp_sender_pass_end(rp_sender *s)
 {
-    rp__mold_emit(s);
-    rp__flush(s, 0);
+    rp__mold_emit(s); /* queued at max speed: the next pass fills the batch */
     if (s->pass++ == 0 && s->anchored)
         s->pace.span_ns = s->max_ts > s->pace.first_ts_ns ? s->max_ts - s->pace.first_ts_ns : 0;
 }

@@ -78,7 +78,7 @@ static void test_moldpack_big_message_alone(void **state)
     static uint8_t big[3000];
     memset(big, 'x', sizeof big);
     rp_moldpack_init(&p, "SESSION0123456", 100, 1); /* session cut to 10 bytes */
-    assert_true(rp_moldpack_fits(&p, sizeof big)); /* an empty packet takes it */
+    assert_true(rp_moldpack_fits(&p, sizeof big));  /* an empty packet takes it */
     assert_int_equal(rp_moldpack_add(&p, big, sizeof big), 0);
     assert_false(rp_moldpack_fits(&p, 1));
     const uint8_t *pkt;
@@ -96,7 +96,8 @@ static void test_mbps_schedule(void **state)
     /* 8 Mbps = 1 byte per microsecond: byte offset b is due b us after the start */
     assert_int_equal(rp_pace_target(&p, 0, 0, 0), 1000);
     assert_int_equal(rp_pace_target(&p, 0, 1500, 0), 1000 + 1500000);
-    assert_int_equal(rp_pace_target(&p, 3, UINT64_C(1000000000), 99), 1000 + UINT64_C(1) * 1000000000 * 1000);
+    assert_int_equal(rp_pace_target(&p, 3, UINT64_C(1000000000), 99),
+                     1000 + UINT64_C(1) * 1000000000 * 1000);
     p.mbps = 0;
     assert_int_equal(rp_pace_target(&p, 0, 123, 0), 1000);
 }
@@ -113,9 +114,9 @@ static void test_drop_pick(void **state)
         assert_false(rp_send_drop_pick(42, i, 0.0));
         assert_true(rp_send_drop_pick(42, i, 1.0));
     }
-    assert_int_equal(same, 100000);      /* a pure function */
+    assert_int_equal(same, 100000);         /* a pure function */
     assert_in_range(dropped, 24000, 26000); /* the fraction asked for */
-    assert_true(other_seed > 10000);     /* another seed picks other packets */
+    assert_true(other_seed > 10000);        /* another seed picks other packets */
 }
 
 static void test_sock_parse(void **state)
@@ -134,8 +135,9 @@ static void test_sock_parse(void **state)
     assert_int_equal(rp_sock_parse("udp://[ff02::1]:7", &s, err, sizeof err), 0);
     assert_true(s.multicast);
     assert_int_equal(s.addr.ss_family, AF_INET6);
-    const char *bad[] = {"tcp://1.2.3.4:5", "udp://1.2.3.4", "udp://:5", "udp://1.2.3.4:65536",
-                         "udp://1.2.3.4:-1", "udp://[::1:5", "udp://1.2.3.4:5x"};
+    const char *bad[] = {"tcp://1.2.3.4:5",     "udp://1.2.3.4",    "udp://:5",
+                         "udp://1.2.3.4:65536", "udp://1.2.3.4:-1", "udp://[::1:5",
+                         "udp://1.2.3.4:5x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(rp_sock_parse(bad[i], &s, err, sizeof err), -1);
 }
