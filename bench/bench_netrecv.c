@@ -78,7 +78,8 @@ static uint64_t receive(int fd, const args *a, uint64_t **ts, size_t *n, size_t 
         }
         for (int i = 0; i < BATCH; i++) {
             iov[i] = (struct iovec){data[i], sizeof data[i]};
-            h[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1,
+            h[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i],
+                                                .msg_iovlen = 1,
                                                 .msg_control = ctl[i],
                                                 .msg_controllen = sizeof ctl[i]}};
         }

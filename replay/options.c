@@ -466,7 +466,7 @@ static const struct {
      "One producer thread writes every message into a tick ring; reader threads consume it,\n"
      "measure how far behind the producer they are (lag, at --speed max) or how long delivery\n"
      "takes (latency, paced), and check sequence continuity. Format and framing are detected\n"
-     "unless given.\n",
+     "unless given. With --send, the input also goes out on the network as UDP datagrams.\n",
      "The summary goes to stdout, or to stderr with --json. A progress line (bytes, rate, ETA) is\n"
      "drawn on stderr when it is a terminal.\n"
      "\n"

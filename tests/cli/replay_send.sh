@@ -1,7 +1,8 @@
 #!/bin/sh
 # replay_send.sh - replay --send across network namespaces: datagrams equal to the capture's UDP
 # payloads byte for byte (the real Nasdaq MoldUDP64 and IEX-TP captures), A/B destinations,
-# multicast to two namespaces on a bridge, an ITCH file as MoldUDP64 packets, --drop with a seed,
+# multicast to two namespaces on a bridge, an ITCH file as MoldUDP64 packets, a tick file's gap as
+# a sequence jump, --drop with a seed,
 # ECONNREFUSED counted and not fatal. Usage errors are checked first, without the network.
 # Needs root and `ip netns` (skips otherwise); namespaces and links are named after $$ and removed
 # by the exit trap.
@@ -124,6 +125,19 @@ for line in open(sys.argv[1]):
     assert seq == nxt, (seq, nxt)
     nxt = seq + cnt
 PY
+fi
+
+# ---- a tick file converted from a capture with a gap: the gap is a sequence jump on the wire ----
+if [ -f "$MOLD" ]; then
+    python3 "$UDPTOOL" payloads "$MOLD" >"$tmp/mold.pl"
+    python3 "$UDPTOOL" mold "$tmp/mold.pl" >"$tmp/rtk.exp"
+    "$REPLAY" convert -q "$MOLD" -o "$tmp/mold.rtk" || fail "convert $MOLD"
+    recv $R "10.88.0.2:6150" "$tmp/rtk.got" --idle 0.5
+    send --send udp://10.88.0.2:6150 "$tmp/mold.rtk"
+    wait
+    python3 "$UDPTOOL" mold "$tmp/rtk.got" >"$tmp/rtk.msgs"
+    cmp -s "$tmp/rtk.exp" "$tmp/rtk.msgs" ||
+        fail ".rtk as MoldUDP64: sequence numbers or messages differ from the capture's"
 fi
 
 # ---- --drop with a seed: deterministic, and the listed packets are exactly the missing ones ----
