@@ -371,6 +371,19 @@ int rp_framer_payload(rp_framer *f, const uint8_t *key, size_t klen, const uint8
     return st == RP_FRAME_OVERRUN && complete ? RP_FRAMER_DAMAGED : RP_FRAMER_OK;
 }
 
+bool rp_framer_announced(const rp_framer *f, uint32_t *messages, uint64_t *seq)
+{
+    *messages = 0;
+    if (f->kind == RP_FRAMING_UDP) {
+        *messages = f->active ? 1 : 0;
+        return false;
+    }
+    if (!f->mark_ready) return false; /* did not decode */
+    *messages = f->mark.count;
+    *seq = f->mark.seq;
+    return true;
+}
+
 size_t rp_framer_take(rp_framer *f, rp_message *m, size_t max)
 {
     f->mark_ready = false;

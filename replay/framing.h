@@ -207,6 +207,12 @@ size_t rp_framer_take(rp_framer *f, rp_message *m, size_t max);
  * @return true with *mk set, or false when there is none (left). */
 bool rp_framer_take_mark(rp_framer *f, rp_mark *mk);
 
+/* rp_framer_announced() : called right after rp_framer_payload(), what that payload announces: its
+ * message count (0 for a heartbeat or a payload that did not decode; 1 under udp framing) and, for
+ * a sequenced one (MoldUDP64, IEX-TP), its first sequence number in *seq.
+ * @return whether the payload is sequenced (*seq set). */
+bool rp_framer_announced(const rp_framer *f, uint32_t *messages, uint64_t *seq);
+
 /* rp_framer_stream_desc() : as rp_source_stream_desc() for the framer's stream ids.
  * @return 0, or -1 when the id is unknown. */
 int rp_framer_stream_desc(const rp_framer *f, uint32_t id, char *buf, size_t cap);

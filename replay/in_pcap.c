@@ -14,6 +14,8 @@
  *   rather than installed in libpcap: the source then sees the packets the filter rejects, so it
  *   numbers packets as they are in the file and can tell, when the filter matched nothing,
  *   whether the capture's packets carry VLAN tags (a filter must then say `vlan and ...`).
+ * - A packet sink (rp_source_opts.sink: replay --send) gets every UDP datagram whole, right after
+ *   the framer took it and before its messages are handed out.
  * - A damaged packet (a MoldUDP64/IEX-TP length past the end of a whole datagram) is a decode
  *   error and a warning naming its packet number and byte offset (an error with --strict).
  */
@@ -158,8 +160,14 @@ static int rp__packet(rp_source *s, rp__pcap *b, const struct pcap_pkthdr *h, co
     size_t klen = rp_udp_flow_key(&u, key);
     bool complete = u.complete && h->caplen >= h->len;
     uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-    if (rp_framer_payload(&b->fr, key, klen, u.payload, u.len, complete, ts) == RP_FRAMER_OK)
-        return 0;
+    int fr = rp_framer_payload(&b->fr, key, klen, u.payload, u.len, complete, ts);
+    const rp_packet_sink *sink = s->opts.sink;
+    if (sink) {
+        rp_packet pk = {.udp = &u, .ts_ns = ts};
+        pk.sequenced = rp_framer_announced(&b->fr, &pk.messages, &pk.seq);
+        sink->packet(sink->ctx, &pk);
+    }
+    if (fr == RP_FRAMER_OK) return 0;
     return rp_source_damaged(s, "packet", "packet %llu at byte offset %llu: %s",
                              (unsigned long long)b->read, (unsigned long long)off, b->fr.fr.why);
 }

@@ -191,8 +191,16 @@ static int rp_cmd_replay(int argc, char **argv)
     cfg->progress = !o.quiet && isatty(STDERR_FILENO);
     rp_stop_install();
     rp_warn_crowded(cfg);
+    char err[1024];
+    if (o.send.ndest && rp_sender_open(&cfg->sender, &o.send, &cfg->pace, err, sizeof(err)) != 0) {
+        fprintf(stderr, "replay: --send %s\n", err);
+        return RP_EXIT_SYSTEM;
+    }
     rp_run_result res;
-    if ((rc = rp_replay_run(&o, cfg, &res)) >= 0) return rc;
+    if ((rc = rp_replay_run(&o, cfg, &res)) >= 0) {
+        rp_sender_close(cfg->sender);
+        return rc;
+    }
     rp_print_lines("replay", res.warnings); /* each line already says "warning: ..." */
     if (res.no_timestamps)
         fprintf(stderr, "replay: warning: the input has no timestamps; --speed ran at max speed "
@@ -213,6 +221,7 @@ static int rp_cmd_replay(int argc, char **argv)
         exit_code = RP_EXIT_INTERRUPT;
     }
     rp_run_result_free(&res);
+    rp_sender_close(cfg->sender);
     return exit_code;
 }
 

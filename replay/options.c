@@ -116,7 +116,9 @@ static int rp__pps(rp_opts *o, const char *a)
 }
 static int rp__loop(rp_opts *o, const char *a)
 {
-    return rp__u64_in(a, 1, UINT64_MAX, &o->run.loops);
+    if (rp__u64_in(a, 0, UINT64_MAX, &o->run.loops) != 0) return -1;
+    if (o->run.loops == 0) o->run.loops = UINT64_MAX; /* forever */
+    return 0;
 }
 static int rp__limit(rp_opts *o, const char *a)
 {
@@ -292,7 +294,8 @@ static const char G_IN[] = "Input", G_RING[] = "Ring and readers",
                   G_PACE[] = "Pacing (timed modes anchor on the first message and the start "
                              "clock: no drift)",
                   G_SHM[] = "Shared ring (other processes read the replay: ringcat, ringstat)",
-                  G_GEN[] = "Capture", G_OUT[] = "Output";
+                  G_NET[] = "Network (replay --send: docs/network.md)", G_GEN[] = "Capture",
+                  G_OUT[] = "Output";
 
 static const rp__opt rp__opts[] = {
     {"format", 0, "FMT", INPUT, rp__format, "pcap, pcapng, itch, rtk, dbn, dbn-frag", G_IN,
@@ -339,10 +342,45 @@ static const rp__opt rp__opts[] = {
      "scaled by 1/N); inputs without timestamps go at max speed"},
     {"pps", 0, "N", RP_CMD_REPLAY, rp__pps, "a positive number", G_PACE,
      "N messages per second (N > 0, decimals allowed); excludes --speed"},
-    {"loop", 0, "N", RP_CMD_REPLAY, rp__loop, ">= 1", G_PACE,
-     "replay the inputs N times (default 1; not with stdin)"},
+    {"loop", 0, "N", RP_CMD_REPLAY, rp__loop, ">= 0", G_PACE,
+     "replay the inputs N times (default 1; 0: forever, until --duration,\n"
+     "--limit or a signal; not with stdin)"},
+    {"mbps", 0, "N", RP_CMD_REPLAY, rp_opt_mbps, "a positive number", G_PACE,
+     "--send: N megabits of UDP payload per second (decimals allowed);\n"
+     "excludes --speed and --pps"},
+    {"duration", 0, "S", RP_CMD_REPLAY, rp_opt_duration, "seconds, > 0", G_PACE,
+     "--send: stop after S seconds of sending (decimals allowed)"},
     {"limit", 0, "N", RP_CMD_REPLAY, rp__limit, ">= 1", G_PACE,
      "stop after N messages (default: no limit)"},
+    {"send", 0, "URL", RP_CMD_REPLAY, rp_opt_send, "udp://HOST:PORT, at most 8 times", G_NET,
+     "send every packet to udp://HOST:PORT (repeatable: each packet goes\n"
+     "to every destination, A/B lines); HOST a name, an address, [IPv6]\n"
+     "or a multicast group. Captures: each UDP payload as one datagram,\n"
+     "byte for byte; PORT 0 keeps each packet's captured port. Other\n"
+     "inputs: MoldUDP64 packets (--packet-bytes, --session)"},
+    {"ttl", 0, "N", RP_CMD_REPLAY, rp_opt_ttl, "0..255", G_NET,
+     "multicast TTL (unicast TTL for a unicast HOST); default: the\n"
+     "kernel's (1 for multicast)"},
+    {"iface", 0, "IF", RP_CMD_REPLAY, rp_opt_iface, "an interface name or a local address", G_NET,
+     "multicast interface: a name (eth0) or a local IPv4 address"},
+    {"mcast-loop", 0, NULL, RP_CMD_REPLAY, rp_opt_mcast_loop, NULL, G_NET,
+     "loop multicast back to receivers on this host (default off)"},
+    {"port-map", 0, "ORIG:NEW", RP_CMD_REPLAY, rp_opt_port_map, "PORT:PORT, each 1..65535", G_NET,
+     "with PORT 0: packets captured to port ORIG go to port NEW\n"
+     "(repeatable, at most 32)"},
+    {"packet-bytes", 0, "N", RP_CMD_REPLAY, rp_opt_packet_bytes, "23..65507", G_NET,
+     "MoldUDP64 packets of non-capture inputs hold up to N bytes, header\n"
+     "included (default 1472: a 1500-byte MTU)"},
+    {"session", 0, "NAME", RP_CMD_REPLAY, rp_opt_session, "1..10 printable characters", G_NET,
+     "MoldUDP64 session of non-capture inputs (default RPLAY00001)"},
+    {"drop", 0, "P", RP_CMD_REPLAY, rp_opt_drop, "a fraction from 0 to 1", G_NET,
+     "drop a fraction P of the packets on purpose (0..1), chosen by\n"
+     "--seed: the same seed drops the same packets (a testing aid)"},
+    {"seed", 0, "S", RP_CMD_REPLAY, rp_opt_drop_seed, "an unsigned integer", G_NET,
+     "the seed of --drop (default 0)"},
+    {"drop-list", 0, "FILE", RP_CMD_REPLAY, rp_opt_drop_list, "a file name", G_NET,
+     "write the dropped packets to FILE: one line each, \"INDEX SEQ N\"\n"
+     "(packet index from 0, first sequence number or -, messages)"},
     {"format", 0, "FMT", RP_CMD_GEN, rp__gen_format, "pcap, dbn", G_GEN,
      "pcap (default: ITCH 5.0 over MoldUDP64) | dbn (Databento DBN v3,\n"
      "MBO records; --gap-every and --heartbeat-every do not apply)"},
@@ -484,7 +522,7 @@ void rp_options_help(rp_cmd cmd, FILE *f)
     while (k + 1 < sizeof(rp__texts) / sizeof(rp__texts[0]) && rp__texts[k].cmd != cmd) k++;
     fprintf(f, "usage: %s\n       replay [gen | info | convert] --help\n\n%s", rp__texts[k].usage,
             rp__texts[k].intro);
-    const char *groups[] = {G_IN, G_RING, G_SHM, G_PACE, G_GEN, G_OUT};
+    const char *groups[] = {G_IN, G_RING, G_SHM, G_PACE, G_NET, G_GEN, G_OUT};
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         bool any = false;
         for (size_t i = 0; i < RP__NOPTS; i++) {
@@ -553,6 +591,7 @@ static int rp__check(rp_opts *o)
         bad = "--speed and --pps cannot be combined";
     if (o->cmd == RP_CMD_REPLAY && o->shm_set && !o->run.shm_name)
         bad = "--shm-mode, --shm-replace and --unlink need --shm NAME";
+    if (!bad && o->cmd == RP_CMD_REPLAY) bad = rp_options_check_net(o);
     if ((o->cmd & (RP_CMD_GEN | RP_CMD_CONVERT)) && (!o->output || !*o->output))
         bad = "-o OUT is required";
     if (o->cmd == RP_CMD_GEN && o->nfiles > 0)
@@ -609,6 +648,7 @@ static void rp__defaults(rp_cmd cmd, rp_opts *o)
                              .pace = {.mode = RP_PACE_MAX},
                              .loops = 1};
     o->gen = (rp_gen_opts){.messages = 10000, .seed = 1, .symbols = 8};
+    rp_send_opts_default(&o->send);
 }
 
 void rp_getopt_add(rp_getopt *g, const char *name, int shortc, bool has_arg)

@@ -11,6 +11,7 @@
 #include "dump.h"
 #include "gen.h"
 #include "run.h"
+#include "send.h"
 
 /* The subcommands, as bits: an option lists the ones that take it. */
 typedef enum rp_cmd {
@@ -38,6 +39,9 @@ typedef struct rp_opts {
     rp_run_config run;
     bool speed_set, pps_set;
     bool shm_set; /* --shm-mode, --shm-replace or --unlink was given */
+    /* replay --send (options_net.c) */
+    rp_send_opts send;
+    bool mbps_set, net_set; /* --mbps; an option that needs --send */
     /* gen */
     rp_gen_opts gen;
     /* info */
@@ -109,5 +113,26 @@ int rp_getopt_next(rp_getopt *g, const char *prog, int argc, char **argv);
 /* rp_usage_bad_value() : the usage error of a bad value: "<prog>: bad --NAME (HINT) 'VALUE'"
  * (without the hint when NULL). @return RP_OPTS_USAGE. */
 int rp_usage_bad_value(const char *prog, const char *name, const char *hint, const char *value);
+
+/* ---- the network options of replay (options_net.c): value parsers of the table's rows, and
+ * the checks of their combinations */
+
+int rp_opt_send(rp_opts *o, const char *a);         /* --send udp://HOST:PORT (repeatable) */
+int rp_opt_ttl(rp_opts *o, const char *a);          /* --ttl 0..255 */
+int rp_opt_iface(rp_opts *o, const char *a);        /* --iface NAME|ADDR */
+int rp_opt_mcast_loop(rp_opts *o, const char *a);   /* --mcast-loop */
+int rp_opt_port_map(rp_opts *o, const char *a);     /* --port-map ORIG:NEW (repeatable) */
+int rp_opt_packet_bytes(rp_opts *o, const char *a); /* --packet-bytes N */
+int rp_opt_session(rp_opts *o, const char *a);      /* --session NAME (1..10 characters) */
+int rp_opt_mbps(rp_opts *o, const char *a);         /* --mbps N */
+int rp_opt_duration(rp_opts *o, const char *a);     /* --duration S */
+int rp_opt_drop(rp_opts *o, const char *a);         /* --drop P (0..1) */
+int rp_opt_drop_seed(rp_opts *o, const char *a);    /* --seed S */
+int rp_opt_drop_list(rp_opts *o, const char *a);    /* --drop-list FILE */
+
+/* rp_options_check_net() : the combinations replay refuses among the network options (they need
+ * --send; --mbps excludes --speed and --pps; --drop-list needs --drop), and sets the pacing mode
+ * of --mbps. @return NULL, or the message of the usage error. */
+const char *rp_options_check_net(rp_opts *o);
 
 #endif /* RP_OPTIONS_H */

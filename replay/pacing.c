@@ -15,6 +15,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+#define RP__SLEEP_SLICE_NS 50000000u
 
 int rp_pace_parse_speed(const char *text, rp_pace *p)
 {
@@ -61,8 +66,25 @@ uint64_t rp_pace_target(const rp_pace *p, uint64_t pass, uint64_t index, uint64_
     case RP_PACE_PPS:
         if (!(p->pps > 0.0)) return p->start_ns;
         return rp__add_sat(p->start_ns, (long double)index * 1e9L / (long double)p->pps);
+    case RP_PACE_MBPS:
+        if (!(p->mbps > 0.0)) return p->start_ns;
+        return rp__add_sat(p->start_ns, (long double)index * 8000.0L / (long double)p->mbps);
     case RP_PACE_MAX:
     default:
         return p->start_ns;
+    }
+}
+
+void rp_pace_sleep_until(uint64_t target, uint64_t spin_ns)
+{
+    uint64_t wake_at = target > spin_ns ? target - spin_ns : 0;
+    for (;;) {
+        uint64_t now = rp_now_ns();
+        if (now >= target || rp_stop_requested()) return;
+        if (now >= wake_at) continue; /* the spin */
+        uint64_t wake = wake_at - now > RP__SLEEP_SLICE_NS ? now + RP__SLEEP_SLICE_NS : wake_at;
+        struct timespec ts = {.tv_sec = (time_t)(wake / 1000000000u),
+                              .tv_nsec = (long)(wake % 1000000000u)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* EINTR: loop re-checks */
     }
 }

@@ -17,18 +17,22 @@
  * - Pacing: rp_pace_target() (pacing.c) gives each message's due time from fixed anchors; the
  *   producer sleeps with clock_nanosleep(TIMER_ABSTIME) in slices of at most 50 ms so that a stop
  *   request is honoured promptly.
+ * - --send (send.h): the sender is a packet sink beside the ring. Capture inputs hand it every UDP
+ *   datagram from inside the source (rp_source_opts.sink); for other inputs the producer hands it
+ *   each message before writing it. The sender paces (it sleeps before each packet goes out), so
+ *   the producer itself runs unpaced and the ring fills as the packets leave.
  * - End of run: producer_done is release-stored after the last commit (see reader.c).
  */
 #include "engine.h"
+#include "send.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#define RP__SLEEP_SLICE_NS 50000000u
-#define RP__STAMP_EVERY    16u /* max speed: messages that may share one publish stamp */
-#define RP__BATCH          64u /* max speed: messages of one packet written as one batch */
+#define RP__STAMP_EVERY 16u /* max speed: messages that may share one publish stamp */
+#define RP__BATCH       64u /* max speed: messages of one packet written as one batch */
 
 /* The producer's own state across inputs and passes. */
 typedef struct rp__prod {
@@ -37,18 +41,6 @@ typedef struct rp__prod {
     bool paced, anchored, done;
     uint64_t pass, index, max_ts, bytes_before;
 } rp__prod;
-
-static void rp__sleep_until(uint64_t target)
-{
-    for (;;) {
-        uint64_t now = rp_now_ns();
-        if (now >= target || rp_stop_requested()) return;
-        uint64_t wake = target - now > RP__SLEEP_SLICE_NS ? now + RP__SLEEP_SLICE_NS : target;
-        struct timespec ts = {.tv_sec = (time_t)(wake / 1000000000u),
-                              .tv_nsec = (long)(wake % 1000000000u)};
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* EINTR: loop re-checks */
-    }
-}
 
 /* Sets the run's error (the run then reports nothing). */
 static void rp__fail(rp_engine *x, const char *msg)
@@ -86,6 +78,8 @@ static int rp__pump(rp__prod *p, rp_source *s)
     uint64_t stamp = 0, stamp_fill = UINT64_MAX; /* see "The stamp" in the notes */
     unsigned stamp_uses = RP__STAMP_EVERY;
     const uint64_t limit = x->cfg->limit ? x->cfg->limit : UINT64_MAX;
+    rp_sender *const snd = x->cfg->sender;
+    const bool send_msgs = snd && rp_source_linktype(s) < 0; /* no packets: MoldUDP64 */
     const bool paced = p->paced, first_pass = p->pass == 0, shm = x->cfg->shm_name != NULL;
     const uint32_t stamp_len = rp_stamp_bytes(x->cfg);
     uint64_t untyped = 0, msg_bytes = 0, prog_next = 0, index = p->index, max_ts = p->max_ts;
@@ -97,6 +91,10 @@ static int rp__pump(rp__prod *p, rp_source *s)
         }
         if (rp_stop_requested()) {
             res->interrupted = p->done = true;
+            break;
+        }
+        if (snd && rp_sender_stop(snd)) {
+            p->done = true;
             break;
         }
         /* paced: one message at a time, each at its due time; at max speed the rest of the
@@ -111,7 +109,7 @@ static int rp__pump(rp__prod *p, rp_source *s)
             p->pace.start_ns = rp_now_ns();
             if (p->pace.mode == RP_PACE_SPEED && mb[0].ts_ns == 0) res->no_timestamps = true;
         }
-        if (paced) rp__sleep_until(rp_pace_target(&p->pace, p->pass, index, mb[0].ts_ns));
+        if (paced) rp_pace_sleep_until(rp_pace_target(&p->pace, p->pass, index, mb[0].ts_ns), 0);
         uint64_t fill = rp_source_fill(s);
         if (paced || fill != stamp_fill || stamp_uses >= RP__STAMP_EVERY) {
             stamp = shm ? rp_realtime_ns() : rp_now_ns();
@@ -119,6 +117,7 @@ static int rp__pump(rp__prod *p, rp_source *s)
             stamp_uses = 0;
         }
         stamp_uses += (unsigned)n;
+        for (size_t i = 0; send_msgs && i < n; i++) rp_sender_message(snd, &mb[i]);
         for (size_t i = 0; i < n; i++) {
             const rp_message *m = &mb[i];
             if (first_pass && m->ts_ns > max_ts) max_ts = m->ts_ns;
@@ -158,6 +157,7 @@ static rp_source *rp__open(rp__prod *p, const char *path)
     char e[512];
     rp_source_opts so = cfg->src;
     so.strict = so.strict || cfg->strict; /* damaged data is an error too */
+    if (cfg->sender) so.sink = rp_sender_sink(cfg->sender);
     if (rp_source_open(&s, path, &so, e, sizeof(e)) != 0) {
         rp__fail(x, e);
         return NULL;
@@ -217,7 +217,7 @@ void *rp_engine_producer(void *arg)
     rp_engine *x = p.x;
     const rp_run_config *cfg = x->cfg;
     p.pace = cfg->pace;
-    p.paced = p.pace.mode != RP_PACE_MAX;
+    p.paced = p.pace.mode != RP_PACE_MAX && !cfg->sender; /* the sender paces (notes) */
     for (; p.pass < cfg->loops && !p.done; p.pass++) {
         for (size_t fi = 0; fi < cfg->nfiles && !p.done; fi++) {
             if (cfg->limit && p.index >= cfg->limit) {
@@ -230,10 +230,15 @@ void *rp_engine_producer(void *arg)
             if (rp__close(&p, s, cfg->files[fi], rc) != 0) goto out;
         }
         if (!p.done) x->res->passes++;
+        if (cfg->sender) rp_sender_pass_end(cfg->sender);
         if (p.pass == 0)
             p.pace.span_ns = p.max_ts > p.pace.first_ts_ns ? p.max_ts - p.pace.first_ts_ns : 0;
     }
 out:
+    if (cfg->sender && rp_sender_finish(cfg->sender) != 0 && x->status == 0) {
+        x->status = RP_RUN_ESYSTEM;
+        snprintf(x->err, sizeof(x->err), "--send: %s", rp_sender_error(cfg->sender));
+    }
     x->t_end = rp_now_ns();
     atomic_store_explicit(&x->prog_msgs, p.index, memory_order_relaxed);
     /* release: every commit above happens-before a reader's acquire load that sees true */

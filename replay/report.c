@@ -6,6 +6,7 @@
  * are decimal (10^6); ring sizes are binary (KiB, MiB, GiB) since they are powers of two.
  */
 #include "report.h"
+#include "send.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -38,6 +39,9 @@ static void rp__pace_desc(char *buf, size_t cap, const rp_pace *p)
     case RP_PACE_PPS:
         snprintf(buf, cap, "%g msgs/s", p->pps);
         break;
+    case RP_PACE_MBPS:
+        snprintf(buf, cap, "%g Mbps", p->mbps);
+        break;
     case RP_PACE_MAX:
     default:
         snprintf(buf, cap, "max");
@@ -60,6 +64,63 @@ static void rp__size_desc(char *buf, size_t cap, uint64_t b)
 static double rp__rate(double amount, double secs)
 {
     return secs > 0 ? amount / secs : 0.0;
+}
+
+/* The "send" object of a --send run (docs/network.md). */
+static void rp__send_json(rp_json *j, const rp_send_stats *st)
+{
+    rp_json_object_begin(j, "send");
+    rp_json_u64(j, "packets", st->packets);
+    rp_json_u64(j, "bytes", st->bytes);
+    rp_json_u64(j, "messages", st->messages);
+    rp_json_u64(j, "datagrams", st->datagrams);
+    rp_json_u64(j, "errors", st->errors);
+    rp_json_u64(j, "dropped", st->dropped);
+    rp_json_f64(j, "seconds", st->seconds, 6);
+    rp_json_f64(j, "pps", rp__rate((double)st->packets, st->seconds), 1);
+    rp_json_f64(j, "mbps", rp__rate((double)st->bytes * 8 / 1e6, st->seconds), 3);
+    rp_json_bool(j, "paced", st->paced);
+    rp_json_bool(j, "expired", st->expired);
+    rp_json_object_begin(j, "timing_error_ns");
+    rp_json_u64(j, "p50", rp_hist_percentile(&st->timing, 50));
+    rp_json_u64(j, "p99", rp_hist_percentile(&st->timing, 99));
+    rp_json_u64(j, "max", st->timing.count ? st->timing.max : 0);
+    rp_json_u64(j, "count", st->timing.count);
+    rp_json_object_end(j);
+    rp_json_array_begin(j, "drops");
+    for (size_t i = 0; i < st->ndrops; i++) {
+        const rp_send_drop *d = &st->drops[i];
+        rp_json_object_begin(j, NULL);
+        rp_json_u64(j, "index", d->index);
+        if (d->sequenced)
+            rp_json_u64(j, "seq", d->seq);
+        else
+            rp_json_null(j, "seq");
+        rp_json_u64(j, "count", d->count);
+        rp_json_object_end(j);
+    }
+    rp_json_array_end(j);
+    rp_json_bool(j, "drops_truncated", st->ndrops < st->dropped);
+    rp_json_object_end(j);
+}
+
+/* The "Sent:" lines of a --send run. */
+static void rp__send_human(FILE *f, const rp_send_stats *st)
+{
+    fprintf(f,
+            "Sent:      %" PRIu64 " packets (%" PRIu64 " bytes, %" PRIu64 " messages), %" PRIu64
+            " datagrams, %" PRIu64 " errors, %" PRIu64 " dropped on purpose\n",
+            st->packets, st->bytes, st->messages, st->datagrams, st->errors, st->dropped);
+    fprintf(f, "           %.2f pps, %.2f Mbps in %.6f seconds%s\n",
+            rp__rate((double)st->packets, st->seconds),
+            rp__rate((double)st->bytes * 8 / 1e6, st->seconds), st->seconds,
+            st->expired ? " (stopped by --duration)" : "");
+    if (st->paced)
+        fprintf(f,
+                "           timing error vs the schedule: p50 %" PRIu64 " ns, p99 %" PRIu64
+                " ns, max %" PRIu64 " ns\n",
+                rp_hist_percentile(&st->timing, 50), rp_hist_percentile(&st->timing, 99),
+                st->timing.count ? st->timing.max : 0);
 }
 
 void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
@@ -110,6 +171,7 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
             bps * 8 / 1e6, rp__rate((double)res->ring.published, res->seconds), a, res->passes,
             res->passes == 1 ? "" : "es");
     if (res->limited) fprintf(f, "           stopped at --limit %" PRIu64 "\n", cfg->limit);
+    if (cfg->sender) rp__send_human(f, rp_sender_stats(cfg->sender));
     if (res->interrupted) fprintf(f, "           interrupted\n");
     fprintf(f, "Verified:  %s\n",
             res->verified ? "yes (every reader: read + lost == published, seq increasing)"
@@ -215,6 +277,7 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
     rp_json_bool(&j, "limited", res->limited);
     rp_json_bool(&j, "interrupted", res->interrupted);
     rp_json_object_end(&j);
+    if (cfg->sender) rp__send_json(&j, rp_sender_stats(cfg->sender));
     rp_json_bool(&j, "verified", res->verified);
     rp_json_object_end(&j);
     return rp_report_emit(f, mem, &buf, &len);

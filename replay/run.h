@@ -44,6 +44,9 @@ typedef struct rp_run_config {
     unsigned shm_mode;    /* file mode bits (0: the library's 0600) */
     bool shm_replace;     /* replace a ring of that name that exists */
     bool shm_unlink;      /* remove the name at the end (else the ring stays for late readers) */
+    /* --send: the packet sink beside the ring (send.h), or NULL. It paces the run itself: the
+     * producer then writes each message as soon as the sender has handled its packet */
+    struct rp_sender *sender;
 } rp_run_config;
 
 /* rp_stamp_bytes() : the prefix of each record of cfg's ring: RP_STAMP_BYTES, or 0 on a shared

@@ -10,6 +10,7 @@
 #include "ringalloc/tickfile.h"
 
 #include "feed.h"
+#include "link.h"
 
 /* Input formats, detected by magic bytes (after zstd decompression when the file starts with the
  * zstd frame magic), unless rp_source_opts.format says otherwise. A format is an entry of the
@@ -31,6 +32,23 @@ typedef enum rp_framing {
     RP_FRAMING_IEXTP,
 } rp_framing;
 
+/* One captured UDP datagram as a packet sink sees it (rp_source_opts.sink): the whole payload and
+ * its flow, before framing splits it. Valid only during the call. */
+typedef struct rp_packet {
+    const rp_udp *udp; /* payload, addresses and ports (link.h) */
+    uint64_t ts_ns;    /* capture timestamp */
+    uint32_t messages; /* messages the framing announces (0: a heartbeat; 1: udp framing) */
+    bool sequenced;    /* MoldUDP64 or IEX-TP: seq is its first sequence number */
+    uint64_t seq;      /* first sequence number (a heartbeat: the next expected) */
+} rp_packet;
+
+/* A packet sink: called by capture inputs (pcap, pcapng) for every UDP datagram that passes the
+ * filter, heartbeats and damaged ones included, before its messages are handed out. */
+typedef struct rp_packet_sink {
+    void (*packet)(void *ctx, const rp_packet *p);
+    void *ctx;
+} rp_packet_sink;
+
 typedef struct rp_source_opts {
     rp_format format;    /* RP_FMT_AUTO: by magic bytes */
     rp_framing framing;  /* for captures */
@@ -40,6 +58,7 @@ typedef struct rp_source_opts {
     bool strict;         /* damaged data (a MoldUDP64/IEX-TP length past the end of a whole
                             datagram, an ITCH record contradicting its type) is an input error
                             instead of a warning and a decode error */
+    const rp_packet_sink *sink; /* captures: every UDP datagram goes here too (NULL: none) */
 } rp_source_opts;
 
 #define RP_TYPE_NONE 0xFFFFu /* rp_message.type of untyped messages (udp framing) */
