@@ -66,3 +66,21 @@ J = [json.load(open(f)) for f in sys.argv[1:]]
 exec(sys.stdin.read())' "$@" >"$tmp/pycheck.out" 2>&1 || echo "the check itself failed" >>"$tmp/pycheck.out"
     while IFS= read -r line; do fail "$line"; done <"$tmp/pycheck.out"
 }
+#   nft_drop NAME PORT RULE...   in namespace NAME, a rule of the input chain that drops UDP
+#                         datagrams to PORT with messages (UDP length > 28: heartbeats and the
+#                         end of session pass) matching RULE (e.g. numgen random mod 100 < 5)
+#   nft_dropped NAME      the packets all of NAME's drop rules counted, one line per rule
+nft_drop() {
+    n=$1
+    p=$2
+    shift 2
+    if ! in_ns "$n" nft list table ip rftest >/dev/null 2>&1; then
+        in_ns "$n" nft add table ip rftest &&
+            in_ns "$n" nft add chain ip rftest in '{ type filter hook input priority 0; }' ||
+            return 1
+    fi
+    in_ns "$n" nft add rule ip rftest in udp dport "$p" udp length gt 28 "$@" counter drop
+}
+nft_dropped() {
+    in_ns "$1" nft list chain ip rftest in | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
+}
