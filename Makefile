@@ -182,7 +182,14 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/driver.c $(wildcard tests/fuzz
 	$(CC) $(CPPFLAGS_ALL) -Iringalloc -Ireplay $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ \
 		$< tests/fuzz/driver.c $(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TOOL_LIBS)
 
-tests: $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(REPLAY) $(RINGCAT) $(RINGSTAT) $(RINGFEED)
+# examples/*.c use the public headers only: `make check` builds them against the tree's headers
+# (examples/Makefile builds them against an installed ringalloc through pkg-config).
+EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+$(BUILD)/examples/%: examples/%.c $(LIB_A) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(LIB_LIBS)
+
+tests: $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(REPLAY) $(RINGCAT) $(RINGSTAT) $(RINGFEED) $(EXAMPLE_BINS)
 
 check: all tests
 	@BUILD=$(BUILD) REPLAY=$(abspath $(BUILD))/replay sh tests/run.sh $(TEST_BINS) -- $(FUZZ_REPLAY_BINS)

@@ -18,7 +18,7 @@ void rp_moldpack_init(rp_moldpack *p, const char *session, size_t limit, uint64_
     memset(p->session, ' ', sizeof p->session);
     size_t n = session ? strlen(session) : 0;
     memcpy(p->session, session ? session : "", n < sizeof p->session ? n : sizeof p->session);
-    p->limit = limit < RP_MOLDPACK_MIN ? RP_MOLDPACK_MIN
+    p->limit = limit < RP_MOLDPACK_MIN   ? RP_MOLDPACK_MIN
                : limit > RP_MOLDPACK_MAX ? RP_MOLDPACK_MAX
                                          : limit;
     p->next_seq = first_seq;

@@ -126,8 +126,7 @@ const char *rp_options_check_net(rp_opts *o)
                "--duration, --drop, --seed and --drop-list need --send udp://HOST:PORT";
     if (o->mbps_set && (o->speed_set || o->pps_set))
         return "--mbps cannot be combined with --speed or --pps";
-    if (o->send.drop_list && !(o->send.drop > 0))
-        return "--drop-list needs --drop P with P > 0";
+    if (o->send.drop_list && !(o->send.drop > 0)) return "--drop-list needs --drop P with P > 0";
     if (o->mbps_set) o->run.pace.mode = RP_PACE_MBPS;
     return NULL;
 }

@@ -107,8 +107,8 @@ static void rp__flush(rp_sender *s, uint64_t due)
 /* A packet dropped on purpose: counted and listed. */
 static void rp__dropped(rp_sender *s, uint64_t index, uint32_t msgs, bool sequenced, uint64_t seq)
 {
-    rp_send_drop d = {.index = index, .seq = sequenced ? seq : 0, .count = msgs,
-                      .sequenced = sequenced};
+    rp_send_drop d = {
+        .index = index, .seq = sequenced ? seq : 0, .count = msgs, .sequenced = sequenced};
     s->st.dropped++;
     if (s->st.ndrops < RP_SEND_DROPS_KEPT) s->drops[s->st.ndrops++] = d;
     if (!s->drop_file) return;
@@ -217,8 +217,7 @@ void rp_sender_message(rp_sender *s, const rp_message *m)
     s->last_stream = m->stream;
     bool alone = s->pace.mode == RP_PACE_PPS;
     bool by_ts = s->pace.mode == RP_PACE_SPEED;
-    if (s->mp->count &&
-        (!rp_moldpack_fits(s->mp, m->len) || (by_ts && m->ts_ns != s->mp_ts)))
+    if (s->mp->count && (!rp_moldpack_fits(s->mp, m->len) || (by_ts && m->ts_ns != s->mp_ts)))
         rp__mold_emit(s);
     if (!rp_moldpack_fits(s->mp, m->len)) { /* longer than any UDP payload: cannot go out */
         s->st.errors++;

@@ -27,7 +27,7 @@
 typedef struct rp_send_opts {
     const char *dest[RP_SEND_MAX_DESTS]; /* "udp://HOST:PORT" each */
     unsigned ndest;
-    rp_sock_opts sock;                   /* --ttl, --iface, --mcast-loop */
+    rp_sock_opts sock; /* --ttl, --iface, --mcast-loop */
     uint16_t map_from[RP_SEND_MAX_PORTMAP], map_to[RP_SEND_MAX_PORTMAP]; /* --port-map */
     unsigned nmap;
     size_t packet_bytes; /* MoldUDP64 packets of non-capture inputs: size limit (--packet-bytes) */
@@ -47,16 +47,16 @@ typedef struct rp_send_drop {
 } rp_send_drop;
 
 typedef struct rp_send_stats {
-    uint64_t packets;   /* packets sent (to every destination: counted once) */
-    uint64_t bytes;     /* their UDP payload bytes */
-    uint64_t datagrams; /* datagrams the kernel took, over all destinations */
-    uint64_t errors;    /* transient send errors (ENOBUFS, EAGAIN, ECONNREFUSED) */
-    uint64_t dropped;   /* packets dropped on purpose (--drop) */
-    uint64_t messages;  /* messages in the packets sent (announced by their framing) */
-    double seconds;     /* first send to last send */
-    bool paced;         /* timing was measured (a paced mode) */
-    bool expired;       /* stopped by --duration */
-    rp_hist timing;     /* |send time - due time| per packet, ns (paced modes) */
+    uint64_t packets;          /* packets sent (to every destination: counted once) */
+    uint64_t bytes;            /* their UDP payload bytes */
+    uint64_t datagrams;        /* datagrams the kernel took, over all destinations */
+    uint64_t errors;           /* transient send errors (ENOBUFS, EAGAIN, ECONNREFUSED) */
+    uint64_t dropped;          /* packets dropped on purpose (--drop) */
+    uint64_t messages;         /* messages in the packets sent (announced by their framing) */
+    double seconds;            /* first send to last send */
+    bool paced;                /* timing was measured (a paced mode) */
+    bool expired;              /* stopped by --duration */
+    rp_hist timing;            /* |send time - due time| per packet, ns (paced modes) */
     const rp_send_drop *drops; /* the first RP_SEND_DROPS_KEPT dropped packets */
     size_t ndrops;
 } rp_send_stats;

@@ -26,9 +26,9 @@
 
 #include "util.h"
 
-#define RP__SNDBUF       (4 << 20) /* asked for; the kernel caps it at wmem_max */
-#define RP__RETRY_BUSY   2000      /* EAGAIN/ENOBUFS retries of one datagram before skipping it */
-#define RP__RETRY_WAIT_NS 20000u   /* between them */
+#define RP__SNDBUF        (4 << 20) /* asked for; the kernel caps it at wmem_max */
+#define RP__RETRY_BUSY    2000      /* EAGAIN/ENOBUFS retries of one datagram before skipping it */
+#define RP__RETRY_WAIT_NS 20000u    /* between them */
 
 int rp_sock_parse(const char *url, rp_sock *out, char *err, size_t errlen)
 {
@@ -79,8 +79,10 @@ int rp_sock_parse(const char *url, rp_sock *out, char *err, size_t errlen)
     }
     return 0;
 bad:
-    snprintf(err, errlen, "'%s': expected udp://HOST:PORT (HOST a name, an address or [IPv6], "
-                          "PORT 0..65535)", url);
+    snprintf(err, errlen,
+             "'%s': expected udp://HOST:PORT (HOST a name, an address or [IPv6], "
+             "PORT 0..65535)",
+             url);
     return -1;
 }
 

@@ -306,6 +306,10 @@ static void rf__close(rf__h *h)
     }
     for (unsigned i = 0; i < h->o->nep; i++) {
         rf_line *l = &r->line[i];
+        if (l->fd >= 0) {
+            uint32_t d = rf_sock_drops(l->fd);
+            if (d > l->ovfl) l->ovfl = d;
+        }
         r->packets += l->packets;
         r->bytes += l->bytes;
         r->kernel_drops += l->ovfl;

@@ -6,6 +6,9 @@
  *   own. A multicast socket binds the group address (only that group's datagrams reach it).
  * - SO_RCVBUFFORCE passes the rmem_max limit as root (CAP_NET_ADMIN); otherwise SO_RCVBUF is
  *   capped at net.core.rmem_max, which the caller reports by comparing *rcvbuf_got.
+ * - Kernel drops: SO_RXQ_OVFL puts the socket's drop count on each datagram received, so drops
+ *   after the last datagram would go unseen; at the end SO_MEMINFO's SK_MEMINFO_DROPS reads the
+ *   same counter directly.
  * - Timestamps: SO_TIMESTAMPNS gives each datagram the kernel's CLOCK_REALTIME receive time in a
  *   control message; a datagram without one gets the time read after recvmmsg returned.
  */
@@ -13,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,4 +155,13 @@ int rf_recv(int fd, uint8_t *const *bufs, uint32_t buf_len, size_t n, rf_pkt *ou
         if (!p->ts_ns) p->ts_ns = now ? now : (now = rp_realtime_ns());
     }
     return got;
+}
+
+uint32_t rf_sock_drops(int fd)
+{
+    uint32_t mem[SK_MEMINFO_VARS] = {0};
+    socklen_t sl = sizeof(mem);
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &sl) != 0 || sl <= SK_MEMINFO_DROPS * 4)
+        return 0;
+    return mem[SK_MEMINFO_DROPS];
 }

@@ -53,4 +53,9 @@ typedef struct rf_pkt {
  * @return how many arrived (0: none waiting), or -1 on a socket error (errno set). */
 int rf_recv(int fd, uint8_t *const *bufs, uint32_t buf_len, size_t n, rf_pkt *out, uint32_t *ovfl);
 
+/* rf_sock_drops() : the datagrams the kernel dropped on this socket so far (SO_MEMINFO): drops
+ * after the last datagram received, which no SO_RXQ_OVFL count reports, included.
+ * @return the count, or 0 when the kernel does not say. */
+uint32_t rf_sock_drops(int fd);
+
 #endif /* RF_SOCK_H */
