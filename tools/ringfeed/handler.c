@@ -228,7 +228,8 @@ static int rf__open_line(rf__h *h, unsigned i, char *err, size_t cap)
 static int rf__open_ring(rf__h *h, char *err, size_t cap)
 {
     const rf_opts *o = h->o;
-    ra_ring_config cfg = {.capacity = o->capacity ? o->capacity : RF__RING_DEFAULT};
+    ra_ring_config cfg = {.capacity = o->capacity ? o->capacity : RF__RING_DEFAULT,
+                          .flags = RA_RING_PREFAULT}; /* no page fault on the receive path */
     int st;
     if (o->shm) {
         ra_shm_options so = {.replace = o->shm_replace,
