@@ -20,7 +20,7 @@ $PY "$(dirname "$0")/lib/moldcounts.py" "$tmp/gen.pcap" >"$tmp/counts.json" || f
 ab() {
     p=$1
     shift
-    in_ns r "$RINGFEED" --idle-exit 0.5 --json --rcvbuf 64M --arb-window 1 "$@" \
+    in_ns r "$RINGFEED" --idle-exit 0.5 --json --rcvbuf 256M --arb-window 1 "$@" \
         "udp://10.77.1.2:$p" "udp://10.77.2.2:$p" >"$tmp/rf.json" 2>"$tmp/rf.err" &
     rf=$!
     wait_bound r "$p" || fail "ringfeed did not bind $p"

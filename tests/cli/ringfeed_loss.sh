@@ -18,7 +18,7 @@ $PY "$(dirname "$0")/lib/moldcounts.py" "$tmp/gen.pcap" >"$tmp/counts.json" || f
 
 # run PORT: sends the capture to PORT, ringfeed's report in rf.json, nft's counts in nft.json
 run() {
-    in_ns r "$RINGFEED" --idle-exit 0.5 --json --rcvbuf 64M "udp://$dst:$1" >"$tmp/rf.json" \
+    in_ns r "$RINGFEED" --idle-exit 0.5 --json --rcvbuf 256M "udp://$dst:$1" >"$tmp/rf.json" \
         2>"$tmp/rf.err" &
     rf=$!
     wait_bound r "$1" || fail "ringfeed did not bind $1"

@@ -32,7 +32,7 @@ for i in 1 2 3 4; do
     esac
     idle=""
     [ $i -lt 4 ] && idle="--idle-exit 0.5"
-    ip netns exec "$(ns "r$i")" "$RINGFEED" $idle --json --rcvbuf 64M --iface "${NS}q$i" "$ep" \
+    ip netns exec "$(ns "r$i")" "$RINGFEED" $idle --json --rcvbuf 256M --iface "${NS}q$i" "$ep" \
         >"$tmp/rf$i.json" 2>"$tmp/rf$i.err" &
     pids="$pids $!"
     wait_bound "r$i" $port || fail "ringfeed $i did not bind"

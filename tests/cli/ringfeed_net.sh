@@ -19,7 +19,7 @@ same() {
     f=$1
     shift
     port=$((port + 1))
-    in_ns r "$RINGFEED" --idle-exit 0.5 --json --rcvbuf 64M "$@" "udp://$dst:$port" \
+    in_ns r "$RINGFEED" --idle-exit 0.5 --json --rcvbuf 256M "$@" "udp://$dst:$port" \
         >"$tmp/rf.json" 2>"$tmp/rf.err" &
     rf=$!
     wait_bound r $port || fail "ringfeed did not bind $port"
@@ -60,7 +60,7 @@ PY
 # the shared ring: ringcat in another process reads every message, then end of stream
 name=${SHM_PREFIX}feed
 port=$((port + 1))
-in_ns r "$RINGFEED" --shm "$name" --idle-exit 0.5 --json --rcvbuf 64M "udp://$dst:$port" \
+in_ns r "$RINGFEED" --shm "$name" --idle-exit 0.5 --json --rcvbuf 256M "udp://$dst:$port" \
     >"$tmp/rf.json" 2>"$tmp/rf.err" &
 rf=$!
 wait_bound r $port || fail "ringfeed did not bind $port"
