@@ -151,6 +151,7 @@ static void test_streams_are_apart(void **state)
     assert_int_equal(offer(&a, 0, 1, 1, 0), RF_ARB_DELIVER);
     assert_int_equal(rf_arb_offer(&a, other, 10, 0, 1, 1, 0), RF_ARB_DELIVER);
     assert_int_equal(a.duplicates, 0);
+    rf_arb_free(&a);
     assert_int_equal(rf_arb_init(&a, 0, 0), -1);
     assert_int_equal(rf_arb_init(&a, RF_ARB_LINES + 1, 0), -1);
 }

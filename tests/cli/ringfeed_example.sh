@@ -21,7 +21,9 @@ PY=python3
 
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory SANITIZE="$san" install \
     PREFIX="$tmp/usr" >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; fail "make install"; }
-PKG_CONFIG_PATH=$tmp/usr/lib/pkgconfig make -s -C examples CFLAGS="-O2 -Wall -Wextra -Werror" \
+# a sanitized library needs a sanitized program (the runtime must come first)
+PKG_CONFIG_PATH=$tmp/usr/lib/pkgconfig make -s -C examples \
+    CFLAGS="-O2 -Wall -Wextra -Werror${san:+ -fsanitize=$san}" \
     strategy >"$tmp/ex.log" 2>&1 || { cat "$tmp/ex.log"; fail "building examples/strategy"; }
 mv examples/strategy "$tmp/strategy" 2>/dev/null
 
