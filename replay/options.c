@@ -466,7 +466,7 @@ static const struct {
      "One producer thread writes every message into a tick ring; reader threads consume it,\n"
      "measure how far behind the producer they are (lag, at --speed max) or how long delivery\n"
      "takes (latency, paced), and check sequence continuity. Format and framing are detected\n"
-     "unless given.\n",
+     "unless given. With --send, the input also goes out on the network as UDP datagrams.\n",
      "The summary goes to stdout, or to stderr with --json. A progress line (bytes, rate, ETA) is\n"
      "drawn on stderr when it is a terminal.\n"
      "\n"
@@ -474,8 +474,8 @@ static const struct {
      "an\n"
      "existing --shm NAME without --shm-replace); 2 input error (the message names the file and\n"
      "byte offset; a truncated last record is only a warning unless --strict); 3 the ring or\n"
-     "threads could not be set up, or the continuity check failed; 130 interrupted (report\n"
-     "printed).\n"
+     "threads could not be set up, a --send destination could not be opened or a send failed,\n"
+     "or the continuity check failed; 130 interrupted (report printed).\n"
      "\n"
      "Subcommands: replay gen | info | convert --help. See docs/replay.md for the JSON keys.\n"},
     {RP_CMD_GEN, "replay gen [OPTIONS] -o OUT",

@@ -5,6 +5,7 @@
  */
 #include "options.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,10 @@ int rp_opt_send(rp_opts *o, const char *a)
     if (o->send.ndest >= RP_SEND_MAX_DESTS || strncmp(a, "udp://", 6) != 0) return -1;
     rp_sock probe;
     char err[256];
-    if (rp_sock_parse(a, &probe, err, sizeof err) != 0) return -1;
+    if (rp_sock_parse(a, &probe, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: --send %s\n", o->prog, err); /* says what is wrong with it */
+        return -1;
+    }
     o->send.dest[o->send.ndest++] = a;
     return 0;
 }

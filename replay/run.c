@@ -55,6 +55,7 @@ static uint64_t rp__total_bytes(const rp_run_config *cfg)
             return 0;
         total += (uint64_t)st.st_size;
     }
+    if (cfg->loops && total > UINT64_MAX / cfg->loops) return 0; /* --loop 0 (forever): unknown */
     return total * cfg->loops;
 }
 

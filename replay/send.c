@@ -138,6 +138,7 @@ static void rp__packet(rp_sender *s, const uint8_t *data, size_t len, uint16_t d
         uint64_t at = s->pace.mode == RP_PACE_MBPS ? s->bytes_before : s->msgs_before;
         due = rp_pace_target(&s->pace, s->pass, at, ts);
         rp_pace_sleep_until(due, RP_SEND_SPIN_NS);
+        if (rp_stop_requested()) return; /* woken by a signal: the run ends, nothing early */
     }
     if (s->pass == 0 && ts > s->max_ts) s->max_ts = ts;
     s->msgs_before += msgs;
@@ -230,8 +231,7 @@ void rp_sender_message(rp_sender *s, const rp_message *m)
 
 void rp_sender_pass_end(rp_sender *s)
 {
-    rp__mold_emit(s);
-    rp__flush(s, 0);
+    rp__mold_emit(s); /* queued at max speed: the next pass fills the batch */
     if (s->pass++ == 0 && s->anchored)
         s->pace.span_ns = s->max_ts > s->pace.first_ts_ns ? s->max_ts - s->pace.first_ts_ns : 0;
 }

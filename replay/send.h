@@ -81,8 +81,8 @@ const rp_packet_sink *rp_sender_sink(rp_sender *s);
  * packets' numbers). */
 void rp_sender_message(rp_sender *s, const rp_message *m);
 
-/* rp_sender_pass_end() : the end of one pass over the inputs: sends what is pending; the next
- * pass continues the schedule where this one ended. */
+/* rp_sender_pass_end() : the end of one pass over the inputs: closes the open MoldUDP64 packet;
+ * the next pass continues the schedule where this one ended. */
 void rp_sender_pass_end(rp_sender *s);
 
 /* rp_sender_stop() : whether the run should stop: a send failed, or --duration has passed. */

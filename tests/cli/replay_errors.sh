@@ -161,7 +161,7 @@ expect 1 "bad --speed.*'fast'" -- --speed fast "$tmp/ok.pcap"
 expect 1 "bad --speed.*'0x'" -- --speed 0x "$tmp/ok.pcap"
 expect 1 "bad --pps.*'0'" -- --pps 0 "$tmp/ok.pcap"
 expect 1 "cannot be combined" -- --speed 2x --pps 100 "$tmp/ok.pcap"
-expect 1 "bad --loop.*'0'" -- --loop 0 "$tmp/ok.pcap"
+expect 1 "bad --loop.*'-1'" -- --loop -1 "$tmp/ok.pcap"
 expect 1 "bad --limit.*'1e3'" -- --limit 1e3 "$tmp/ok.pcap"
 expect 1 "bad --format.*'csv'" -- --format csv "$tmp/ok.pcap"
 expect 1 "bad --framing.*'tcp'" -- --framing tcp "$tmp/ok.pcap"
@@ -198,8 +198,8 @@ help_has() { # subcommand ("" for replay), then options that must appear, "--", 
 }
 help_has "" --format --dbn-version --framing --filter -F --strict --ring-size --readers \
     --reader-delay-ns --resume --speed --pps --loop --limit --json --stats-interval --quiet -q \
-    --help --version -- --messages --seed --symbols --gap-every --heartbeat-every --output --dump \
-    --zstd --level
+    --help --version --send --drop --seed -- --messages --symbols --gap-every --heartbeat-every \
+    --output --dump --zstd --level
 help_has gen --format --messages --seed --symbols --gap-every --heartbeat-every --output --json \
     --quiet --help -- --dbn-version --ring-size --readers --speed --dump --zstd --strict
 help_has info --format --dbn-version --framing --filter --strict --json --dump --help -- --quiet \

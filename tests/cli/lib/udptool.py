@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """udptool.py - the network tests' helper: a UDP receiver, and the UDP payloads of a capture.
 
-  udptool.py recv ADDR:PORT[,PORT...] OUT [--group G] [--count N] [--idle S] [--timeout S]
-      binds ADDR (0.0.0.0 for multicast) on each PORT (joining group G when given), writes
+  udptool.py recv ADDR:PORT[,PORT...] OUT [--group G [--ifaddr A]] [--count N] [--idle S]
+          [--timeout S]
+      binds ADDR (0.0.0.0 for multicast) on each PORT (joining group G on the interface of
+      local address A when given), writes
       `ready` to OUT.ready once bound, and every datagram to OUT as "PORT HEX" lines, until N
       datagrams arrived, S idle seconds after the first one (default 1), or the timeout
       (default 15 s).
   udptool.py payloads CAPTURE
       "PORT HEX" for every UDP payload of a pcap or pcapng file (Ethernet, VLAN, IPv4).
+  udptool.py times CAPTURE
+      the capture timestamp (ns) of every UDP packet, one per line.
   udptool.py mold FILE
       reads recv's output of MoldUDP64 packets: "SEQ HEX" per message, checks nothing.
 """
@@ -32,7 +36,7 @@ def recv(argv):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         s.bind((addr, int(p)))
         if '--group' in opts:
-            mreq = socket.inet_aton(opts['--group']) + socket.inet_aton('0.0.0.0')
+            mreq = socket.inet_aton(opts['--group']) + socket.inet_aton(opts.get('--ifaddr', '0.0.0.0'))
             s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
         socks.append((s, int(p)))
     count = int(opts.get('--count', '0'))
@@ -69,7 +73,7 @@ def recv(argv):
 
 
 def frames(path):
-    """(linktype, packet bytes) of each record of a pcap or pcapng file."""
+    """(linktype, timestamp ns, packet bytes) of each record of a pcap or pcapng file."""
     d = open(path, 'rb').read()
     if d[:4] == b'\x0a\x0d\x0d\x0a':
         bo = '<' if d[8:12] == b'\x4d\x3c\x2b\x1a' else '>'
@@ -77,27 +81,39 @@ def frames(path):
         while off + 12 <= len(d):
             btype, blen = struct.unpack(bo + 'II', d[off:off + 8])
             body = d[off + 8:off + blen - 4]
-            if btype == 1:
-                links.append(struct.unpack(bo + 'H', body[:2])[0])
+            if btype == 1:  # interface: link type, if_tsresol (default microseconds)
+                res, o = 1000, 8
+                while o + 4 <= len(body):
+                    code, ln = struct.unpack(bo + 'HH', body[o:o + 4])
+                    if code == 0:
+                        break
+                    if code == 9:
+                        r = body[o + 4]
+                        res = 10 ** 9 // (10 ** r) if r < 128 else 10 ** 9 // (2 ** (r & 127))
+                    o += 4 + (ln + 3) // 4 * 4
+                links.append((struct.unpack(bo + 'H', body[:2])[0], res))
             elif btype == 6:
-                iface, _, _, cap, _ = struct.unpack(bo + 'IIIII', body[:20])
-                yield links[iface], body[20:20 + cap]
+                iface, hi, lo, cap, _ = struct.unpack(bo + 'IIIII', body[:20])
+                link, res = links[iface]
+                yield link, ((hi << 32) | lo) * res, body[20:20 + cap]
             elif btype == 3:
-                yield links[0], body[4:]
+                yield links[0][0], 0, body[4:]
             off += blen
         return
     magic = d[:4]
     bo = '<' if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1') else '>'
+    frac = 1 if magic in (b'\x4d\x3c\xb2\xa1', b'\xa1\xb2\x3c\x4d') else 1000
     link = struct.unpack(bo + 'I', d[20:24])[0]
     off = 24
     while off + 16 <= len(d):
-        _, _, cap, _ = struct.unpack(bo + 'IIII', d[off:off + 16])
-        yield link, d[off + 16:off + 16 + cap]
+        sec, sub, cap, _ = struct.unpack(bo + 'IIII', d[off:off + 16])
+        yield link, sec * 10 ** 9 + sub * frac, d[off + 16:off + 16 + cap]
         off += 16 + cap
 
 
-def payloads(argv):
-    for link, p in frames(argv[0]):
+def udp(path):
+    """(dport, timestamp ns, payload) of each UDP packet of a capture."""
+    for link, ts, p in frames(path):
         if link != 1:
             raise SystemExit('link type %d not handled' % link)
         et, off = struct.unpack('>H', p[12:14])[0], 14
@@ -110,7 +126,17 @@ def payloads(argv):
         u = off + ihl
         dport, ulen = struct.unpack('>HH', p[u + 2:u + 6])
         end = min(u + ulen, off + tot, len(p))
-        print('%d %s' % (dport, p[u + 8:end].hex()))
+        yield dport, ts, p[u + 8:end]
+
+
+def payloads(argv):
+    for dport, _, data in udp(argv[0]):
+        print('%d %s' % (dport, data.hex()))
+
+
+def times(argv):
+    for _, ts, _ in udp(argv[0]):
+        print(ts)
 
 
 def mold(argv):
@@ -125,4 +151,4 @@ def mold(argv):
 
 
 if __name__ == '__main__':
-    {'recv': recv, 'payloads': payloads, 'mold': mold}[sys.argv[1]](sys.argv[2:])
+    {'recv': recv, 'payloads': payloads, 'times': times, 'mold': mold}[sys.argv[1]](sys.argv[2:])
