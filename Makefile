@@ -1,7 +1,7 @@
 # Makefile - ringalloc: library, replay tool, tests, benchmarks, fuzzers
 #
 #   make                          libringalloc.a, libringalloc.so.0, ringalloc.pc, replay, ringcat,
-#                                 ringstat, ratrace
+#                                 ringstat, ringfeed, ratrace
 #   make demo                     replay the bundled sample (data/sample.pcap) and print the report
 #   make check                    build and run every test (unit, stress, CLI, fuzz corpora)
 #   make SANITIZE=address,undefined check   the same under ASan+UBSan (build/address-undefined)
@@ -17,7 +17,7 @@
 #   WERROR=1                      warnings are errors (CI)
 #
 # Modules are found by wildcard: ringalloc/*.c form the library, replay/*.c the tool (main.c holds
-# main(), the rest also form build/.../librp.a for tests), tools/ringcat/*.c and tools/ringstat/*.c
+# main(), the rest also form build/.../librp.a for tests), tools/ringcat/*.c, tools/ringstat/*.c, tools/ringfeed/*.c
 # the shared-ring tools (with tools/common/*.c), tests/test_*.c are cmocka programs,
 # tests/cli/*.sh CLI tests, tests/fuzz/fuzz_*.c fuzz targets, bench/bench_*.c benchmarks. What
 # tests and fuzz targets share is header-only, in tests/support/*.h.
@@ -88,7 +88,8 @@ FUZZ_REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
 TL_SRCS    := $(sort $(wildcard tools/common/*.c))
 RC_SRCS    := $(sort $(wildcard tools/ringcat/*.c))
 RS_SRCS    := $(sort $(wildcard tools/ringstat/*.c))
-TL_LIBSRCS := $(TL_SRCS) $(filter-out %/main.c,$(RC_SRCS) $(RS_SRCS))
+RF_SRCS    := $(sort $(wildcard tools/ringfeed/*.c))
+TL_LIBSRCS := $(TL_SRCS) $(filter-out %/main.c,$(RC_SRCS) $(RS_SRCS) $(RF_SRCS))
 TL_LIBOBJS := $(TL_LIBSRCS:%.c=$(BUILD)/obj/%.o)
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
@@ -101,6 +102,7 @@ REPLAY     := $(if $(RP_SRCS),$(BUILD)/replay)
 TL_A       := $(if $(TL_LIBSRCS),$(BUILD)/libtools.a)
 RINGCAT    := $(if $(RC_SRCS),$(BUILD)/ringcat)
 RINGSTAT   := $(if $(RS_SRCS),$(BUILD)/ringstat)
+RINGFEED   := $(if $(RF_SRCS),$(BUILD)/ringfeed)
 PC         := $(BUILD)/ringalloc.pc
 DEPS_STAMP := $(BUILD)/.deps-build
 
@@ -108,7 +110,7 @@ DEPS_STAMP := $(BUILD)/.deps-build
         tests soak valgrind plot FORCE
 .DEFAULT_GOAL := all
 
-all: lib $(REPLAY) $(RINGCAT) $(RINGSTAT)
+all: lib $(REPLAY) $(RINGCAT) $(RINGSTAT) $(RINGFEED)
 lib: $(LIB_A) $(LIB_SO) $(PC)
 
 # Missing Debian packages are installed once per build directory (one line says which).
@@ -180,7 +182,14 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/driver.c $(wildcard tests/fuzz
 	$(CC) $(CPPFLAGS_ALL) -Iringalloc -Ireplay $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ \
 		$< tests/fuzz/driver.c $(if $(RP_LIBOBJS),$(RP_A)) $(LIB_A) $(LDFLAGS_ALL) $(TOOL_LIBS)
 
-tests: $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(REPLAY) $(RINGCAT) $(RINGSTAT)
+# examples/*.c use the public headers only: `make check` builds them against the tree's headers
+# (examples/Makefile builds them against an installed ringalloc through pkg-config).
+EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+$(BUILD)/examples/%: examples/%.c $(LIB_A) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(LIB_LIBS)
+
+tests: $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(REPLAY) $(RINGCAT) $(RINGSTAT) $(RINGFEED) $(EXAMPLE_BINS)
 
 check: all tests
 	@BUILD=$(BUILD) REPLAY=$(abspath $(BUILD))/replay sh tests/run.sh $(TEST_BINS) -- $(FUZZ_REPLAY_BINS)
@@ -330,7 +339,7 @@ uninstall-ratrace:
 # tools/common/*.c (command line, attaching by name) and one directory per tool, whose main.c
 # holds main(); the rest form build/.../libtools.a, which the cmocka tests link too. The tools
 # reuse replay's librp.a helpers (histogram, JSON, dump lines, clock, stop flag, output files).
-TL_CPPFLAGS := -Itools/common -Itools/ringcat -Itools/ringstat
+TL_CPPFLAGS := -Itools/common -Itools/ringcat -Itools/ringstat -Itools/ringfeed
 
 $(BUILD)/obj/tools/%.o: tools/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -340,18 +349,19 @@ $(TL_A): $(TL_LIBOBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/ringcat $(BUILD)/ringstat: $(BUILD)/%: $(BUILD)/obj/tools/%/main.o $(TL_A) $(RP_A) $(LIB_A)
+$(BUILD)/ringcat $(BUILD)/ringstat $(BUILD)/ringfeed: $(BUILD)/%: $(BUILD)/obj/tools/%/main.o $(TL_A) $(RP_A) $(LIB_A)
 	$(CC) -pie $(LDFLAGS_ALL) -o $@ $^ $(TOOL_LIBS)
 
 .PHONY: install-tools uninstall-tools
 install: install-tools
-install-tools: $(RINGCAT) $(RINGSTAT)
+install-tools: $(RINGCAT) $(RINGSTAT) $(RINGFEED)
 	install -d $(DESTDIR)$(BINDIR)
 	$(if $(RINGCAT),install -m 755 $(RINGCAT) $(DESTDIR)$(BINDIR)/ringcat)
 	$(if $(RINGSTAT),install -m 755 $(RINGSTAT) $(DESTDIR)$(BINDIR)/ringstat)
+	$(if $(RINGFEED),install -m 755 $(RINGFEED) $(DESTDIR)$(BINDIR)/ringfeed)
 uninstall: uninstall-tools
 uninstall-tools:
-	rm -f $(DESTDIR)$(BINDIR)/ringcat $(DESTDIR)$(BINDIR)/ringstat
+	rm -f $(DESTDIR)$(BINDIR)/ringcat $(DESTDIR)$(BINDIR)/ringstat $(DESTDIR)$(BINDIR)/ringfeed
 
 # ---- install ------------------------------------------------------------------------------------
 install: $(LIB_A) $(LIB_SO) $(REPLAY)
