@@ -132,7 +132,6 @@ int rp_dump_begin(rp_dump *d, const rp_source *s)
 {
     const rp_dbn_meta *m = rp_source_dbn_meta(s);
     const ra_tick_info *ti = rp_source_tick_info(s);
-    const char *fmt = rp_source_format_name(s);
     memset(d->stream_proto, 0, sizeof d->stream_proto);
     d->ninstr = 0;
     if (d->locate) memset(d->locate, 0, RP__LOCATES * sizeof *d->locate);
@@ -146,8 +145,7 @@ int rp_dump_begin(rp_dump *d, const rp_source *s)
         d->protos |= 1u << RP_DEC_DBN;
         return rp__dbn_mappings(d, m);
     }
-    if (strcmp(fmt, "itch") == 0 || (ti && strcmp(ti->source_format, "itch") == 0) ||
-        (ti && strcmp(ti->framing, "moldudp64") == 0))
+    if (rp_source_itch(s))
         d->dflt = RP_DEC_ITCH;
     else if (ti && strcmp(ti->framing, "iextp") == 0)
         d->dflt = RP_DEC_IEX;

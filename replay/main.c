@@ -120,7 +120,8 @@ static int rp_cmd_convert(int argc, char **argv)
     rp_opts o;
     int rc = rp_parse(RP_CMD_CONVERT, argc, argv, &o);
     if (rc >= 0) return rc;
-    rp_convert_opts c = {.inputs = (const char *const *)o.files,
+    rp_convert_opts c = {.to = o.to_itch ? RP_CONVERT_TO_ITCH : RP_CONVERT_TO_RTK,
+                         .inputs = (const char *const *)o.files,
                          .ninputs = (size_t)o.nfiles,
                          .output = o.output,
                          .force = o.force,

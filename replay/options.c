@@ -253,6 +253,11 @@ static int rp__dump_limit(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 1, UINT64_MAX, &o->dumpo.limit);
 }
+static int rp__to(rp_opts *o, const char *a)
+{
+    o->to_itch = strcmp(a, "itch") == 0;
+    return o->to_itch || strcmp(a, "rtk") == 0 ? 0 : -1;
+}
 static int rp__zstd(rp_opts *o, const char *a)
 {
     (void)a;
@@ -364,6 +369,10 @@ static const rp__opt rp__opts[] = {
      "the tick file to write (via a temporary file and rename); \"-\" is\n"
      "stdout. zstd-compressed when OUT ends in .zst or with --zstd. An\n"
      "existing OUT is refused unless --force, an input always"},
+    {"to", 0, "FMT", RP_CMD_CONVERT, rp__to, "rtk, itch", G_OUT,
+     "rtk (default: a native tick file) | itch (a Nasdaq ITCH 5.0 file:\n"
+     "u16 big-endian length + message; inputs must carry ITCH, and\n"
+     "sequence numbers and capture times are not kept; not compressed)"},
     {"zstd", 0, NULL, RP_CMD_CONVERT, rp__zstd, NULL, G_OUT, "compress whatever the name"},
     {"level", 0, "N", RP_CMD_CONVERT, rp__level, "a nonzero integer in zstd's range", G_OUT,
      "zstd level (default 3; negative levels are faster)"},
@@ -449,9 +458,10 @@ static const struct {
      "Describes inputs (format, counts, gaps, time span) through the input layer only: no ring,\n"
      "no threads.\n",
      "Exit status: 0 done; 1 usage error; 2 input error.\n"},
-    {RP_CMD_CONVERT, "replay convert [OPTIONS] IN... -o OUT.rtk[.zst]",
+    {RP_CMD_CONVERT, "replay convert [OPTIONS] IN... -o OUT.rtk[.zst] | --to itch -o OUT",
      "Writes a native tick file. Every message, timestamp and sequence number is kept: replaying\n"
-     "OUT gives the same feed counts as replaying IN...\n",
+     "OUT gives the same feed counts as replaying IN... With --to itch, writes the ITCH 5.0\n"
+     "messages of ITCH inputs as a Nasdaq binary ITCH file (same messages and types).\n",
      "Exit status: 0 done; 1 usage error (an existing OUT without --force, or OUT naming an "
      "input,\n"
      "included); 2 input or output error; 130 interrupted (OUT not written).\n"},
@@ -568,6 +578,9 @@ static int rp__check(rp_opts *o)
         o->zstd = o->zstd || rp_ends_with(o->output, ".zst");
         if (o->level_set && !o->zstd)
             bad = "--level needs a compressed output (OUT ending in .zst, or --zstd)";
+        if (o->to_itch && (o->zstd || o->workers || o->frame_size))
+            bad = "--to itch writes a plain file: no .zst OUT, --zstd, --level, --workers or "
+                  "--frame-size";
     }
     if (!bad && o->output && o->json && strcmp(o->output, "-") == 0)
         bad = "--json needs stdout: it cannot be combined with -o -";

@@ -44,6 +44,7 @@ typedef struct rp_opts {
     bool dump;
     rp_dump_opts dumpo; /* --dump-format, --type, --symbol, --ts, --px, --limit */
     /* convert */
+    bool to_itch; /* --to itch */
     bool zstd, level_set;
     int level, workers;
     uint64_t frame_size;
