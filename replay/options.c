@@ -91,6 +91,7 @@ static int rp__readers(rp_opts *o, const char *a)
     uint64_t v;
     if (rp__u64_in(a, 0, RP_RUN_MAX_READERS, &v) != 0) return -1;
     o->run.readers = (unsigned)v;
+    o->readers_set = true;
     return 0;
 }
 static int rp__reader_delay(rp_opts *o, const char *a)
@@ -297,7 +298,8 @@ static const char G_IN[] = "Input", G_RING[] = "Ring and readers",
                   G_PACE[] = "Pacing (timed modes anchor on the first message and the start "
                              "clock: no drift)",
                   G_SHM[] = "Shared ring (other processes read the replay: ringcat, ringstat)",
-                  G_GEN[] = "Capture", G_OUT[] = "Output";
+                  G_GEN[] = "Capture", G_OUT[] = "Output",
+                  G_BOOK[] = "Order books (docs/replay.md \"Order books in replay\")";
 
 static const rp__opt rp__opts[] = {
     {"format", 0, "FMT", INPUT, rp__format, "pcap, pcapng, itch, rtk, dbn, dbn-frag", G_IN,
@@ -339,6 +341,28 @@ static const rp__opt rp__opts[] = {
      "an existing NAME is an error, exit 1)"},
     {"unlink", 0, NULL, RP_CMD_REPLAY, rp__unlink, NULL, G_SHM,
      "remove the name at exit (readers attached keep reading)"},
+    {"book", 0, NULL, RP_CMD_REPLAY, rp_opt_book, NULL, G_BOOK,
+     "reader 0 builds full-depth order books (ITCH 5.0, DBN MBO) from the\n"
+     "ring; --readers N adds N check readers beside it (default 0)"},
+    {"book-depth", 0, "N", RP_CMD_REPLAY, rp_opt_book_depth, "1..64", G_BOOK,
+     "report the N best levels per side and symbol (JSON `depth`), 1..64"},
+    {"book-orders", 0, "N", RP_CMD_REPLAY, rp_opt_book_orders, "1..2147483647", G_BOOK,
+     "capacity of the order pool (default 2097152: a full Nasdaq day)"},
+    {"book-on-empty", 0, "WHAT", RP_CMD_REPLAY, rp_opt_book_on_empty, "fail, fallback, grow",
+     G_BOOK,
+     "fail (default: stop booking, exit 3) | fallback (malloc, counted) |\n"
+     "grow (add pools) when the order pool is empty"},
+    {"book-alloc", 0, "A", RP_CMD_REPLAY, rp_opt_book_alloc, "pool, malloc", G_BOOK,
+     "pool (default) | malloc: orders from malloc/free (for comparisons)"},
+    {"bbo", 0, "FILE", RP_CMD_REPLAY, rp_opt_bbo, "a file name, not -", G_BOOK,
+     "write every best bid/offer change (ts, symbol, bid and ask px, qty,\n"
+     "orders) to FILE; an existing FILE is refused unless --force"},
+    {"bbo-format", 0, "F", RP_CMD_REPLAY, rp_opt_bbo_format, "csv, json", G_BOOK,
+     "csv | json (JSON lines); default by FILE's extension (.json,\n"
+     ".jsonl: json, else csv)"},
+    {"symbol", 0, "SYM", RP_CMD_REPLAY, rp_opt_book_symbol, "a symbol", G_BOOK,
+     "report and --bbo only symbol SYM (the ITCH stock, trailing spaces\n"
+     "removed; a DBN instrument id)"},
     {"speed", 0, "S", RP_CMD_REPLAY, rp__speed, "max, realtime, or Nx such as 10x, 0.5x", G_PACE,
      "max (default) | realtime | Nx, e.g. 10x or 0.5x (capture time\n"
      "scaled by 1/N); inputs without timestamps go at max speed"},
@@ -410,7 +434,7 @@ static const rp__opt rp__opts[] = {
      "FILE as CSV: one row per reader per interval, and a last row per\n"
      "reader at the end (columns in docs/replay.md)"},
     {"force", 'f', NULL, RP_CMD_REPLAY, rp__force, NULL, G_OUT,
-     "let --stats-csv replace an existing FILE (never an input)"},
+     "let --stats-csv and --bbo replace an existing FILE (never an input)"},
     {"force", 'f', NULL, RP_CMD_GEN | RP_CMD_CONVERT, rp__force, NULL, G_OUT,
      "replace OUT if it exists (never an input: that is always refused)"},
     {"quiet", 'q', NULL, RP_CMD_REPLAY, rp__quiet, NULL, G_OUT,
@@ -563,6 +587,12 @@ static int rp__check(rp_opts *o)
         bad = "--speed and --pps cannot be combined";
     if (o->cmd == RP_CMD_REPLAY && o->shm_set && !o->run.shm_name)
         bad = "--shm-mode, --shm-replace and --unlink need --shm NAME";
+    if (o->cmd == RP_CMD_REPLAY && o->book_opt_set && !o->book)
+        bad = "--book-depth, --book-orders, --book-on-empty, --book-alloc, --bbo, --bbo-format "
+              "and --symbol need --book";
+    if (o->cmd == RP_CMD_REPLAY && o->book && o->bbo && o->stats_csv &&
+        strcmp(o->bbo, o->stats_csv) == 0)
+        bad = "--bbo and --stats-csv name the same file";
     if ((o->cmd & (RP_CMD_GEN | RP_CMD_CONVERT)) && (!o->output || !*o->output))
         bad = "-o OUT is required";
     if (o->cmd == RP_CMD_GEN && o->nfiles > 0)
@@ -599,6 +629,21 @@ static int rp__check(rp_opts *o)
                 "%s: --messages %" PRIu64 " is too small for %u symbols (at least %" PRIu64 ")\n",
                 o->prog, o->gen.messages, o->gen.symbols, rp_gen_min_messages(o->gen.symbols));
         return RP_OPTS_USAGE;
+    }
+    if (o->bbo && rp_outfile_check(o->bbo, o->force, (const char *const *)o->files,
+                                   (size_t)o->nfiles, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s: --bbo: %s\n", o->prog, why);
+        return RP_OPTS_USAGE;
+    }
+    if (o->book) { /* the book is reader 0; --readers N adds checkers beside it */
+        o->run.readers = 1 + (o->readers_set ? o->run.readers : 0);
+        if (o->run.readers > RP_RUN_MAX_READERS)
+            return rp_usage_error(o->prog, "--book takes one reader: --readers 0..63 with it",
+                                  NULL);
+        if (!o->bbo_format)
+            o->bbo_format =
+                o->bbo && (rp_ends_with(o->bbo, ".json") || rp_ends_with(o->bbo, ".jsonl")) ? 2 : 1;
+        o->booko.bbo_json = o->bbo_format == 2;
     }
     if (o->pps_set) o->run.pace.mode = RP_PACE_PPS;
     char msg[PCAP_ERRBUF_SIZE + 64];
