@@ -31,9 +31,9 @@
 #include "ringalloc/book.h"
 #include "run.h"
 
-#define RP__SLOT      64u   /* message bytes a burst slot holds */
-#define RP__MBO_RTYPE 0xA0u /* DBN MBO */
-#define RP__MBO_LEN   56u
+#define RP__SLOT       64u   /* message bytes a burst slot holds */
+#define RP__MBO_RTYPE  0xA0u /* DBN MBO */
+#define RP__MBO_LEN    56u
 #define RP__HUMAN_SYMS 20u /* symbols the summary lists (all with --symbol) */
 
 typedef struct rp__slot {
@@ -175,8 +175,8 @@ static bool rp__bk_verify(const void *state, const rp_reader_counts *rc, uint64_
         return false;
     }
     if (!rc->error && rc->read + rc->lost == published) return true;
-    snprintf(why, cap, "read %" PRIu64 " + lost %" PRIu64 " vs published %" PRIu64 "%s%s",
-             rc->read, rc->lost, published, rc->error ? ", stopped by " : "",
+    snprintf(why, cap, "read %" PRIu64 " + lost %" PRIu64 " vs published %" PRIu64 "%s%s", rc->read,
+             rc->lost, published, rc->error ? ", stopped by " : "",
              rc->error ? ra_strerror(rc->error) : "");
     return false;
 }
@@ -304,8 +304,7 @@ static void rp__bk_top_json(const void *state, rp_json *j)
     rp_json_u64(j, "sessions", st.sessions);
     rp_json_bool(j, "pool_full", k->full);
     rp_json_object_begin(j, "errors");
-    for (int e = 0; e < RA_BOOK_ERR_COUNT; e++)
-        rp_json_u64(j, ra_book_error_name(e), st.errors[e]);
+    for (int e = 0; e < RA_BOOK_ERR_COUNT; e++) rp_json_u64(j, ra_book_error_name(e), st.errors[e]);
     rp_json_object_end(j);
     rp__mem_json(j, &st);
     rp__top_json(j, k);
@@ -330,8 +329,8 @@ static void rp__bk_top_human(const void *state, FILE *f)
     bool saved;
     size_t n = rp__nsyms(k, &saved);
     fprintf(f,
-            "Book:      %zu symbols, %s, %" PRIu64 " orders live (high water %" PRIu64
-            "), %" PRIu64 " levels, %" PRIu64 " duplicates dropped\n",
+            "Book:      %zu symbols, %s, %" PRIu64 " orders live (high water %" PRIu64 "), %" PRIu64
+            " levels, %" PRIu64 " duplicates dropped\n",
             n, st.complete ? "complete" : "INCOMPLETE", st.orders_live, st.orders_high_water,
             st.levels, k->duplicates);
     if (!st.complete) fprintf(f, "           %" PRIu64 " messages missed\n", st.missed);
@@ -353,8 +352,8 @@ static void rp__bk_top_human(const void *state, FILE *f)
         rp__px(b, sizeof b, t.bid_px, k->mbo > 0);
         rp__px(a, sizeof a, t.ask_px, k->mbo > 0);
         fprintf(f,
-                "           %-8s bid %" PRIu64 " @ %s (%" PRIu32 ")  ask %" PRIu64
-                " @ %s (%" PRIu32 ")\n",
+                "           %-8s bid %" PRIu64 " @ %s (%" PRIu32 ")  ask %" PRIu64 " @ %s (%" PRIu32
+                ")\n",
                 name, t.bid_qty, b, t.bid_orders, t.ask_qty, a, t.ask_orders);
     }
     if (shown > RP__HUMAN_SYMS)

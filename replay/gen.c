@@ -8,12 +8,12 @@
  *   (start of system hours), 'Q' (start of market hours), then order flow, then 'M', 'E', 'C'
  *   (end of market hours, end of system hours, end of messages), then the MoldUDP64 end-of-session
  *   packet (message count 0xFFFF). --messages counts every ITCH message in the file.
- * - Order flow keeps its own book per symbol and side (live orders with their best price), so the
- *   books it describes are realistic and never cross or lock. Each symbol has a mid that drifts
- *   by a cent now and then and stays within the spread; adds (A, F) rest 1..16 ticks behind it,
- *   mostly a few, and never at or through the other side's best. Executes (E, C) take all or part
- *   of an order at the best price of a side, at its price; cancels (X, partial), deletes (D) and
- *   replaces (U: new reference, size and price, same side) name any live order and remove it when
+ * - Order flow keeps its own book per symbol and side (gen_book.h: live orders with their best
+ *   price), so the books it describes are realistic and never cross or lock. Each symbol has a mid
+ * that drifts by a cent now and then and stays within the spread; adds (A, F) rest 1..16 ticks
+ * behind it, mostly a few, and never at or through the other side's best. Executes (E, C) take all
+ * or part of an order at the best price of a side, at its price; cancels (X, partial), deletes (D)
+ * and replaces (U: new reference, size and price, same side) name any live order and remove it when
  *   no shares remain; trades (P) are non-displayed, at the mid, and name order 0 as Nasdaq does.
  *   Live orders are capped (RP__MAX_LIVE): at the cap an add becomes a delete.
  * - Timestamps are ns since midnight US/Eastern of 2024-01-02, starting at 09:30; each message
@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "ringalloc/byteorder.h"
+#include "gen_book.h"
 #include "outfile.h"
 #include "util.h"
 
@@ -50,31 +51,7 @@
 #define RP__ETH_IP_UDP 42u                      /* 14 + 20 + 8 header bytes */
 #define RP__MOLD_HDR   20u                      /* session: 10 bytes, sequence 8, count 2 */
 
-#define RP__TICK    100u /* one cent: ITCH prices have 4 decimals */
-#define RP__MIN_MID (20u * RP__TICK)
-
-typedef struct rp__order {
-    uint64_t ref;
-    uint32_t shares, price;
-} rp__order;
-
-typedef struct rp__side { /* the live orders of one side of one symbol, in no order */
-    rp__order *o;
-    uint32_t n, cap;
-    uint32_t best;  /* the best price (highest bid, lowest ask) when n > 0 */
-    uint32_t nbest; /* orders at it */
-} rp__side;
-
-typedef struct rp__sym {
-    rp__side side[2]; /* 0 buy, 1 sell */
-    uint32_t mid;     /* where new orders gather; within the spread */
-} rp__sym;
-
-typedef struct rp__pos { /* where a live order is */
-    uint16_t locate;
-    int s;
-    uint32_t i;
-} rp__pos;
+#define RP__TICK 100 /* one cent: ITCH prices have 4 decimals */
 
 typedef struct rp__gen {
     const rp_gen_opts *o;
@@ -85,8 +62,7 @@ typedef struct rp__gen {
     uint64_t next_match;
     uint64_t seq; /* MoldUDP64 sequence number of the next message */
     uint16_t ip_id;
-    rp__sym *syms; /* per locate (1-based) */
-    size_t nlive;  /* live orders over all symbols */
+    rp_gbook book; /* the order flow's own book (gen_book.h), symbols by locate */
     /* the packet being filled */
     uint8_t pkt[RP__ETH_IP_UDP + RP_GEN_MAX_PAYLOAD];
     size_t plen;     /* MoldUDP64 bytes so far (header included) */
@@ -282,137 +258,37 @@ static void rp__directory(rp__gen *g, uint16_t locate)
     rp__put(g, m, sizeof(m));
 }
 
-static uint16_t rp__pick_locate(rp__gen *g)
-{
-    /* the smaller of two draws: low locates (the well-known names) trade more */
-    uint64_t a = rp__below(g, g->o->symbols), b = rp__below(g, g->o->symbols);
-    return (uint16_t)(1 + (a < b ? a : b));
-}
-
 static uint32_t rp__lot(rp__gen *g)
 {
     if (rp__below(g, 10) == 0) return 1 + (uint32_t)rp__below(g, 99); /* odd lot */
     return 100u * (1 + (uint32_t)rp__below(g, 10));
 }
 
-/* ---- the generator's own book ---------------------------------------------------------------- */
-
-static bool rp__better(int s, uint32_t a, uint32_t b) /* a is a better price than b on side s */
-{
-    return s == 0 ? a > b : a < b;
-}
-
-static void rp__rescan(rp__side *sd, int s)
-{
-    sd->nbest = 0;
-    for (uint32_t i = 0; i < sd->n; i++) {
-        uint32_t px = sd->o[i].price;
-        if (sd->nbest == 0 || rp__better(s, px, sd->best)) {
-            sd->best = px;
-            sd->nbest = 1;
-        } else if (px == sd->best)
-            sd->nbest++;
-    }
-}
-
-/* @return 0, or -1 when out of memory. */
-static int rp__push(rp__gen *g, rp__side *sd, int s, rp__order o)
-{
-    if (sd->n == sd->cap) {
-        uint32_t ncap = sd->cap ? sd->cap * 2 : 16;
-        rp__order *n = realloc(sd->o, ncap * sizeof(*n));
-        if (!n) return -1;
-        sd->o = n;
-        sd->cap = ncap;
-    }
-    sd->o[sd->n++] = o;
-    if (sd->n == 1 || rp__better(s, o.price, sd->best)) {
-        sd->best = o.price;
-        sd->nbest = 1;
-    } else if (o.price == sd->best)
-        sd->nbest++;
-    g->nlive++;
-    return 0;
-}
-
-static void rp__take(rp__gen *g, rp__side *sd, int s, uint32_t i)
-{
-    uint32_t px = sd->o[i].price;
-    sd->o[i] = sd->o[--sd->n];
-    g->nlive--;
-    if (px == sd->best && --sd->nbest == 0) rp__rescan(sd, s);
-}
-
-/* The price of a new order on side s: 1 + k ticks from the mid (k small, mostly 0..5), never at
- * or through the other side's best. The mid drifts by a tick now and then and stays within the
- * spread. @return the price, or 0 when side s has no room (a bid under an ask of one tick). */
-static uint32_t rp__add_price(rp__gen *g, rp__sym *y, int s)
-{
-    const rp__side *bid = &y->side[0], *ask = &y->side[1];
-    if (rp__below(g, 8) == 0) y->mid += rp__below(g, 2) ? RP__TICK : (uint32_t)-RP__TICK;
-    if (bid->n && y->mid < bid->best) y->mid = bid->best;
-    if (ask->n && y->mid > ask->best) y->mid = ask->best;
-    if (y->mid < RP__MIN_MID) y->mid = RP__MIN_MID;
-    uint64_t a = rp__below(g, 16), b = rp__below(g, 16);
-    uint32_t off = (1u + (uint32_t)(a < b ? a : b)) * RP__TICK;
-    if (s == 0) {
-        uint32_t px = y->mid > off ? y->mid - off : RP__TICK;
-        if (ask->n && px >= ask->best) px = ask->best - RP__TICK;
-        return px;
-    }
-    uint32_t px = y->mid + off;
-    if (bid->n && px <= bid->best) px = bid->best + RP__TICK;
-    return px;
-}
-
-/* A live order (nlive > 0): a random side of a symbol drawn like adds (the next symbol with
- * orders when that one has none); at_best picks one at that side's best price. */
-static rp__pos rp__pick_order(rp__gen *g, bool at_best)
-{
-    rp__pos p;
-    p.locate = rp__pick_locate(g);
-    while (g->syms[p.locate].side[0].n + g->syms[p.locate].side[1].n == 0)
-        p.locate = (uint16_t)(p.locate % g->o->symbols + 1);
-    p.s = (int)rp__below(g, 2);
-    if (g->syms[p.locate].side[p.s].n == 0) p.s ^= 1;
-    rp__side *sd = &g->syms[p.locate].side[p.s];
-    p.i = (uint32_t)rp__below(g, sd->n);
-    if (at_best)
-        while (sd->o[p.i].price != sd->best) p.i = (p.i + 1) % sd->n;
-    return p;
-}
-
-static rp__order *rp__at(rp__gen *g, rp__pos p)
-{
-    return &g->syms[p.locate].side[p.s].o[p.i];
-}
-
 /* ---- order flow ------------------------------------------------------------------------------ */
 
-static void rp__delete(rp__gen *g, rp__pos p)
+static void rp__delete(rp__gen *g, rp_gpos p)
 {
     uint8_t m[19];
-    rp__hdr(g, m, 'D', p.locate);
-    ra_store_be64(m + 11, rp__at(g, p)->ref);
+    rp__hdr(g, m, 'D', (uint16_t)p.sym);
+    ra_store_be64(m + 11, rp_gbook_at(&g->book, p)->ref);
     rp__put(g, m, sizeof(m));
-    rp__take(g, &g->syms[p.locate].side[p.s], p.s, p.i);
+    rp_gbook_take(&g->book, p);
 }
 
 static int rp__add_order(rp__gen *g, bool attributed)
 {
-    if (g->nlive >= RP__MAX_LIVE) { /* bounded book: at the cap an add becomes a delete */
-        rp__delete(g, rp__pick_order(g, false));
+    if (g->book.nlive >= RP__MAX_LIVE) { /* bounded book: at the cap an add becomes a delete */
+        rp__delete(g, rp_gbook_pick(&g->book, false));
         return 0;
     }
-    uint16_t locate = rp__pick_locate(g);
-    rp__sym *y = &g->syms[locate];
+    uint16_t locate = (uint16_t)rp_gbook_pick_symbol(&g->book);
     int s = (int)rp__below(g, 2);
-    rp__order o;
-    o.price = rp__add_price(g, y, s);
-    if (o.price == 0) o.price = rp__add_price(g, y, s ^= 1);
+    rp_gorder o;
+    o.price = rp_gbook_price(&g->book, locate, s);
+    if (o.price == 0) o.price = rp_gbook_price(&g->book, locate, s ^= 1);
     o.shares = rp__lot(g);
     o.ref = g->next_ref++;
-    if (rp__push(g, &y->side[s], s, o) != 0) return -1;
+    if (rp_gbook_push(&g->book, locate, s, o) != 0) return -1;
 
     uint8_t m[40];
     rp__hdr(g, m, attributed ? 'F' : 'A', locate);
@@ -420,7 +296,7 @@ static int rp__add_order(rp__gen *g, bool attributed)
     m[19] = s == 0 ? 'B' : 'S';
     ra_store_be32(m + 20, o.shares);
     rp_gen_symbol(locate, m + 24);
-    ra_store_be32(m + 32, o.price);
+    ra_store_be32(m + 32, (uint32_t)o.price);
     if (attributed) {
         static const char *const mpid[] = {"NSDQ", "GSCO", "MSCO", "UBSS", "CDRG", "VIRT"};
         memcpy(m + 36, mpid[rp__below(g, 6)], 4);
@@ -432,11 +308,11 @@ static int rp__add_order(rp__gen *g, bool attributed)
 /* An execution against the best order of a side, in full or in part, at the order's price. */
 static void rp__execute(rp__gen *g, bool with_price)
 {
-    rp__pos p = rp__pick_order(g, true);
-    rp__order *o = rp__at(g, p);
+    rp_gpos p = rp_gbook_pick(&g->book, true);
+    rp_gorder *o = rp_gbook_at(&g->book, p);
     uint32_t n = rp__below(g, 2) ? o->shares : 1 + (uint32_t)rp__below(g, o->shares);
     uint8_t m[36];
-    rp__hdr(g, m, with_price ? 'C' : 'E', p.locate);
+    rp__hdr(g, m, with_price ? 'C' : 'E', (uint16_t)p.sym);
     ra_store_be64(m + 11, o->ref);
     ra_store_be32(m + 19, n);
     ra_store_be64(m + 23, g->next_match++);
@@ -447,20 +323,20 @@ static void rp__execute(rp__gen *g, bool with_price)
     o->shares -= n;
     bool gone = o->shares == 0;
     rp__put(g, m, with_price ? 36 : 31);
-    if (gone) rp__take(g, &g->syms[p.locate].side[p.s], p.s, p.i);
+    if (gone) rp_gbook_take(&g->book, p);
 }
 
 static void rp__cancel(rp__gen *g)
 {
-    rp__pos p = rp__pick_order(g, false);
-    rp__order *o = rp__at(g, p);
+    rp_gpos p = rp_gbook_pick(&g->book, false);
+    rp_gorder *o = rp_gbook_at(&g->book, p);
     if (o->shares < 2) {
         rp__delete(g, p);
         return;
     }
     uint32_t n = 1 + (uint32_t)rp__below(g, o->shares - 1); /* partial: some shares stay */
     uint8_t m[23];
-    rp__hdr(g, m, 'X', p.locate);
+    rp__hdr(g, m, 'X', (uint16_t)p.sym);
     ra_store_be64(m + 11, o->ref);
     ra_store_be32(m + 19, n);
     o->shares -= n;
@@ -471,29 +347,29 @@ static void rp__cancel(rp__gen *g)
  * @return 0, or -1 when out of memory. */
 static int rp__replace(rp__gen *g)
 {
-    rp__pos p = rp__pick_order(g, false);
-    rp__sym *y = &g->syms[p.locate];
-    uint64_t old = rp__at(g, p)->ref;
-    rp__take(g, &y->side[p.s], p.s, p.i);
-    rp__order o;
+    rp_gpos p = rp_gbook_pick(&g->book, false);
+    const rp_gside *sd = &g->book.syms[p.sym].side[p.s];
+    uint64_t old = rp_gbook_at(&g->book, p)->ref;
+    rp_gbook_take(&g->book, p);
+    rp_gorder o;
     o.ref = g->next_ref++;
     o.shares = rp__lot(g);
-    o.price = rp__add_price(g, y, p.s);
-    if (o.price == 0) o.price = y->side[p.s].n ? y->side[p.s].best : RP__TICK; /* joins the best */
-    if (rp__push(g, &y->side[p.s], p.s, o) != 0) return -1;
+    o.price = rp_gbook_price(&g->book, p.sym, p.s);
+    if (o.price == 0) o.price = sd->n ? sd->best : RP__TICK; /* joins the best */
+    if (rp_gbook_push(&g->book, p.sym, p.s, o) != 0) return -1;
     uint8_t m[35];
-    rp__hdr(g, m, 'U', p.locate);
+    rp__hdr(g, m, 'U', (uint16_t)p.sym);
     ra_store_be64(m + 11, old);
     ra_store_be64(m + 19, o.ref);
     ra_store_be32(m + 27, o.shares);
-    ra_store_be32(m + 31, o.price);
+    ra_store_be32(m + 31, (uint32_t)o.price);
     rp__put(g, m, sizeof(m));
     return 0;
 }
 
 static void rp__trade(rp__gen *g)
 {
-    uint16_t locate = rp__pick_locate(g);
+    uint16_t locate = (uint16_t)rp_gbook_pick_symbol(&g->book);
     char side = rp__below(g, 2) ? 'B' : 'S';
     uint8_t m[44];
     rp__hdr(g, m, 'P', locate);
@@ -501,7 +377,7 @@ static void rp__trade(rp__gen *g)
     m[19] = (uint8_t)side;
     ra_store_be32(m + 20, rp__lot(g));
     rp_gen_symbol(locate, m + 24);
-    ra_store_be32(m + 32, g->syms[locate].mid);
+    ra_store_be32(m + 32, (uint32_t)g->book.syms[locate].mid);
     ra_store_be64(m + 36, g->next_match++);
     rp__put(g, m, sizeof(m));
 }
@@ -510,7 +386,7 @@ static void rp__trade(rp__gen *g)
 static int rp__flow(rp__gen *g)
 {
     uint64_t r = rp__below(g, 100);
-    if (g->nlive == 0 || r < 40) return rp__add_order(g, r % 8 == 0);
+    if (g->book.nlive == 0 || r < 40) return rp__add_order(g, r % 8 == 0);
     if (r < 50)
         rp__execute(g, false);
     else if (r < 53)
@@ -518,7 +394,7 @@ static int rp__flow(rp__gen *g)
     else if (r < 61)
         rp__cancel(g);
     else if (r < 85)
-        rp__delete(g, rp__pick_order(g, false));
+        rp__delete(g, rp_gbook_pick(&g->book, false));
     else if (r < 95)
         return rp__replace(g);
     else
@@ -597,22 +473,24 @@ int rp_gen_write(const rp_gen_opts *opts, rp_gen_result *res, char *err, size_t 
         return -1;
     }
     rp__gen *g = calloc(1, sizeof(*g));
-    rp__sym *syms = calloc(opts->symbols + 1u, sizeof(*syms));
     pcap_t *pd = NULL;
     rp_outfile of = {0};
     int rc = -1;
-    if (!g || !syms) {
+    if (!g) {
         snprintf(err, errlen, "%s: out of memory", opts->out);
         goto out;
     }
     if (rp_outfile_open(&of, opts->out, opts->force, err, errlen) != 0 ||
         rp__gen_init(g, opts, of.f, &pd, err, errlen) != 0)
         goto out;
+    if (rp_gbook_init(&g->book, opts->symbols, RP__TICK, &g->rng) != 0) {
+        snprintf(err, errlen, "%s: out of memory", opts->out);
+        goto out;
+    }
     res->file_bytes = 24;
     g->res = res;
-    g->syms = syms;
     for (unsigned s = 1; s <= opts->symbols; s++)
-        syms[s].mid = 100000u + (uint32_t)rp__below(g, 4000) * 1000u; /* $10..$410 */
+        g->book.syms[s].mid = 100000u + (uint32_t)rp__below(g, 4000) * 1000u; /* $10..$410 */
     res->first_seq = 1;
     int grc = rp__generate(g);
     if (grc != 0) {
@@ -633,12 +511,8 @@ out:
     if (g && g->dump) pcap_dump_close(g->dump);
     rp_outfile_abort(&of);
     if (pd) pcap_close(pd);
-    for (unsigned s = 0; syms && s <= opts->symbols; s++) {
-        free(syms[s].side[0].o);
-        free(syms[s].side[1].o);
-    }
+    if (g) rp_gbook_free(&g->book);
     free(g);
-    free(syms);
     if (rc != 0) memset(res, 0, sizeof(*res));
     return rc;
 }
