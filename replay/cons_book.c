@@ -65,14 +65,14 @@ static void rp__bbo(void *ctx, size_t sym, const char *name, uint64_t ts, const 
     const rp__bk *k = ctx;
     (void)sym;
     if (k->o->symbol && strcmp(name, k->o->symbol) != 0) return;
-    if (k->o->bbo_json)
+    if (k->o->bbo_json) {
+        fprintf(k->o->bbo, "{\"ts\":%" PRIu64 ",\"symbol\":", ts);
+        rp_json_write_string(k->o->bbo, name);
         fprintf(k->o->bbo,
-                "{\"ts\":%" PRIu64 ",\"symbol\":\"%s\",\"bid_px\":%" PRId64 ",\"bid_qty\":%" PRIu64
-                ",\"bid_orders\":%" PRIu32 ",\"ask_px\":%" PRId64 ",\"ask_qty\":%" PRIu64
-                ",\"ask_orders\":%" PRIu32 "}\n",
-                ts, name, t->bid_px, t->bid_qty, t->bid_orders, t->ask_px, t->ask_qty,
-                t->ask_orders);
-    else
+                ",\"bid_px\":%" PRId64 ",\"bid_qty\":%" PRIu64 ",\"bid_orders\":%" PRIu32
+                ",\"ask_px\":%" PRId64 ",\"ask_qty\":%" PRIu64 ",\"ask_orders\":%" PRIu32 "}\n",
+                t->bid_px, t->bid_qty, t->bid_orders, t->ask_px, t->ask_qty, t->ask_orders);
+    } else
         fprintf(k->o->bbo,
                 "%" PRIu64 ",%s,%" PRId64 ",%" PRIu64 ",%" PRIu32 ",%" PRId64 ",%" PRIu64
                 ",%" PRIu32 "\n",

@@ -118,8 +118,7 @@ rp_gpos rp_gbook_pick(rp_gbook *b, bool at_best)
 {
     rp_gpos p;
     p.sym = rp_gbook_pick_symbol(b);
-    while (b->syms[p.sym].side[0].n + b->syms[p.sym].side[1].n == 0)
-        p.sym = p.sym % b->nsyms + 1;
+    while (b->syms[p.sym].side[0].n + b->syms[p.sym].side[1].n == 0) p.sym = p.sym % b->nsyms + 1;
     p.s = (int)rp__below(b, 2);
     if (b->syms[p.sym].side[p.s].n == 0) p.s ^= 1;
     const rp_gside *sd = &b->syms[p.sym].side[p.s];

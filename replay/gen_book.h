@@ -34,9 +34,9 @@ typedef struct rp_gpos { /* where a live order is */
 typedef struct rp_gbook {
     rp_gsym *syms; /* 1-based: syms[1..nsyms] */
     unsigned nsyms;
-    size_t nlive;    /* live orders over all symbols */
-    int64_t tick;    /* price step (one cent in the feed's units) */
-    uint64_t *rng;   /* the generator's splitmix64 state (rp_gen_rand) */
+    size_t nlive;  /* live orders over all symbols */
+    int64_t tick;  /* price step (one cent in the feed's units) */
+    uint64_t *rng; /* the generator's splitmix64 state (rp_gen_rand) */
 } rp_gbook;
 
 /* rp_gbook_init() : an empty book of nsyms symbols (mids 0: set them). @return 0, or -1 when out

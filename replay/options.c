@@ -518,7 +518,7 @@ void rp_options_help(rp_cmd cmd, FILE *f)
     while (k + 1 < sizeof(rp__texts) / sizeof(rp__texts[0]) && rp__texts[k].cmd != cmd) k++;
     fprintf(f, "usage: %s\n       replay [gen | info | convert] --help\n\n%s", rp__texts[k].usage,
             rp__texts[k].intro);
-    const char *groups[] = {G_IN, G_RING, G_SHM, G_PACE, G_GEN, G_OUT};
+    const char *groups[] = {G_IN, G_RING, G_BOOK, G_SHM, G_PACE, G_GEN, G_OUT};
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         bool any = false;
         for (size_t i = 0; i < RP__NOPTS; i++) {
