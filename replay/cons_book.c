@@ -6,6 +6,8 @@
  *   its RP_STAMP_BYTES prefix on a private ring) with ra_msg_copy(), the audited racy copy, into
  *   a burst slot of RP__SLOT bytes (every ITCH 5.0 message and a DBN MBO record fit); on_burst
  *   applies the first n intact ones; on_loss forgets the rest.
+ * - DBN instruments are named from the inputs' symbol mappings (rp_cons_book_names(), before
+ *   the run, in the main thread), so `top` is keyed by raw symbol.
  * - Protocol, per message: type 0xA0 (the DBN MBO rtype, which no ITCH type byte equals) of at
  *   least 56 bytes goes to ra_book_mbo(), everything else to ra_book_itch(), which counts what
  *   it does not book. A message longer than a slot is of no type the book uses: it is counted
@@ -29,6 +31,7 @@
 #include <string.h>
 
 #include "ringalloc/book.h"
+#include "dbn.h"
 #include "run.h"
 
 #define RP__SLOT       64u   /* message bytes a burst slot holds */
@@ -94,12 +97,44 @@ static void *rp__bk_create(const rp_cons_env *env)
         free(k);
         return NULL;
     }
+    for (size_t i = 0; i < k->o->nnames; i++)
+        (void)ra_book_name_instrument(k->b, k->o->names[i].id, k->o->names[i].name); /* a name */
     if (k->o->bbo) {
         if (!k->o->bbo_json)
             fputs("ts,symbol,bid_px,bid_qty,bid_orders,ask_px,ask_qty,ask_orders\n", k->o->bbo);
         ra_book_on_bbo(k->b, rp__bbo, k);
     }
     return k;
+}
+
+static int rp__name_put(void *ctx, uint32_t id, const char *raw)
+{
+    rp_book_opts *o = ctx;
+    if ((o->nnames & (o->nnames - 1)) == 0) { /* 0, 1, 2, 4, ...: grow to the next power */
+        rp_book_name *n = realloc(o->names, (o->nnames ? 2 * o->nnames : 1) * sizeof *n);
+        if (!n) return -1;
+        o->names = n;
+    }
+    o->names[o->nnames].id = id;
+    snprintf(o->names[o->nnames].name, sizeof o->names[o->nnames].name, "%s", raw);
+    o->nnames++;
+    return 0;
+}
+
+int rp_cons_book_names(rp_book_opts *o, const char *const *files, size_t nfiles,
+                       const struct rp_source_opts *src)
+{
+    for (size_t i = 0; i < nfiles; i++) {
+        rp_source *s;
+        char err[256];
+        if (strcmp(files[i], "-") == 0 || rp_source_open(&s, files[i], src, err, sizeof err) != 0)
+            continue;
+        const rp_dbn_meta *m = rp_source_dbn_meta(s);
+        int rc = m ? rp_dbn_each_instrument(m, rp__name_put, o) : 0;
+        rp_source_close(s);
+        if (rc != 0) return -1;
+    }
+    return 0;
 }
 
 static void rp__bk_on_msg(const ra_msg *m, void *ctx)

@@ -112,20 +112,15 @@ static int rp__instr_put(rp_dump *d, uint32_t id, const char *sym)
     return 0;
 }
 
+static int rp__instr_each(void *ctx, uint32_t id, const char *raw)
+{
+    return rp__instr_put(ctx, id, raw);
+}
+
 /* The metadata's mappings: raw symbol -> intervals whose symbol is an instrument id. */
 static int rp__dbn_mappings(rp_dump *d, const rp_dbn_meta *m)
 {
-    rp_dbn_walk w;
-    char raw[RP_DBN_SYMBOL_CAP], sym[RP_DBN_SYMBOL_CAP];
-    uint32_t nint, sd, ed;
-    uint64_t id;
-    rp_dbn_walk_init(m, &w);
-    while (rp_dbn_walk_mapping(m, &w, raw, &nint))
-        while (rp_dbn_walk_interval(m, &w, &sd, &ed, sym))
-            if (rp_parse_u64(sym, &id) == 0 && id <= UINT32_MAX &&
-                rp__instr_put(d, (uint32_t)id, raw) != 0)
-                return -1;
-    return 0;
+    return rp_dbn_each_instrument(m, rp__instr_each, d);
 }
 
 int rp_dump_begin(rp_dump *d, const rp_source *s)

@@ -169,6 +169,12 @@ static int rp_replay_run(rp_opts *o, rp_run_config *cfg, rp_run_result *res)
         return RP_EXIT_INPUT;
     }
     cfg->stats_csv = csv.f;
+    if (o->book && rp_cons_book_names(&o->booko, cfg->files, cfg->nfiles, &cfg->src) != 0) {
+        fprintf(stderr, "replay: out of memory\n");
+        rp_outfile_abort(&csv);
+        rp_outfile_abort(&bbo);
+        return RP_EXIT_SYSTEM;
+    }
     if (o->book) { /* reader 0 is the book (cons_book.c); duplicates go before the ring */
         o->booko.bbo = bbo.f;
         cfg->first = &rp_cons_book;
@@ -225,6 +231,7 @@ static int rp_cmd_replay(int argc, char **argv)
         exit_code = RP_EXIT_INTERRUPT;
     }
     rp_run_result_free(&res);
+    free(o.booko.names);
     return exit_code;
 }
 

@@ -362,7 +362,7 @@ static const rp__opt rp__opts[] = {
      ".jsonl: json, else csv)"},
     {"symbol", 0, "SYM", RP_CMD_REPLAY, rp_opt_book_symbol, "a symbol", G_BOOK,
      "report and --bbo only symbol SYM (the ITCH stock, trailing spaces\n"
-     "removed; a DBN instrument id)"},
+     "removed; DBN: the raw symbol)"},
     {"speed", 0, "S", RP_CMD_REPLAY, rp__speed, "max, realtime, or Nx such as 10x, 0.5x", G_PACE,
      "max (default) | realtime | Nx, e.g. 10x or 0.5x (capture time\n"
      "scaled by 1/N); inputs without timestamps go at max speed"},

@@ -169,7 +169,8 @@ syms={x["symbol"] for x in rows}; sys.exit(0 if len(rows) > 100 and len(syms) ==
 book "$tmp/dbn.json" "$tmp/g.dbn"
 python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["book"]
 sys.exit(0 if b["complete"] and b["messages"] == 20000 and b["orders_live"] > 0 and
-         not any(b["errors"].values()) and len(b["top"]) == 6 else 1)' "$tmp/dbn.json" ||
+         not any(b["errors"].values()) and sorted(b["top"]) ==
+         sorted(["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META"]) else 1)' "$tmp/dbn.json" ||
     fail "DBN MBO: $(head -c 600 "$tmp/dbn.json")"
 
 # ---- usage --------------------------------------------------------------------------------------
