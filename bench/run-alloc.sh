@@ -23,19 +23,7 @@ echo "== allocator benchmark (bench/run-alloc.sh; docs/benchmarks.md explains it
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# find_lib NAME... : the first shared library of that name in the usual directories
-multiarch=$(${CC:-cc} -print-multiarch 2>/dev/null)
-find_lib() {
-    for n in "$@"; do
-        for d in ${multiarch:+/usr/lib/$multiarch} /usr/lib64 /usr/lib /usr/local/lib; do
-            if [ -f "$d/$n" ]; then
-                echo "$d/$n"
-                return 0
-            fi
-        done
-    done
-    return 1
-}
+. "$(dirname "$0")/lib-alloc.sh" # ALLOCATORS, allocator_preload
 
 rc=0
 notes=""
@@ -48,13 +36,8 @@ fi
 sed -n 's/^result \([a-z0-9]*\) \([a-z_]*\) \(.*\)$/\2 \1 \3/p' "$tmp/ringalloc.txt" >>"$tmp/all.txt"
 
 # ---- the system allocators, each as the process allocator ---------------------------------------
-for a in glibc jemalloc tcmalloc mimalloc; do
-    pre=""
-    case $a in
-    jemalloc) pre=$(find_lib libjemalloc.so.2 libjemalloc.so) ;;
-    tcmalloc) pre=$(find_lib libtcmalloc_minimal.so.4 libtcmalloc.so.4 libtcmalloc_minimal.so) ;;
-    mimalloc) pre=$(find_lib libmimalloc.so.2 libmimalloc.so) ;;
-    esac
+for a in $ALLOCATORS; do
+    pre=$(allocator_preload "$a")
     if [ $a != glibc ] && [ -z "$pre" ]; then
         notes="$notes  $a: n/a (shared library not found; Debian package lib$a-dev)
 "

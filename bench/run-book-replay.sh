@@ -57,16 +57,7 @@ itch=$DATA/book-$BOOK_BENCH_ITCH_MESSAGES.itch
 make_input "$BOOK_BENCH_MESSAGES" "$rtk"
 make_input "$BOOK_BENCH_ITCH_MESSAGES" "$itch" --to itch
 
-# find_lib NAME... : the first shared library of that name in the usual directories
-multiarch=$(${CC:-cc} -print-multiarch 2>/dev/null)
-find_lib() {
-    for n in "$@"; do
-        for d in ${multiarch:+/usr/lib/$multiarch} /usr/lib64 /usr/lib /usr/local/lib; do
-            [ -f "$d/$n" ] && { echo "$d/$n"; return 0; }
-        done
-    done
-    return 1
-}
+. "$(dirname "$0")/lib-alloc.sh" # ALLOCATORS, allocator_preload
 
 # measure NAME PRELOAD INPUT [replay options]: best and median wall ns of the runs into
 # $tmp/NAME.{best,med}, messages into $tmp/NAME.msgs; fails when a run loses a message or the
@@ -107,22 +98,18 @@ secs() { awk -v t="$(get "$1" "$2")" 'BEGIN { printf "%.3f", t / 1e9 }'; }
 rc=0
 runs=""
 notes=""
-measure pool "" "$rtk" && runs="pool" || rc=1
-for a in glibc jemalloc tcmalloc mimalloc; do
-    pre=""
-    case $a in
-    jemalloc) pre=$(find_lib libjemalloc.so.2 libjemalloc.so) ;;
-    tcmalloc) pre=$(find_lib libtcmalloc_minimal.so.4 libtcmalloc.so.4 libtcmalloc_minimal.so) ;;
-    mimalloc) pre=$(find_lib libmimalloc.so.2 libmimalloc.so) ;;
-    esac
+if measure pool "" "$rtk"; then runs="pool"; else rc=1; fi
+for a in $ALLOCATORS; do
+    pre=$(allocator_preload "$a")
     if [ "$a" != glibc ] && [ -z "$pre" ]; then
         notes="$notes  $a: not installed
 "
         continue
     fi
-    measure "malloc_$a" "$pre" "$rtk" --book-alloc malloc && runs="$runs malloc_$a" || rc=1
+    if measure "malloc_$a" "$pre" "$rtk" --book-alloc malloc; then runs="$runs malloc_$a"; else rc=1; fi
 done
-measure itch "" "$itch" && itch_ok=1 || { itch_ok=0; rc=1; }
+itch_ok=0
+if measure itch "" "$itch"; then itch_ok=1; else rc=1; fi
 
 {
     echo "Inputs: \`replay gen --messages N --seed 11 --symbols 64\` as .rtk.zst ($BOOK_BENCH_MESSAGES messages) and as an ITCH 5.0 file ($BOOK_BENCH_ITCH_MESSAGES messages, \`replay convert --to itch\`). $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg). Best and median of $BOOK_BENCH_REPS whole-process runs, --ring-size $BOOK_BENCH_RING --book-orders $BOOK_BENCH_ORDERS."
