@@ -65,8 +65,7 @@ static int verify(const ra_book *b, const book_gen *g)
     ra_book_get_stats(b, &st);
     if (st.orders_live != g->nlive || st.errors_total != 0) {
         fprintf(stderr, "bench_book: %llu live orders (generator %zu), %llu errors\n",
-                (unsigned long long)st.orders_live, g->nlive,
-                (unsigned long long)st.errors_total);
+                (unsigned long long)st.orders_live, g->nlive, (unsigned long long)st.errors_total);
         return -1;
     }
     for (size_t i = 0; i < g->nlive; i += 61) { /* a sample: ra_book_order_find counts `ahead` */
@@ -127,12 +126,10 @@ int main(int argc, char **argv)
     printf("messages %zu\n", o.messages);
     double v[64];
     run_once(b, buf, bytes, o.messages); /* warm-up */
-    for (size_t r = 0; r < o.reps; r++)
-        v[r] = run_once(b, buf, bytes, o.messages);
+    for (size_t r = 0; r < o.reps; r++) v[r] = run_once(b, buf, bytes, o.messages);
     int rc = verify(b, &g) == 0 ? 0 : 1;
     double best = v[0];
-    for (size_t r = 1; r < o.reps; r++)
-        best = v[r] < best ? v[r] : best;
+    for (size_t r = 1; r < o.reps; r++) best = v[r] < best ? v[r] : best;
     printf("result book %s %.2f %.2f\n", o.malloc_orders ? "malloc" : "pool", best,
            bench_median(v, (int)o.reps));
     ra_book_destroy(b);

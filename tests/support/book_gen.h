@@ -8,9 +8,9 @@
  * asks above: the book never crosses), deletes, partial and full executions (E, and C at a
  * price), partial cancels (X), replaces (U: new reference, new price near the top, same side),
  * and a few messages the book does not use (P trades). 7 in 8 deletes, replaces, executions and
- * cancels act on one of the BOOK_GEN_RECENT newest live orders, the others on any. Live orders stay under max_live (then no
- * add is made). Symbols are skewed: low numbers are busier. The generator keeps every live
- * order (its own view of the book), so a test can compare the book with it.
+ * cancels act on one of the BOOK_GEN_RECENT newest live orders, the others on any. Live orders stay
+ * under max_live (then no add is made). Symbols are skewed: low numbers are busier. The generator
+ * keeps every live order (its own view of the book), so a test can compare the book with it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -82,7 +82,8 @@ static inline uint32_t book_gen_mid(uint32_t sym)
 static inline uint32_t book_gen_px(book_gen *g, uint32_t sym, uint8_t side)
 {
     uint64_t r = book_gen_rand(g);
-    unsigned k = 1 + (unsigned)(r % 3) + 2 * (unsigned)__builtin_ctzll((r >> 8) | (UINT64_C(1) << 20));
+    unsigned k =
+        1 + (unsigned)(r % 3) + 2 * (unsigned)__builtin_ctzll((r >> 8) | (UINT64_C(1) << 20));
     if (r >> 60 == 0) k += (unsigned)((r >> 32) % 40); /* 1 in 16: deep in the book */
     uint32_t mid = book_gen_mid(sym);
     return side == 'B' ? mid - k * BOOK_GEN_TICK : mid + k * BOOK_GEN_TICK;
