@@ -20,8 +20,15 @@
 #include <string.h>
 
 #include "book_int.h"
+#include "osmem.h"
 
-#define RA__BOOK_HASH(ref) ((uint64_t)(ref)*UINT64_C(0x9E3779B97F4A7C15))
+/* The home slot of ref: its low bits folded with the next ones. Feeds number orders in sequence
+ * (ITCH references grow through the day) and act mostly on recent orders, so the orders touched
+ * at one time sit in consecutive slots: few pages and cache lines. */
+static inline uint64_t book_home(const ra_book *b, uint64_t ref)
+{
+    return (ref ^ (ref >> b->shift)) & b->mask;
+}
 
 static int book_pool_add(ra_book *b, size_t blocks)
 {
@@ -56,20 +63,24 @@ static void book_pools_destroy(ra_book *b)
 static int book_table_alloc(ra_book *b, uint64_t orders)
 {
     uint64_t slots = 16;
-    while (slots < 2 * orders) slots <<= 1;
-    ra__book_hent *t = calloc(slots, sizeof *t);
-    if (!t) return RA_ENOMEM;
-    ra__book_hent *old = b->tab;
+    unsigned shift = 4;
+    for (; slots < 2 * orders; shift++) slots <<= 1;
+    struct ra__region reg, old_reg = b->tabreg;
+    uint32_t opts = RA__REGION_HUGE | (b->cfg.flags & RA_BOOK_PREFAULT ? RA__REGION_PREFAULT : 0);
+    if (!ra__region_get(&reg, slots * sizeof(ra__book_hent), 64, opts)) return RA_ENOMEM;
+    ra__book_hent *t = reg.base, *old = b->tab; /* an anonymous mapping: zeroed */
+    b->tabreg = reg;
     uint64_t old_slots = old ? b->mask + 1 : 0;
     b->tab = t;
     b->mask = slots - 1;
+    b->shift = shift;
     for (uint64_t i = 0; i < old_slots; i++) /* rehash (growth only) */
         if (old[i].o) {
-            uint64_t j = (RA__BOOK_HASH(old[i].ref) >> 20) & b->mask;
+            uint64_t j = book_home(b, old[i].ref);
             while (t[j].o) j = (j + 1) & b->mask;
             t[j] = old[i];
         }
-    free(old);
+    ra__region_put(&old_reg);
     return RA_OK;
 }
 
@@ -123,7 +134,7 @@ void ra_book_destroy(ra_book *b)
     ra__book_sides_release(b);
     book_pools_destroy(b);
     free(b->pools);
-    free(b->tab);
+    ra__region_put(&b->tabreg);
     free(b->symtab);
     free(b->locate);
     free(b->names);
@@ -264,7 +275,7 @@ void ra__book_ord_free(ra_book *b, ra__book_ord *o)
 
 ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref)
 {
-    uint64_t i = (RA__BOOK_HASH(ref) >> 20) & b->mask;
+    uint64_t i = book_home(b, ref);
     for (;;) {
         ra__book_hent *e = &b->tab[i];
         if (e->o == NULL) return NULL;
@@ -276,7 +287,7 @@ ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref)
 /* @return 0, or -1 when ref is already in the table (nothing changed). */
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o)
 {
-    uint64_t i = (RA__BOOK_HASH(ref) >> 20) & b->mask;
+    uint64_t i = book_home(b, ref);
     for (;;) {
         ra__book_hent *e = &b->tab[i];
         if (e->o == NULL) {
@@ -298,7 +309,7 @@ void ra__book_erase(ra_book *b, ra__book_hent *e)
         i = (i + 1) & b->mask;
         ra__book_hent *n = &b->tab[i];
         if (n->o == NULL) break;
-        uint64_t home = (RA__BOOK_HASH(n->ref) >> 20) & b->mask;
+        uint64_t home = book_home(b, n->ref);
         if (((i - home) & b->mask) >= ((i - hole) & b->mask)) {
             b->tab[hole] = *n;
             hole = i;

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "osmem.h"
 #include "ringalloc/book.h"
 
 #define RA__BOOK_MALLOCED 0xFFFFu /* ra__book_ord.pool of an order from malloc */
@@ -71,8 +72,10 @@ struct ra_book {
     ra_book_config cfg;
     ra_pool **pools;
     uint32_t npools, cur;
-    ra__book_hent *tab; /* order table, open addressing with linear probing */
-    uint64_t mask;      /* slots - 1 */
+    ra__book_hent *tab;       /* order table, open addressing with linear probing */
+    struct ra__region tabreg; /* its memory (huge pages or THP when available) */
+    uint64_t mask;            /* slots - 1 */
+    unsigned shift;           /* log2(slots) */
     ra_arena *arena;
     ra__book_sym *syms; /* arena */
     uint32_t nsyms, syms_cap;
