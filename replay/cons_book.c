@@ -374,9 +374,9 @@ static void rp__bk_top_human(const void *state, FILE *f)
         if (st.errors[e]) fprintf(f, ", %s %" PRIu64, ra_book_error_name(e), st.errors[e]);
     fprintf(f, "%s\n", k->full ? " (order pool full: raise --book-orders)" : "");
     fprintf(f,
-            "           pool %" PRIu64 " of %" PRIu64 " orders in use (high water %" PRIu64
-            "), arena %" PRIu64 " bytes (high water %" PRIu64 ")\n",
-            st.pool.in_use, st.capacity, st.pool.high_water, st.arena.bytes_used,
+            "           pool %" PRIu64 " of %" PRIu64 " orders in use (%" PRIu64
+            " bytes reserved), arena %" PRIu64 " bytes (high water %" PRIu64 ")\n",
+            st.pool.in_use, st.capacity, st.pool.bytes_reserved, st.arena.bytes_used,
             st.arena.high_water);
     size_t shown = 0;
     for (size_t i = 0; i < n; i++) {
