@@ -232,9 +232,7 @@ static ra__book_ord *book_ord_slow(ra_book *b, int *status)
         return o;
     }
     if (b->cfg.on_empty == RA_BOOK_GROW) {
-        uint64_t want = b->st.capacity + b->cfg.grow_orders;
-        if ((2 * want <= b->mask + 1 || book_table_alloc(b, want) == RA_OK) &&
-            book_pool_add(b, b->cfg.grow_orders) == RA_OK) {
+        if (book_pool_add(b, b->cfg.grow_orders) == RA_OK) {
             b->st.grows++;
             ra__book_ord *o = ra_pool_alloc(b->pools[b->cur]);
             if (o) o->pool = (uint16_t)b->cur;
@@ -284,9 +282,16 @@ ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref)
     }
 }
 
-/* @return 0, or -1 when ref is already in the table (nothing changed). */
+/* @return 0, -1 when ref is already in the table (nothing changed), or -2 when the table was
+ * full and could not grow (counted). Growing pools and orders from malloc can pass the table's
+ * size: it doubles before it would be more than half full. */
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o)
 {
+    if (__builtin_expect(2 * (b->st.orders_live + 1) > b->mask + 1, 0) &&
+        book_table_alloc(b, 2 * (b->st.orders_live + 1)) != RA_OK) {
+        ra__book_error(b, RA_BOOK_ERR_NO_MEMORY);
+        return -2;
+    }
     uint64_t i = book_home(b, ref);
     for (;;) {
         ra__book_hent *e = &b->tab[i];
