@@ -76,6 +76,7 @@ struct ra_book {
     struct ra__region tabreg; /* its memory (huge pages or THP when available) */
     uint64_t mask;            /* slots - 1 */
     unsigned shift;           /* log2(slots) */
+    uint64_t maxd; /* longest displacement from a home slot since the table was cleared */
     ra_arena *arena;
     ra__book_sym *syms; /* arena */
     uint32_t nsyms, syms_cap;
