@@ -269,14 +269,13 @@ static int ra__collect_book(struct ra__snaps *s, const ra_stats_source *q)
     ra__copy_name(x->name, q->name ? q->name : "book");
     char base[64];
     memcpy(base, x->name, sizeof base);
-    base[40] = 0; /* room for the suffix */
     if ((x = ra__snap_add(s)) == NULL) return RA_ENOMEM;
     x->fam = RA__F_POOL;
-    snprintf(x->name, sizeof x->name, "%s-orders", base);
+    snprintf(x->name, sizeof x->name, "%.40s-orders", base);
     x->u.pool = bs->pool;
     if ((x = ra__snap_add(s)) == NULL) return RA_ENOMEM;
     x->fam = RA__F_ARENA;
-    snprintf(x->name, sizeof x->name, "%s-session", base);
+    snprintf(x->name, sizeof x->name, "%.40s-session", base);
     x->u.arena = bs->arena;
     return RA_OK;
 }
