@@ -130,7 +130,7 @@ int main(int argc, char **argv)
     size_t bytes = 0;
     uint8_t *buf = make_flow(&o, &bytes, &g);
     ra_book *b = NULL;
-    ra_book_config cfg = {.flags = RA_BOOK_PREFAULT | (o.malloc_orders ? RA_BOOK_MALLOC : 0u)};
+    ra_book_config cfg = {.flags = RA_BOOK_PREFAULT | RA_BOOK_HUGEPAGES | (o.malloc_orders ? RA_BOOK_MALLOC : 0u)};
     if (!buf || ra_book_create(&b, &cfg) != RA_OK) {
         fprintf(stderr, "bench_book: out of memory\n");
         return 1;
