@@ -23,7 +23,8 @@ echo "== allocator benchmark (bench/run-alloc.sh; docs/benchmarks.md explains it
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-. "$(dirname "$0")/lib-alloc.sh" # ALLOCATORS, allocator_preload
+# shellcheck source=bench/preload.sh
+. "$(dirname "$0")/preload.sh"
 
 rc=0
 notes=""
@@ -36,29 +37,13 @@ fi
 sed -n 's/^result \([a-z0-9]*\) \([a-z_]*\) \(.*\)$/\2 \1 \3/p' "$tmp/ringalloc.txt" >>"$tmp/all.txt"
 
 # ---- the system allocators, each as the process allocator ---------------------------------------
-for a in $ALLOCATORS; do
-    pre=$(allocator_preload "$a")
-    if [ $a != glibc ] && [ -z "$pre" ]; then
-        notes="$notes  $a: n/a (shared library not found; Debian package lib$a-dev)
-"
-        continue
-    fi
+for a in glibc jemalloc tcmalloc mimalloc; do
     # shellcheck disable=SC2086 # ARGS is a word list
-    if ! LD_PRELOAD=$pre "$BIN" --malloc --reps "$REPS" $ARGS >"$tmp/$a.txt"; then
-        notes="$notes  $a: n/a (the run failed)
-"
-        rc=1
-        continue
-    fi
-    got=$(sed -n 's/^allocator //p' "$tmp/$a.txt")
-    if [ "$got" != "$a" ]; then
-        notes="$notes  $a: n/a (LD_PRELOAD=$pre gave the process $got)
-"
-        continue
-    fi
-    notes="$notes  $a: ${pre:-the C library's malloc}
-"
-    sed -n "s/^result \([a-z0-9]*\) malloc \(.*\)$/$a \1 \2/p" "$tmp/$a.txt" >>"$tmp/all.txt"
+    run_preloaded $a "$tmp/$a.txt" "$BIN" --malloc --reps "$REPS" $ARGS
+    case $? in
+    1) rc=1 ;;
+    0) sed -n "s/^result \([a-z0-9]*\) malloc \(.*\)$/$a \1 \2/p" "$tmp/$a.txt" >>"$tmp/all.txt" ;;
+    esac
 done
 
 # ---- the table -----------------------------------------------------------------------------------

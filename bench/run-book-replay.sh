@@ -57,7 +57,8 @@ itch=$DATA/book-$BOOK_BENCH_ITCH_MESSAGES.itch
 make_input "$BOOK_BENCH_MESSAGES" "$rtk"
 make_input "$BOOK_BENCH_ITCH_MESSAGES" "$itch" --to itch
 
-. "$(dirname "$0")/lib-alloc.sh" # ALLOCATORS, allocator_preload
+# shellcheck source=bench/preload.sh
+. "$(dirname "$0")/preload.sh" # allocator_lib
 
 # measure NAME PRELOAD INPUT [replay options]: best and median wall ns of the runs into
 # $tmp/NAME.{best,med}, messages into $tmp/NAME.msgs; fails when a run loses a message or the
@@ -99,8 +100,8 @@ rc=0
 runs=""
 notes=""
 if measure pool "" "$rtk"; then runs="pool"; else rc=1; fi
-for a in $ALLOCATORS; do
-    pre=$(allocator_preload "$a")
+for a in glibc jemalloc tcmalloc mimalloc; do
+    pre=$(allocator_lib "$a")
     if [ "$a" != glibc ] && [ -z "$pre" ]; then
         notes="$notes  $a: not installed
 "

@@ -60,6 +60,8 @@ static void book_pools_destroy(ra_book *b)
     b->st.capacity = 0;
 }
 
+static void book_place(ra_book *b, ra__book_hent *t, uint64_t ref, ra__book_ord *o);
+
 static int book_table_alloc(ra_book *b, uint64_t orders)
 {
     uint64_t slots = 16;
@@ -74,12 +76,9 @@ static int book_table_alloc(ra_book *b, uint64_t orders)
     b->tab = t;
     b->mask = slots - 1;
     b->shift = shift;
+    b->maxd = 0;
     for (uint64_t i = 0; i < old_slots; i++) /* rehash (growth only) */
-        if (old[i].o) {
-            uint64_t j = book_home(b, old[i].ref);
-            while (t[j].o) j = (j + 1) & b->mask;
-            t[j] = old[i];
-        }
+        if (old[i].o) book_place(b, t, old[i].ref, old[i].o);
     ra__region_put(&old_reg);
     return RA_OK;
 }
@@ -125,6 +124,7 @@ static void book_orders_drop(ra_book *b)
             b->malloced_live--;
         }
     memset(b->tab, 0, (b->mask + 1) * sizeof *b->tab);
+    b->maxd = 0;
 }
 
 void ra_book_destroy(ra_book *b)
@@ -232,9 +232,7 @@ static ra__book_ord *book_ord_slow(ra_book *b, int *status)
         return o;
     }
     if (b->cfg.on_empty == RA_BOOK_GROW) {
-        uint64_t want = b->st.capacity + b->cfg.grow_orders;
-        if ((2 * want <= b->mask + 1 || book_table_alloc(b, want) == RA_OK) &&
-            book_pool_add(b, b->cfg.grow_orders) == RA_OK) {
+        if (book_pool_add(b, b->cfg.grow_orders) == RA_OK) {
             b->st.grows++;
             ra__book_ord *o = ra_pool_alloc(b->pools[b->cur]);
             if (o) o->pool = (uint16_t)b->cur;
@@ -273,42 +271,54 @@ void ra__book_ord_free(ra_book *b, ra__book_ord *o)
 
 /* ---- the order table ----------------------------------------------------------------------- */
 
+/* Every entry lies at most b->maxd slots past its home (the longest displacement an insert made
+ * since the table was last cleared): a look-up stops there, and so does the backward shift of a
+ * deletion, even inside a long run of consecutive references. */
 ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref)
 {
     uint64_t i = book_home(b, ref);
-    for (;;) {
+    for (uint64_t d = 0; d <= b->maxd; d++, i = (i + 1) & b->mask) {
         ra__book_hent *e = &b->tab[i];
         if (e->o == NULL) return NULL;
         if (e->ref == ref) return e;
-        i = (i + 1) & b->mask;
     }
+    return NULL;
 }
 
-/* @return 0, or -1 when ref is already in the table (nothing changed). */
+/* Puts (ref, o) in the first free slot from ref's home. */
+static void book_place(ra_book *b, ra__book_hent *t, uint64_t ref, ra__book_ord *o)
+{
+    uint64_t i = book_home(b, ref), d = 0;
+    for (; t[i].o; d++) i = (i + 1) & b->mask;
+    t[i].ref = ref;
+    t[i].o = o;
+    if (d > b->maxd) b->maxd = d;
+}
+
+/* @return 0, -1 when ref is already in the table (nothing changed), or -2 when the table was
+ * full and could not grow (counted). Growing pools and orders from malloc can pass the table's
+ * size: it doubles before it would be more than half full. */
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o)
 {
-    uint64_t i = book_home(b, ref);
-    for (;;) {
-        ra__book_hent *e = &b->tab[i];
-        if (e->o == NULL) {
-            e->ref = ref;
-            e->o = o;
-            return 0;
-        }
-        if (e->ref == ref) return -1;
-        i = (i + 1) & b->mask;
+    if (__builtin_expect(2 * (b->st.orders_live + 1) > b->mask + 1, 0) &&
+        book_table_alloc(b, 2 * (b->st.orders_live + 1)) != RA_OK) {
+        ra__book_error(b, RA_BOOK_ERR_NO_MEMORY);
+        return -2;
     }
+    if (ra__book_lookup(b, ref)) return -1;
+    book_place(b, b->tab, ref, o);
+    return 0;
 }
 
-/* Backward-shift deletion: later entries of the probe chain move into the hole when their home
- * slot does not lie cyclically in (hole, their slot]. */
+/* Backward-shift deletion: a later entry moves into the hole when its home slot does not lie
+ * cyclically in (hole, its slot]; only entries at most maxd past the hole can. */
 void ra__book_erase(ra_book *b, ra__book_hent *e)
 {
     uint64_t hole = (uint64_t)(e - b->tab), i = hole;
     for (;;) {
         i = (i + 1) & b->mask;
         ra__book_hent *n = &b->tab[i];
-        if (n->o == NULL) break;
+        if (n->o == NULL || ((i - hole) & b->mask) > b->maxd) break;
         uint64_t home = book_home(b, n->ref);
         if (((i - home) & b->mask) >= ((i - hole) & b->mask)) {
             b->tab[hole] = *n;

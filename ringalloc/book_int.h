@@ -49,7 +49,7 @@ typedef struct ra__book_sym {
     uint64_t key; /* ITCH: the 8-byte stock field; DBN: instrument id | 2^63 */
     char name[RA_BOOK_NAME_MAX];
     ra__book_side side[2];
-    ra_book_top last; /* the top as last reported */
+    ra_book_top last; /* the current top (kept by ra__book_touch) */
     int crossed;
 } ra__book_sym;
 
@@ -76,6 +76,7 @@ struct ra_book {
     struct ra__region tabreg; /* its memory (huge pages or THP when available) */
     uint64_t mask;            /* slots - 1 */
     unsigned shift;           /* log2(slots) */
+    uint64_t maxd; /* longest displacement from a home slot since the table was cleared */
     ra_arena *arena;
     ra__book_sym *syms; /* arena */
     uint32_t nsyms, syms_cap;
@@ -111,7 +112,7 @@ void ra__book_reduce(ra_book *b, ra__book_hent *e, uint64_t qty, int too_large_k
 void ra__book_remove(ra_book *b, ra__book_hent *e);
 int ra__book_move(ra_book *b, ra__book_hent *e, uint64_t new_ref, int64_t px, uint64_t qty);
 void ra__book_clear_sym(ra_book *b, uint32_t sym);
-void ra__book_touch(ra_book *b, uint32_t sym);
+void ra__book_touch(ra_book *b, uint32_t sym, int side);
 void ra__book_sides_release(ra_book *b);
 
 #endif /* RINGALLOC_BOOK_INT_H */

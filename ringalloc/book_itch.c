@@ -89,10 +89,11 @@ static int itch_add(ra_book *b, const uint8_t *m)
     }
     uint32_t sym = itch_sym(b, m, m + ITCH_ADD_STOCK);
     if (sym == UINT32_MAX) return RA_ENOMEM;
+    int side = sc == 'B' ? RA_BOOK_BID : RA_BOOK_ASK;
     int rc =
-        ra__book_add(b, sym, ra_load_be64(m + ITCH_REF), sc == 'B' ? RA_BOOK_BID : RA_BOOK_ASK,
+        ra__book_add(b, sym, ra_load_be64(m + ITCH_REF), side,
                      (int64_t)ra_load_be32(m + ITCH_ADD_PRICE), ra_load_be32(m + ITCH_ADD_SHARES));
-    ra__book_touch(b, sym);
+    ra__book_touch(b, sym, side);
     return rc;
 }
 
@@ -105,6 +106,7 @@ static int itch_reduce(ra_book *b, const uint8_t *m, unsigned t)
         return RA_OK;
     }
     uint32_t sym = e->o->sym;
+    int side = e->o->side;
     if (t == 'D') {
         ra__book_remove(b, e);
         b->st.deletes++;
@@ -115,7 +117,7 @@ static int itch_reduce(ra_book *b, const uint8_t *m, unsigned t)
         ra__book_reduce(b, e, ra_load_be32(m + ITCH_EXEC_SHARES), RA_BOOK_ERR_EXEC_TOO_LARGE);
         b->st.executions++;
     }
-    ra__book_touch(b, sym);
+    ra__book_touch(b, sym, side);
     return RA_OK;
 }
 
@@ -127,11 +129,12 @@ static int itch_replace(ra_book *b, const uint8_t *m)
         return RA_OK;
     }
     uint32_t sym = e->o->sym;
+    int side = e->o->side;
     int rc =
         ra__book_move(b, e, ra_load_be64(m + ITCH_U_NEW_REF),
                       (int64_t)ra_load_be32(m + ITCH_U_PRICE), ra_load_be32(m + ITCH_U_SHARES));
     b->st.replaces++;
-    ra__book_touch(b, sym);
+    ra__book_touch(b, sym, side);
     return rc;
 }
 

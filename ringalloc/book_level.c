@@ -230,8 +230,10 @@ int ra__book_add(ra_book *b, uint32_t sym, uint64_t ref, int side, int64_t px, u
     int status = RA_OK;
     ra__book_ord *o = ra__book_ord_alloc(b, &status);
     if (!o) return status;
-    if (ra__book_insert(b, ref, o) != 0) {
+    int in = ra__book_insert(b, ref, o);
+    if (in != 0) {
         ra__book_ord_free(b, o);
+        if (in == -2) return RA_ENOMEM;
         ra__book_error(b, RA_BOOK_ERR_DUPLICATE_REF);
         return RA_OK;
     }
@@ -320,20 +322,32 @@ void ra__book_clear_sym(ra_book *b, uint32_t sym)
     }
 }
 
-/* After a message on sym: counts a book that became crossed, reports a changed top. */
-void ra__book_touch(ra_book *b, uint32_t sym)
+/* After a message on one side of sym (side -1: either side may have changed): counts a book
+ * that became crossed, reports a changed top. s->last always holds the current top, so only the
+ * side the message touched is read again. */
+void ra__book_touch(ra_book *b, uint32_t sym, int side)
 {
     ra__book_sym *s = &b->syms[sym];
-    ra_book_top t;
-    ra__book_sym_top(s, &t);
-    int crossed = t.bid_qty && t.ask_qty && t.bid_px >= t.ask_px;
+    ra_book_top *t = &s->last;
+    int changed = 0;
+    for (int k = 0; k < 2; k++) {
+        if (side >= 0 && k != side) continue;
+        const ra__book_side *sd = &s->side[k];
+        const ra__book_lvl *l = sd->n ? sd->v[sd->n - 1].l : NULL;
+        int64_t px = l ? l->px : 0;
+        uint64_t qty = l ? l->qty : 0;
+        uint32_t n = l ? l->count : 0;
+        int64_t *tp = k == RA_BOOK_BID ? &t->bid_px : &t->ask_px;
+        uint64_t *tq = k == RA_BOOK_BID ? &t->bid_qty : &t->ask_qty;
+        uint32_t *tn = k == RA_BOOK_BID ? &t->bid_orders : &t->ask_orders;
+        if (*tp == px && *tq == qty && *tn == n) continue;
+        *tp = px, *tq = qty, *tn = n;
+        changed = 1;
+    }
+    if (!changed) return;
+    int crossed = t->bid_qty && t->ask_qty && t->bid_px >= t->ask_px;
     if (crossed && !s->crossed) ra__book_error(b, RA_BOOK_ERR_CROSSED);
     s->crossed = crossed;
-    const ra_book_top *o = &s->last;
-    if (t.bid_px == o->bid_px && t.bid_qty == o->bid_qty && t.bid_orders == o->bid_orders &&
-        t.ask_px == o->ask_px && t.ask_qty == o->ask_qty && t.ask_orders == o->ask_orders)
-        return;
-    s->last = t;
     b->st.bbo_changes++;
-    if (b->bbo) b->bbo(b->bbo_ctx, sym, s->name, b->ts, &t);
+    if (b->bbo) b->bbo(b->bbo_ctx, sym, s->name, b->ts, t);
 }

@@ -117,6 +117,6 @@ int ra_book_mbo(ra_book *b, const void *rec, size_t len)
         ra__book_clear_sym(b, sym);
     else
         rc = mbo_apply(b, r, action, sym);
-    ra__book_touch(b, sym);
+    ra__book_touch(b, sym, -1);
     return rc;
 }

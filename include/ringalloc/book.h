@@ -53,8 +53,10 @@ enum ra_book_on_empty {
 };
 
 enum ra_book_flags {
-    RA_BOOK_HUGEPAGES = 1u << 0, /* order pool (and table) in huge pages when available */
-    RA_BOOK_PREFAULT = 1u << 1,  /* touch the order pool at create: no page fault later */
+    RA_BOOK_HUGEPAGES = 1u << 0, /* order pool in huge pages when available (the order table
+                                    always asks for huge or transparent huge pages) */
+    RA_BOOK_PREFAULT = 1u << 1,  /* back the order pool and table at create (and the pool again
+                                    at each reset): no page fault on the hot path */
     RA_BOOK_MALLOC = 1u << 2,    /* every order from malloc/free instead of the pool: the same
                                     book code for allocator comparisons (LD_PRELOAD) */
 };
@@ -213,7 +215,8 @@ RA_API size_t ra_book_depth(const ra_book *b, size_t sym, int side, ra_book_leve
 RA_API size_t ra_book_level_orders(const ra_book *b, size_t sym, int side, size_t level,
                                    uint64_t *refs, size_t n);
 
-/*! ra_book_order_find() : one live order by reference.
+/*! ra_book_order_find() : one live order by reference (O(1), plus O(ahead) to count the orders
+ * ahead of it).
  * @return RA_OK and *o filled; RA_ENOENT when no such order is live. */
 RA_API int ra_book_order_find(const ra_book *b, uint64_t ref, ra_book_order *o);
 

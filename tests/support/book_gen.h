@@ -89,14 +89,70 @@ static inline uint32_t book_gen_px(book_gen *g, uint32_t sym, uint8_t side)
     return side == 'B' ? mid - k * BOOK_GEN_TICK : mid + k * BOOK_GEN_TICK;
 }
 
-static inline uint8_t *book_gen_head(book_gen *g, uint8_t *m, char type, uint32_t sym)
+/* ---- plain message encoders (tests build hand-made sequences with them) --------------------- */
+
+static inline void itch_head(uint8_t *m, char type, uint16_t locate, uint64_t ts)
 {
-    g->ts += 1 + book_gen_rand(g) % 2000;
     m[0] = (uint8_t)type;
-    ra_store_be16(m + 1, (uint16_t)(sym + 1));
+    ra_store_be16(m + 1, locate);
     ra_store_be16(m + 3, 0);
-    ra_store_be48(m + 5, g->ts);
-    return m;
+    ra_store_be48(m + 5, ts);
+}
+
+/* A (36 bytes) or F (40): stock is the 8-byte space-padded field. @return the length. */
+static inline size_t itch_add(uint8_t *m, char type, uint16_t locate, uint64_t ts, uint64_t ref,
+                              uint8_t side, uint32_t qty, const char *stock, uint32_t px)
+{
+    itch_head(m, type, locate, ts);
+    ra_store_be64(m + 11, ref);
+    m[19] = side;
+    ra_store_be32(m + 20, qty);
+    memset(m + 24, ' ', 8);
+    memcpy(m + 24, stock, strlen(stock) < 8 ? strlen(stock) : 8);
+    ra_store_be32(m + 32, px);
+    if (type != 'F') return 36;
+    memcpy(m + 36, "GENX", 4);
+    return 40;
+}
+
+/* E (31 bytes), C (36: at px) or X (23). @return the length. */
+static inline size_t itch_reduce(uint8_t *m, char type, uint16_t locate, uint64_t ts, uint64_t ref,
+                                 uint32_t qty, uint32_t px)
+{
+    itch_head(m, type, locate, ts);
+    ra_store_be64(m + 11, ref);
+    ra_store_be32(m + 19, qty);
+    if (type == 'X') return 23;
+    ra_store_be64(m + 23, ts); /* match number */
+    if (type == 'E') return 31;
+    m[31] = 'Y';
+    ra_store_be32(m + 32, px);
+    return 36;
+}
+
+static inline size_t itch_delete(uint8_t *m, uint16_t locate, uint64_t ts, uint64_t ref)
+{
+    itch_head(m, 'D', locate, ts);
+    ra_store_be64(m + 11, ref);
+    return 19;
+}
+
+static inline size_t itch_replace(uint8_t *m, uint16_t locate, uint64_t ts, uint64_t ref,
+                                  uint64_t new_ref, uint32_t qty, uint32_t px)
+{
+    itch_head(m, 'U', locate, ts);
+    ra_store_be64(m + 11, ref);
+    ra_store_be64(m + 19, new_ref);
+    ra_store_be32(m + 27, qty);
+    ra_store_be32(m + 31, px);
+    return 35;
+}
+
+/* ---- the generator --------------------------------------------------------------------------- */
+
+static inline uint64_t book_gen_ts(book_gen *g)
+{
+    return g->ts += 1 + book_gen_rand(g) % 2000;
 }
 
 static inline size_t book_gen_add(book_gen *g, uint8_t *m)
@@ -107,16 +163,11 @@ static inline size_t book_gen_add(book_gen *g, uint8_t *m)
     o.qty = 100 * (1 + (uint32_t)((r >> 44) % 10));
     o.px = book_gen_px(g, sym, o.side);
     g->live[g->nlive++] = o;
-    int f = (r >> 56) % 16 == 0;
-    book_gen_head(g, m, f ? 'F' : 'A', sym);
-    ra_store_be64(m + 11, o.ref);
-    m[19] = o.side;
-    ra_store_be32(m + 20, o.qty);
-    book_gen_stock(sym, (char *)m + 24);
-    ra_store_be32(m + 32, o.px);
-    if (!f) return 36;
-    memcpy(m + 36, "GENX", 4);
-    return 40;
+    char stock[9];
+    book_gen_stock(sym, stock);
+    stock[8] = 0;
+    return itch_add(m, (r >> 56) % 16 == 0 ? 'F' : 'A', (uint16_t)(sym + 1), book_gen_ts(g), o.ref,
+                    o.side, o.qty, stock, o.px);
 }
 
 /* Drops live[i] from the generator's view. */
@@ -131,17 +182,7 @@ static inline size_t book_gen_reduce(book_gen *g, uint8_t *m, size_t i, char typ
     book_gen_order *o = &g->live[i];
     uint32_t q = 1 + (uint32_t)(book_gen_rand(g) % o->qty);
     if (type != 'X' && q < o->qty && book_gen_rand(g) % 2) q = o->qty; /* half trade it all */
-    book_gen_head(g, m, type, o->sym);
-    ra_store_be64(m + 11, o->ref);
-    ra_store_be32(m + 19, q);
-    size_t len = type == 'X' ? 23 : 31;
-    if (type == 'E') ra_store_be64(m + 23, g->next_ref);
-    if (type == 'C') {
-        ra_store_be64(m + 23, g->next_ref);
-        m[31] = 'Y';
-        ra_store_be32(m + 32, o->px);
-        len = 36;
-    }
+    size_t len = itch_reduce(m, type, (uint16_t)(o->sym + 1), book_gen_ts(g), o->ref, q, o->px);
     o->qty -= q;
     if (o->qty == 0) book_gen_drop(g, i);
     return len;
@@ -150,15 +191,11 @@ static inline size_t book_gen_reduce(book_gen *g, uint8_t *m, size_t i, char typ
 static inline size_t book_gen_replace(book_gen *g, uint8_t *m, size_t i)
 {
     book_gen_order *o = &g->live[i];
-    book_gen_head(g, m, 'U', o->sym);
-    ra_store_be64(m + 11, o->ref);
+    uint64_t old = o->ref;
     o->ref = g->next_ref++;
     o->px = book_gen_px(g, o->sym, o->side);
     o->qty = 100 * (1 + (uint32_t)(book_gen_rand(g) % 10));
-    ra_store_be64(m + 19, o->ref);
-    ra_store_be32(m + 27, o->qty);
-    ra_store_be32(m + 31, o->px);
-    return 35;
+    return itch_replace(m, (uint16_t)(o->sym + 1), book_gen_ts(g), old, o->ref, o->qty, o->px);
 }
 
 /* A live order to act on: most often a recent one (most orders of a real feed are cancelled,
@@ -179,16 +216,16 @@ static inline size_t book_gen_next(book_gen *g, uint8_t *m)
     if (g->nlive == 0 || (r < 48 && g->nlive < g->max_live)) return book_gen_add(g, m);
     size_t i = book_gen_pick(g);
     if (r < 80) {
-        book_gen_head(g, m, 'D', g->live[i].sym);
-        ra_store_be64(m + 11, g->live[i].ref);
+        size_t len = itch_delete(m, (uint16_t)(g->live[i].sym + 1), book_gen_ts(g), g->live[i].ref);
         book_gen_drop(g, i);
-        return 19;
+        return len;
     }
     if (r < 90) return book_gen_replace(g, m, i);
     if (r < 94) return book_gen_reduce(g, m, i, 'E');
     if (r < 95) return book_gen_reduce(g, m, i, 'C');
     if (r < 99) return book_gen_reduce(g, m, i, 'X');
-    book_gen_head(g, m, 'P', g->live[i].sym); /* a trade of a hidden order: not booked */
+    itch_head(m, 'P', (uint16_t)(g->live[i].sym + 1),
+              book_gen_ts(g)); /* hidden trade: not booked */
     memset(m + 11, 0, 33);
     return 44;
 }
