@@ -23,7 +23,6 @@
  * Output: "allocator NAME" (with --malloc), then "result BENCH IMPL BEST_NS MEDIAN_NS" lines.
  * Exit 0, or 1 when a block came back corrupted (an allocator is broken).
  */
-#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -34,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "ringalloc/ringalloc.h"
 
 #define BS    64u    /* block size */
@@ -331,17 +331,9 @@ static double local2(int impl, uint64_t n)
         report(bench, impl, v_, g_reps);                                                           \
     } while (0)
 
-static const char *which_malloc(void)
-{
-    if (dlsym(RTLD_DEFAULT, "mallctl") != NULL) return "jemalloc";
-    if (dlsym(RTLD_DEFAULT, "tc_malloc") != NULL) return "tcmalloc";
-    if (dlsym(RTLD_DEFAULT, "mi_malloc") != NULL) return "mimalloc";
-    return "glibc";
-}
-
 static void run_malloc(void)
 {
-    printf("allocator %s\n", which_malloc());
+    printf("allocator %s\n", bench_which_malloc());
     RUN("pair", "malloc", pair_malloc(g_pairs));
     RUN("batch", "malloc", batch_malloc(g_rounds));
     RUN("arena", "malloc", arena_malloc(g_rounds));

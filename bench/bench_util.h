@@ -3,6 +3,7 @@
 #ifndef RINGALLOC_BENCH_UTIL_H
 #define RINGALLOC_BENCH_UTIL_H
 
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -33,6 +34,15 @@ static inline double bench_median(double *v, int n)
     if (n <= 0) return 0;
     qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
     return (n & 1) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The process's malloc, as LD_PRELOAD made it: "jemalloc", "tcmalloc", "mimalloc" or "glibc". */
+static inline const char *bench_which_malloc(void)
+{
+    if (dlsym(RTLD_DEFAULT, "mallctl") != NULL) return "jemalloc";
+    if (dlsym(RTLD_DEFAULT, "tc_malloc") != NULL) return "tcmalloc";
+    if (dlsym(RTLD_DEFAULT, "mi_malloc") != NULL) return "mimalloc";
+    return "glibc";
 }
 
 #endif /* RINGALLOC_BENCH_UTIL_H */

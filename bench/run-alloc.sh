@@ -23,19 +23,8 @@ echo "== allocator benchmark (bench/run-alloc.sh; docs/benchmarks.md explains it
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# find_lib NAME... : the first shared library of that name in the usual directories
-multiarch=$(${CC:-cc} -print-multiarch 2>/dev/null)
-find_lib() {
-    for n in "$@"; do
-        for d in ${multiarch:+/usr/lib/$multiarch} /usr/lib64 /usr/lib /usr/local/lib; do
-            if [ -f "$d/$n" ]; then
-                echo "$d/$n"
-                return 0
-            fi
-        done
-    done
-    return 1
-}
+# shellcheck source=bench/preload.sh
+. "$(dirname "$0")/preload.sh"
 
 rc=0
 notes=""
@@ -49,33 +38,12 @@ sed -n 's/^result \([a-z0-9]*\) \([a-z_]*\) \(.*\)$/\2 \1 \3/p' "$tmp/ringalloc.
 
 # ---- the system allocators, each as the process allocator ---------------------------------------
 for a in glibc jemalloc tcmalloc mimalloc; do
-    pre=""
-    case $a in
-    jemalloc) pre=$(find_lib libjemalloc.so.2 libjemalloc.so) ;;
-    tcmalloc) pre=$(find_lib libtcmalloc_minimal.so.4 libtcmalloc.so.4 libtcmalloc_minimal.so) ;;
-    mimalloc) pre=$(find_lib libmimalloc.so.2 libmimalloc.so) ;;
-    esac
-    if [ $a != glibc ] && [ -z "$pre" ]; then
-        notes="$notes  $a: n/a (shared library not found; Debian package lib$a-dev)
-"
-        continue
-    fi
     # shellcheck disable=SC2086 # ARGS is a word list
-    if ! LD_PRELOAD=$pre "$BIN" --malloc --reps "$REPS" $ARGS >"$tmp/$a.txt"; then
-        notes="$notes  $a: n/a (the run failed)
-"
-        rc=1
-        continue
-    fi
-    got=$(sed -n 's/^allocator //p' "$tmp/$a.txt")
-    if [ "$got" != "$a" ]; then
-        notes="$notes  $a: n/a (LD_PRELOAD=$pre gave the process $got)
-"
-        continue
-    fi
-    notes="$notes  $a: ${pre:-the C library's malloc}
-"
-    sed -n "s/^result \([a-z0-9]*\) malloc \(.*\)$/$a \1 \2/p" "$tmp/$a.txt" >>"$tmp/all.txt"
+    run_preloaded $a "$tmp/$a.txt" "$BIN" --malloc --reps "$REPS" $ARGS
+    case $? in
+    1) rc=1 ;;
+    0) sed -n "s/^result \([a-z0-9]*\) malloc \(.*\)$/$a \1 \2/p" "$tmp/$a.txt" >>"$tmp/all.txt" ;;
+    esac
 done
 
 # ---- the table -----------------------------------------------------------------------------------

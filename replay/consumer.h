@@ -33,11 +33,12 @@
 
 /* What a consumer is told about its reader when it is created. */
 typedef struct rp_cons_env {
-    unsigned index; /* reader index, from 0 */
-    bool paced;     /* --speed realtime / Nx / --pps (else max speed) */
-    bool intervals; /* the monitor will ask for interval snapshots (--stats-csv) */
-    bool ts_stamp;  /* the publish stamp is the record's ts_ns (a shared ring, CLOCK_REALTIME,
-                       and `now` on that clock), not an RP_STAMP_BYTES prefix (run.h) */
+    unsigned index;  /* reader index, from 0 */
+    bool paced;      /* --speed realtime / Nx / --pps (else max speed) */
+    bool intervals;  /* the monitor will ask for interval snapshots (--stats-csv) */
+    bool ts_stamp;   /* the publish stamp is the record's ts_ns (a shared ring, CLOCK_REALTIME,
+                        and `now` on that clock), not an RP_STAMP_BYTES prefix (run.h) */
+    const void *arg; /* the consumer's own settings (rp_run_config.first_arg), or NULL */
 } rp_cons_env;
 
 /* The generic counters of one reader (the ring's), given to verify() and the reports. */
@@ -70,9 +71,50 @@ typedef struct rp_consumer_ops {
     void (*report_json)(const void *state, rp_json *j);
     /* its lines under "Reader N" in the human summary (11 columns of indent) */
     void (*report_human)(const void *state, FILE *f, bool paced);
+    /* optional (NULL: none): its own top-level section of the JSON report, and its block of the
+     * human summary after the readers (the book's `book` and "Book:") */
+    void (*report_top_json)(const void *state, rp_json *j);
+    void (*report_top_human)(const void *state, FILE *f);
 } rp_consumer_ops;
 
 /* rp_cons_check : latency histograms and sequence continuity (cons_check.c). */
 extern const rp_consumer_ops rp_cons_check;
+
+/* A DBN instrument's name for the book (from the inputs' symbol mappings). */
+typedef struct rp_book_name {
+    uint32_t id;
+    char name[32]; /* RA_BOOK_NAME_MAX */
+} rp_book_name;
+
+/* The book consumer's settings (--book ...), given as rp_cons_env.arg. */
+typedef struct rp_book_opts {
+    size_t max_orders;   /* --book-orders: the order pool's capacity (0: the library's default) */
+    int on_empty;        /* --book-on-empty: enum ra_book_on_empty (book.h) */
+    bool malloc_orders;  /* --book-alloc malloc: every order from malloc (RA_BOOK_MALLOC) */
+    unsigned depth;      /* --book-depth N: levels per side in the JSON report (0: top only) */
+    const char *symbol;  /* --symbol SYM: report only this symbol (NULL: all) */
+    FILE *bbo;           /* --bbo FILE: each best bid/offer change is written here (NULL: none) */
+    bool bbo_json;       /* JSON lines, else CSV with a header row */
+    rp_book_name *names; /* DBN instrument names (rp_cons_book_names()), or NULL */
+    size_t nnames;
+} rp_book_opts;
+
+/* rp_cons_book : full-depth order books from ITCH 5.0 and DBN MBO (cons_book.c, book.h). */
+extern const rp_consumer_ops rp_cons_book;
+
+/* rp_cons_book_finish() : after the run, before the reports: what the book cannot see in the
+ * ring. feed_missing (sequence numbers the feed skipped) marks it incomplete; duplicates is what
+ * the producer dropped before the ring (rp_run_result.duplicates). state may be NULL.
+ * @return nothing; cannot fail. */
+void rp_cons_book_finish(void *state, uint64_t feed_missing, uint64_t duplicates);
+
+struct rp_source_opts; /* source.h */
+
+/* rp_cons_book_names() : before the run: the instrument names of the DBN inputs among files
+ * (their metadata's symbol mappings) into o->names, so that the book keys DBN symbols by name.
+ * stdin ("-") and inputs that do not open are passed over (the run reports those).
+ * @return 0, or -1 when out of memory (o->names then holds what was found; free it with free()). */
+int rp_cons_book_names(rp_book_opts *o, const char *const *files, size_t nfiles,
+                       const struct rp_source_opts *src);
 
 #endif /* RP_CONSUMER_H */

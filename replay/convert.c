@@ -16,6 +16,10 @@
  *   (ra_tick_writer_add_stream) with its description the first time it is used.
  * - The output is written to a temporary file beside it and renamed into place at the end, so
  *   OUT is either complete or untouched; "-" writes to stdout directly.
+ * - --to itch: the same walk writes each message as a u16 big-endian length and its bytes (the
+ *   form in_itch.c reads) straight to the output, with no tick writer. Marks only tell which
+ *   streams carry ITCH (MoldUDP64) and which do not (IEX-TP); a message that is not ITCH (DBN,
+ *   IEX-TP, raw UDP payloads, untyped) stops the conversion with an input error.
  * - The progress line (a TTY) is drawn from the producer loop itself, at most every 250 ms, the
  *   clock being read once per 4096 events.
  */
@@ -29,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ringalloc/byteorder.h"
 #include "framing.h"
 #include "outfile.h"
 #include "report.h"
@@ -36,7 +41,8 @@
 
 #define RP__OUT_BUF (1u << 20) /* stdio buffer of the output file */
 
-#define RP__PROGRESS_NS 250000000u
+#define RP__PROGRESS_NS  250000000u
+#define RP__ITCH_STREAMS 256u /* streams per input whose marks --to itch remembers */
 
 /* Stream id mapping for one input: input id -> output id (key: the 4 id bytes). */
 typedef struct rp__idmap {
@@ -55,6 +61,10 @@ typedef struct rp__conv {
     uint64_t t0, next_draw;
     bool drawn;
     bool abandon; /* after an error: the sink drops everything (no end record reaches stdout) */
+    /* --to itch: the input's default, and what each stream's marks said (0 nothing, 1 ITCH,
+     * 2 not ITCH) */
+    bool itch_dflt;
+    uint8_t stream_itch[RP__ITCH_STREAMS];
     char *err;
     size_t errlen;
 } rp__conv;
@@ -121,7 +131,79 @@ static int rp__write_fail(rp__conv *c, int rc)
     return RP_CONVERT_EOUTPUT;
 }
 
-/* Copies one opened source into the writer. @return RP_CONVERT_OK or an error (c->err set). */
+/* --to itch: one event of source s. A mark notes what its stream carries; a message is written
+ * as u16 big-endian length + bytes when it is ITCH.
+ * @return RP_CONVERT_OK, or an error with c->err set (not ITCH, or the write failed). */
+static int rp__itch_event(rp__conv *c, rp_source *s, const char *path, int ev, const rp_message *m,
+                          const rp_mark *k)
+{
+    if (ev == 2) {
+        if (k->stream < RP__ITCH_STREAMS && k->framing != RP_FRAMING_AUTO)
+            c->stream_itch[k->stream] = k->framing == RP_FRAMING_MOLDUDP64 ? 1 : 2;
+        return RP_CONVERT_OK;
+    }
+    uint8_t said = m->stream < RP__ITCH_STREAMS ? c->stream_itch[m->stream] : 0;
+    if (m->type == RP_TYPE_NONE || m->len == 0 || m->len > 0xFFFFu ||
+        !(said ? said == 1 : c->itch_dflt)) {
+        snprintf(c->err, c->errlen,
+                 "%s: message %" PRIu64 " is not ITCH 5.0 (%s input%s): --to itch needs ITCH "
+                 "inputs (ITCH files, MoldUDP64 captures, tick files of those)",
+                 path, rp_source_stats(s)->messages, rp_source_format_name(s),
+                 said == 2 ? ", IEX-TP stream" : "");
+        return RP_CONVERT_EINPUT;
+    }
+    uint8_t len[2];
+    ra_store_be16(len, m->len);
+    if (fwrite(len, 1, 2, c->out) != 2 || fwrite(m->data, 1, m->len, c->out) != m->len)
+        return rp__write_fail(c, RA_EIO);
+    c->res->out_bytes += 2u + m->len;
+    c->res->msg_bytes += m->len;
+    return RP_CONVERT_OK;
+}
+
+/* One event of source s into the tick writer: a mark record, or a data record.
+ * @return RP_CONVERT_OK, or an error with c->err set. */
+static int rp__rtk_event(rp__conv *c, rp_source *s, const char *path, rp__idmap *map, int ev,
+                         const rp_message *m, const rp_mark *k)
+{
+    int rc;
+    uint32_t id;
+    if (ev == 2) {
+        if (rp__map_stream(c, map, s, k->stream, &id) != 0) return RP_CONVERT_EOUTPUT;
+        ra_tick_mark tm = {.ts_ns = k->ts_ns,
+                           .seq = k->seq,
+                           .stream = id,
+                           .count = k->count,
+                           .flags =
+                               (uint16_t)((k->heartbeat ? RA_TICK_MARK_HEARTBEAT : 0) |
+                                          (k->end_of_session ? RA_TICK_MARK_END_OF_SESSION : 0)),
+                           .framing = k->framing == RP_FRAMING_MOLDUDP64 ? RA_TICK_FRAMING_MOLDUDP64
+                                      : k->framing == RP_FRAMING_IEXTP   ? RA_TICK_FRAMING_IEXTP
+                                                                         : RA_TICK_FRAMING_UNKNOWN};
+        rc = ra_tick_write_mark(c->w, &tm);
+        c->res->marks++;
+    } else {
+        if (rp__map_stream(c, map, s, m->stream, &id) != 0) return RP_CONVERT_EOUTPUT;
+        ra_tick_record rec = {.ts_ns = m->ts_ns,
+                              .seq = m->seq,
+                              .data = m->data,
+                              .len = m->len,
+                              .stream = id,
+                              .type = m->type};
+        rc = ra_tick_write(c->w, &rec);
+        c->res->msg_bytes += m->len;
+        if (m->type == RP_TYPE_NONE) c->res->untyped++;
+    }
+    if (rc == RA_ETOOBIG) {
+        snprintf(c->err, c->errlen,
+                 "%s: a message of %" PRIu32 " bytes is larger than a tick file allows", path,
+                 m->len);
+        return RP_CONVERT_EINPUT;
+    }
+    return rc == RA_OK ? RP_CONVERT_OK : rp__write_fail(c, rc);
+}
+
+/* Copies one opened source into the output. @return RP_CONVERT_OK or an error (c->err set). */
 static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map, uint64_t before)
 {
     rp_convert_result *res = c->res;
@@ -139,41 +221,9 @@ static int rp__copy(rp__conv *c, rp_source *s, const char *path, rp__idmap *map,
             snprintf(c->err, c->errlen, "%s", rp_source_error(s));
             return RP_CONVERT_EINPUT;
         }
-        int rc;
-        uint32_t id;
-        if (ev == 2) {
-            if (rp__map_stream(c, map, s, k.stream, &id) != 0) return RP_CONVERT_EOUTPUT;
-            ra_tick_mark tm = {
-                .ts_ns = k.ts_ns,
-                .seq = k.seq,
-                .stream = id,
-                .count = k.count,
-                .flags = (uint16_t)((k.heartbeat ? RA_TICK_MARK_HEARTBEAT : 0) |
-                                    (k.end_of_session ? RA_TICK_MARK_END_OF_SESSION : 0)),
-                .framing = k.framing == RP_FRAMING_MOLDUDP64 ? RA_TICK_FRAMING_MOLDUDP64
-                           : k.framing == RP_FRAMING_IEXTP   ? RA_TICK_FRAMING_IEXTP
-                                                             : RA_TICK_FRAMING_UNKNOWN};
-            rc = ra_tick_write_mark(c->w, &tm);
-            res->marks++;
-        } else {
-            if (rp__map_stream(c, map, s, m.stream, &id) != 0) return RP_CONVERT_EOUTPUT;
-            ra_tick_record rec = {.ts_ns = m.ts_ns,
-                                  .seq = m.seq,
-                                  .data = m.data,
-                                  .len = m.len,
-                                  .stream = id,
-                                  .type = m.type};
-            rc = ra_tick_write(c->w, &rec);
-            res->msg_bytes += m.len;
-            if (m.type == RP_TYPE_NONE) res->untyped++;
-        }
-        if (rc == RA_ETOOBIG) {
-            snprintf(c->err, c->errlen,
-                     "%s: a message of %" PRIu32 " bytes is larger than a tick file allows", path,
-                     m.len);
-            return RP_CONVERT_EINPUT;
-        }
-        if (rc != RA_OK) return rp__write_fail(c, rc);
+        int rc = c->o->to == RP_CONVERT_TO_ITCH ? rp__itch_event(c, s, path, ev, &m, &k)
+                                                : rp__rtk_event(c, s, path, map, ev, &m, &k);
+        if (rc != RP_CONVERT_OK) return rc;
         if (c->o->progress && (++tick & 4095u) == 0)
             rp__progress(c, before + rp_source_offset(s),
                          res->feed.messages + rp_source_stats(s)->messages);
@@ -209,6 +259,42 @@ static int rp__sink(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
+/* Opens the tick writer over the output. @return 0, or -1 with c->err set. */
+static int rp__writer(rp__conv *c, uint32_t max_payload)
+{
+    const rp_convert_opts *o = c->o;
+    char creator[64];
+    snprintf(creator, sizeof creator, "replay (ringalloc %s)", ra_version_string());
+    const char *framing = o->src.framing ? rp_framing_name(o->src.framing) : "";
+    ra_tick_writer_config wc = {.compress = o->compress,
+                                .level = o->level,
+                                .workers = o->workers,
+                                .frame_bytes = o->frame_size,
+                                .max_payload = max_payload,
+                                .source_format = c->res->formats,
+                                .framing = framing,
+                                .creator = creator};
+    int wrc = ra_tick_writer_open_sink(&c->w, rp__sink, c, &wc);
+    if (wrc == RA_OK) return 0;
+    snprintf(c->err, c->errlen, "%s: cannot write a tick file: %s", o->output,
+             wrc == RA_EINVAL ? "bad settings (zstd level?)" : ra_strerror(wrc));
+    return -1;
+}
+
+/* Closes the tick writer: close() adds the end record (32-byte header + 16) and, compressed,
+ * ends the last frame (never empty: it holds the end record); the writer is gone afterwards.
+ * @return RP_CONVERT_OK, or RP_CONVERT_EOUTPUT with c->err set. */
+static int rp__writer_close(rp__conv *c)
+{
+    ra_tick_writer_stats ws;
+    ra_tick_writer_get_stats(c->w, &ws);
+    c->res->rtk_bytes = ws.bytes_in + RA_TICK_REC_HDR + 16;
+    c->res->frames = ws.frames + (c->o->compress ? 1 : 0);
+    int wrc = ra_tick_writer_close(c->w);
+    c->w = NULL;
+    return wrc == RA_OK ? RP_CONVERT_OK : rp__write_fail(c, wrc);
+}
+
 int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
@@ -225,6 +311,13 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
     bool sizes_known = true;
     for (size_t i = 0; i < o->ninputs; i++) {
         if (rp_source_open(&srcs[i], o->inputs[i], &o->src, err, errlen) != 0) goto out;
+        if (o->to == RP_CONVERT_TO_ITCH && rp_source_dbn_meta(srcs[i])) {
+            snprintf(err, errlen,
+                     "%s: a DBN input is not ITCH 5.0: --to itch needs ITCH inputs (ITCH files, "
+                     "MoldUDP64 captures, tick files of those)",
+                     o->inputs[i]);
+            goto out;
+        }
         rp_note_name(res->formats, sizeof res->formats, rp_source_format_name(srcs[i]));
         res->in_compressed = res->in_compressed || rp_source_compressed(srcs[i]);
         const ra_tick_info *ti = rp_source_tick_info(srcs[i]);
@@ -239,26 +332,12 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
     if (rp_outfile_open(&c.of, o->output, o->force, err, errlen) != 0) goto out;
     c.out = c.of.f;
     if (c.out != stdout) setvbuf(c.out, NULL, _IOFBF, RP__OUT_BUF);
-    char creator[64];
-    snprintf(creator, sizeof creator, "replay (ringalloc %s)", ra_version_string());
-    const char *framing = o->src.framing ? rp_framing_name(o->src.framing) : "";
-    ra_tick_writer_config wc = {.compress = o->compress,
-                                .level = o->level,
-                                .workers = o->workers,
-                                .frame_bytes = o->frame_size,
-                                .max_payload = max_payload,
-                                .source_format = res->formats,
-                                .framing = framing,
-                                .creator = creator};
-    int wrc = ra_tick_writer_open_sink(&c.w, rp__sink, &c, &wc);
-    if (wrc != RA_OK) {
-        snprintf(err, errlen, "%s: cannot write a tick file: %s", o->output,
-                 wrc == RA_EINVAL ? "bad settings (zstd level?)" : ra_strerror(wrc));
-        goto out;
-    }
+    if (o->to == RP_CONVERT_TO_RTK && rp__writer(&c, max_payload) != 0) goto out;
     uint64_t before = 0;
     for (size_t i = 0; i < o->ninputs; i++) {
         rp__idmap map = {.identity = i == 0};
+        c.itch_dflt = rp_source_itch(srcs[i]);
+        memset(c.stream_itch, 0, sizeof c.stream_itch);
         rp_streams_init(&map.table, (size_t)1 << 22);
         rc = rp__copy(&c, srcs[i], o->inputs[i], &map, before);
         rp_streams_free(&map.table);
@@ -268,18 +347,7 @@ int rp_convert(const rp_convert_opts *o, rp_convert_result *res, char *err, size
         rp_source_close(srcs[i]);
         srcs[i] = NULL;
     }
-    /* close() adds the end record (32-byte header + 16) and, compressed, ends the last frame
-     * (never empty: it holds the end record); the writer is gone afterwards */
-    ra_tick_writer_stats ws;
-    ra_tick_writer_get_stats(c.w, &ws);
-    res->rtk_bytes = ws.bytes_in + RA_TICK_REC_HDR + 16;
-    res->frames = ws.frames + (o->compress ? 1 : 0);
-    wrc = ra_tick_writer_close(c.w);
-    c.w = NULL;
-    if (wrc != RA_OK) {
-        rc = rp__write_fail(&c, wrc);
-        goto out;
-    }
+    if (o->to == RP_CONVERT_TO_RTK && (rc = rp__writer_close(&c)) != RP_CONVERT_OK) goto out;
     rc = rp_outfile_commit(&c.of, err, errlen) == 0 ? RP_CONVERT_OK : RP_CONVERT_EOUTPUT;
 out:
     if (c.drawn) {
@@ -308,9 +376,11 @@ void rp_convert_report_human(FILE *f, const rp_convert_opts *o, const rp_convert
 {
     const rp_feed_stats *fd = &r->feed;
     char a[32], b[32], c[32], d[32];
-    fprintf(f, "convert: %s (%s tick file%s) from %zu input%s (%s%s)\n", o->output,
-            o->compress ? "zstd" : "plain", o->compress ? "" : ", uncompressed", o->ninputs,
-            o->ninputs == 1 ? "" : "s", r->formats, r->in_compressed ? ", zstd" : "");
+    fprintf(f, "convert: %s (%s) from %zu input%s (%s%s)\n", o->output,
+            o->to == RP_CONVERT_TO_ITCH ? "ITCH 5.0 file"
+            : o->compress               ? "zstd tick file"
+                                        : "plain tick file, uncompressed",
+            o->ninputs, o->ninputs == 1 ? "" : "s", r->formats, r->in_compressed ? ", zstd" : "");
     fprintf(f,
             "         %" PRIu64 " messages, %" PRIu64 " marks, %" PRIu64 " streams, %" PRIu64
             " heartbeats, %" PRIu64 " gaps (%" PRIu64 " missing), %" PRIu64 " backward\n",
@@ -321,11 +391,16 @@ void rp_convert_report_human(FILE *f, const rp_convert_opts *o, const rp_convert
     rp_fmt_bytes(b, sizeof b, (double)r->in_bytes);
     rp_fmt_bytes(c, sizeof c, (double)r->rtk_bytes);
     rp_fmt_bytes(d, sizeof d, (double)r->out_bytes);
-    fprintf(f, "Size:    input %s (%s decompressed) -> .rtk %s -> written %s\n", a, b, c, d);
-    fprintf(f, "         compression ratio %.2f (.rtk / written), output/input %.2f",
-            rp__ratio(r->rtk_bytes, r->out_bytes), rp__ratio(r->out_bytes, r->in_size));
-    if (o->compress) fprintf(f, ", %" PRIu64 " zstd frame%s", r->frames, r->frames == 1 ? "" : "s");
-    fputc('\n', f);
+    if (o->to == RP_CONVERT_TO_ITCH) {
+        fprintf(f, "Size:    input %s (%s decompressed) -> written %s\n", a, b, d);
+    } else {
+        fprintf(f, "Size:    input %s (%s decompressed) -> .rtk %s -> written %s\n", a, b, c, d);
+        fprintf(f, "         compression ratio %.2f (.rtk / written), output/input %.2f",
+                rp__ratio(r->rtk_bytes, r->out_bytes), rp__ratio(r->out_bytes, r->in_size));
+        if (o->compress)
+            fprintf(f, ", %" PRIu64 " zstd frame%s", r->frames, r->frames == 1 ? "" : "s");
+        fputc('\n', f);
+    }
     double secs = r->seconds > 0 ? r->seconds : 0;
     fprintf(f, "Rate:    %.3f s, %.1f MB/s of input (decompressed), %.0f messages/s\n", secs,
             secs > 0 ? (double)r->in_bytes / 1e6 / secs : 0.0,
@@ -344,6 +419,7 @@ int rp_convert_report_json(FILE *f, const rp_convert_opts *o, const rp_convert_r
     rp_json_object_begin(&j, NULL);
     rp_json_str(&j, "version", ra_version_string());
     rp_json_str(&j, "output", o->output);
+    rp_json_str(&j, "to", o->to == RP_CONVERT_TO_ITCH ? "itch" : "rtk");
     rp_json_bool(&j, "compressed", o->compress);
     rp_json_array_begin(&j, "inputs");
     for (size_t i = 0; i < o->ninputs; i++) rp_json_str(&j, NULL, o->inputs[i]);

@@ -9,7 +9,14 @@
 
 #include "source.h"
 
+/* What convert writes. */
+typedef enum rp_convert_to {
+    RP_CONVERT_TO_RTK = 0, /* a native tick file (the default) */
+    RP_CONVERT_TO_ITCH,    /* a Nasdaq ITCH 5.0 file: u16 big-endian length + message, no marks */
+} rp_convert_to;
+
 typedef struct rp_convert_opts {
+    rp_convert_to to;          /* --to */
     const char *const *inputs; /* paths, "-" for stdin (at most once) */
     size_t ninputs;
     const char *output;  /* path ("-": stdout); written through a temporary file and a rename */
@@ -51,6 +58,10 @@ enum rp_convert_status {
 
 /* rp_convert() : reads every input in order and writes one tick file: a data record per message,
  * a mark per sequenced packet, stream declarations (docs/tickfile.md "Replay conventions").
+ * With to == RP_CONVERT_TO_ITCH it writes an ITCH 5.0 file instead: every message of the inputs,
+ * which must all be ITCH (an ITCH file, MoldUDP64 streams of a capture, a tick file of those; a
+ * DBN input, an IEX-TP or raw UDP stream is an input error naming the file); sequence numbers,
+ * marks and capture times are not kept (the messages carry their own timestamps).
  * All inputs are opened (and their formats detected) before the output is created. The output
  * appears only when complete: a failure leaves no file behind (except what went to stdout).
  * @return RP_CONVERT_OK with *res filled, or RP_CONVERT_EINPUT / RP_CONVERT_EOUTPUT with a

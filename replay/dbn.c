@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "ringalloc/byteorder.h"
+#include "util.h"
 
 int rp_dbn_prelude(const uint8_t *p, size_t n, uint8_t *version, uint32_t *len)
 {
@@ -258,4 +259,21 @@ uint64_t rp_dbn_record_ts(const uint8_t *rec, uint32_t len, bool ts_out)
     uint32_t body = len - (ts_out ? RP_DBN_TS_OUT : 0u);
     if (at && at + 8u <= body) return ra_load_le64(rec + at);
     return ra_load_le64(rec + 8);
+}
+
+int rp_dbn_each_instrument(const rp_dbn_meta *m, int (*fn)(void *ctx, uint32_t id, const char *raw),
+                           void *ctx)
+{
+    rp_dbn_walk w;
+    char raw[RP_DBN_SYMBOL_CAP], sym[RP_DBN_SYMBOL_CAP];
+    uint32_t nint, sd, ed;
+    uint64_t id;
+    int rc;
+    rp_dbn_walk_init(m, &w);
+    while (rp_dbn_walk_mapping(m, &w, raw, &nint))
+        while (rp_dbn_walk_interval(m, &w, &sd, &ed, sym))
+            if (rp_parse_u64(sym, &id) == 0 && id <= UINT32_MAX &&
+                (rc = fn(ctx, (uint32_t)id, raw)) != 0)
+                return rc;
+    return 0;
 }

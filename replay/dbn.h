@@ -88,6 +88,12 @@ int rp_dbn_walk_mapping(const rp_dbn_meta *m, rp_dbn_walk *w, char *buf, uint32_
 int rp_dbn_walk_interval(const rp_dbn_meta *m, rp_dbn_walk *w, uint32_t *start_date,
                          uint32_t *end_date, char *buf);
 
+/* rp_dbn_each_instrument() : calls fn(ctx, id, raw) for every interval of every mapping whose
+ * symbol is an instrument id (decimal, at most 2^32 - 1), raw being the mapping's raw symbol.
+ * @return 0, or the first nonzero value fn returned (the walk stops there). */
+int rp_dbn_each_instrument(const rp_dbn_meta *m, int (*fn)(void *ctx, uint32_t id, const char *raw),
+                           void *ctx);
+
 /* rp_dbn_schema_name() / rp_dbn_stype_name() : "mbo", "mbp-1", ... / "raw_symbol", ...
  * @return the name, or NULL for a value DBN does not define. */
 const char *rp_dbn_schema_name(uint16_t schema);

@@ -112,27 +112,21 @@ static int rp__instr_put(rp_dump *d, uint32_t id, const char *sym)
     return 0;
 }
 
+static int rp__instr_each(void *ctx, uint32_t id, const char *raw)
+{
+    return rp__instr_put(ctx, id, raw);
+}
+
 /* The metadata's mappings: raw symbol -> intervals whose symbol is an instrument id. */
 static int rp__dbn_mappings(rp_dump *d, const rp_dbn_meta *m)
 {
-    rp_dbn_walk w;
-    char raw[RP_DBN_SYMBOL_CAP], sym[RP_DBN_SYMBOL_CAP];
-    uint32_t nint, sd, ed;
-    uint64_t id;
-    rp_dbn_walk_init(m, &w);
-    while (rp_dbn_walk_mapping(m, &w, raw, &nint))
-        while (rp_dbn_walk_interval(m, &w, &sd, &ed, sym))
-            if (rp_parse_u64(sym, &id) == 0 && id <= UINT32_MAX &&
-                rp__instr_put(d, (uint32_t)id, raw) != 0)
-                return -1;
-    return 0;
+    return rp_dbn_each_instrument(m, rp__instr_each, d);
 }
 
 int rp_dump_begin(rp_dump *d, const rp_source *s)
 {
     const rp_dbn_meta *m = rp_source_dbn_meta(s);
     const ra_tick_info *ti = rp_source_tick_info(s);
-    const char *fmt = rp_source_format_name(s);
     memset(d->stream_proto, 0, sizeof d->stream_proto);
     d->ninstr = 0;
     if (d->locate) memset(d->locate, 0, RP__LOCATES * sizeof *d->locate);
@@ -146,8 +140,7 @@ int rp_dump_begin(rp_dump *d, const rp_source *s)
         d->protos |= 1u << RP_DEC_DBN;
         return rp__dbn_mappings(d, m);
     }
-    if (strcmp(fmt, "itch") == 0 || (ti && strcmp(ti->source_format, "itch") == 0) ||
-        (ti && strcmp(ti->framing, "moldudp64") == 0))
+    if (rp_source_itch(s))
         d->dflt = RP_DEC_ITCH;
     else if (ti && strcmp(ti->framing, "iextp") == 0)
         d->dflt = RP_DEC_IEX;

@@ -27,10 +27,11 @@ typedef struct rp_engine_reader {
     unsigned idx;
     unsigned char *buf; /* ra_reader_read()'s buffer (the copying modes) */
     size_t cap;
-    void *cons;            /* the consumer's state */
-    rp_reader_counts *out; /* filled at the end */
-    unsigned snap_seen;    /* the last snapshot request answered (reader's own) */
-    uint64_t wake_batch;   /* --speed max: messages an idle reader sleeps for */
+    const rp_consumer_ops *ops; /* its consumer (rp_run_ops()) */
+    void *cons;                 /* the consumer's state */
+    rp_reader_counts *out;      /* filled at the end */
+    unsigned snap_seen;         /* the last snapshot request answered (reader's own) */
+    uint64_t wake_batch;        /* --speed max: messages an idle reader sleeps for */
     /* for the monitor: relaxed, statistics only */
     atomic_uint_fast64_t pub_read, pub_lost, pub_laps;
     /* the answer to snapshot request snap_ack (--stats-csv): the fields are stored relaxed, then

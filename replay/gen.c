@@ -8,10 +8,14 @@
  *   (start of system hours), 'Q' (start of market hours), then order flow, then 'M', 'E', 'C'
  *   (end of market hours, end of system hours, end of messages), then the MoldUDP64 end-of-session
  *   packet (message count 0xFFFF). --messages counts every ITCH message in the file.
- * - Order flow keeps a book of live orders (reference, locate, side, shares, price). Adds (A, F)
- *   create orders; executes (E, C), cancels (X), deletes (D) and replaces (U) only ever name live
- *   orders, and remove them when no shares remain; trades (P) are non-displayed and name order 0
- *   as Nasdaq does. The book is capped (RP__MAX_LIVE): at the cap an add becomes a delete.
+ * - Order flow keeps its own book per symbol and side (gen_book.h: live orders with their best
+ *   price), so the books it describes are realistic and never cross or lock. Each symbol has a mid
+ * that drifts by a cent now and then and stays within the spread; adds (A, F) rest 1..16 ticks
+ * behind it, mostly a few, and never at or through the other side's best. Executes (E, C) take all
+ * or part of an order at the best price of a side, at its price; cancels (X, partial), deletes (D)
+ * and replaces (U: new reference, size and price, same side) name any live order and remove it when
+ *   no shares remain; trades (P) are non-displayed, at the mid, and name order 0 as Nasdaq does.
+ *   Live orders are capped (RP__MAX_LIVE): at the cap an add becomes a delete.
  * - Timestamps are ns since midnight US/Eastern of 2024-01-02, starting at 09:30; each message
  *   is 1..20000 ns after the previous. A packet's capture time is its last message's time plus
  *   2 us (wire + capture latency).
@@ -35,6 +39,7 @@
 #include <unistd.h>
 
 #include "ringalloc/byteorder.h"
+#include "gen_book.h"
 #include "outfile.h"
 #include "util.h"
 
@@ -46,12 +51,7 @@
 #define RP__ETH_IP_UDP 42u                      /* 14 + 20 + 8 header bytes */
 #define RP__MOLD_HDR   20u                      /* session: 10 bytes, sequence 8, count 2 */
 
-typedef struct rp__order {
-    uint64_t ref;
-    uint32_t shares, price;
-    uint16_t locate;
-    char side;
-} rp__order;
+#define RP__TICK 100 /* one cent: ITCH prices have 4 decimals */
 
 typedef struct rp__gen {
     const rp_gen_opts *o;
@@ -62,9 +62,7 @@ typedef struct rp__gen {
     uint64_t next_match;
     uint64_t seq; /* MoldUDP64 sequence number of the next message */
     uint16_t ip_id;
-    rp__order *live;
-    size_t nlive, cap;
-    uint32_t *ref_price; /* per locate (1-based) */
+    rp_gbook book; /* the order flow's own book (gen_book.h), symbols by locate */
     /* the packet being filled */
     uint8_t pkt[RP__ETH_IP_UDP + RP_GEN_MAX_PAYLOAD];
     size_t plen;     /* MoldUDP64 bytes so far (header included) */
@@ -260,133 +258,118 @@ static void rp__directory(rp__gen *g, uint16_t locate)
     rp__put(g, m, sizeof(m));
 }
 
-static uint16_t rp__pick_locate(rp__gen *g)
-{
-    /* the smaller of two draws: low locates (the well-known names) trade more */
-    uint64_t a = rp__below(g, g->o->symbols), b = rp__below(g, g->o->symbols);
-    return (uint16_t)(1 + (a < b ? a : b));
-}
-
-static uint32_t rp__near_price(rp__gen *g, uint16_t locate, char side)
-{
-    uint32_t ref = g->ref_price[locate];
-    uint32_t off = (uint32_t)rp__below(g, 40) * 100u; /* whole cents, price has 4 decimals */
-    if (side == 'B') return ref > off + 100 ? ref - off : 100;
-    return ref + off;
-}
-
 static uint32_t rp__lot(rp__gen *g)
 {
     if (rp__below(g, 10) == 0) return 1 + (uint32_t)rp__below(g, 99); /* odd lot */
     return 100u * (1 + (uint32_t)rp__below(g, 10));
 }
 
+/* ---- order flow ------------------------------------------------------------------------------ */
+
+static void rp__delete(rp__gen *g, rp_gpos p)
+{
+    uint8_t m[19];
+    rp__hdr(g, m, 'D', (uint16_t)p.sym);
+    ra_store_be64(m + 11, rp_gbook_at(&g->book, p)->ref);
+    rp__put(g, m, sizeof(m));
+    rp_gbook_take(&g->book, p);
+}
+
 static int rp__add_order(rp__gen *g, bool attributed)
 {
-    if (g->nlive == g->cap) {
-        size_t ncap = g->cap ? g->cap * 2 : 256;
-        rp__order *n = realloc(g->live, ncap * sizeof(*n));
-        if (!n) return -1;
-        g->live = n;
-        g->cap = ncap;
+    if (g->book.nlive >= RP__MAX_LIVE) { /* bounded book: at the cap an add becomes a delete */
+        rp__delete(g, rp_gbook_pick(&g->book, false));
+        return 0;
     }
-    rp__order o;
-    o.locate = rp__pick_locate(g);
-    o.side = rp__below(g, 2) ? 'B' : 'S';
+    uint16_t locate = (uint16_t)rp_gbook_pick_symbol(&g->book);
+    int s = (int)rp__below(g, 2);
+    rp_gorder o;
+    o.price = rp_gbook_price(&g->book, locate, s);
+    if (o.price == 0) o.price = rp_gbook_price(&g->book, locate, s ^= 1);
     o.shares = rp__lot(g);
-    o.price = rp__near_price(g, o.locate, o.side);
     o.ref = g->next_ref++;
-    g->live[g->nlive++] = o;
+    if (rp_gbook_push(&g->book, locate, s, o) != 0) return -1;
 
     uint8_t m[40];
-    rp__hdr(g, m, attributed ? 'F' : 'A', o.locate);
+    rp__hdr(g, m, attributed ? 'F' : 'A', locate);
     ra_store_be64(m + 11, o.ref);
-    m[19] = (uint8_t)o.side;
+    m[19] = s == 0 ? 'B' : 'S';
     ra_store_be32(m + 20, o.shares);
-    rp_gen_symbol(o.locate, m + 24);
-    ra_store_be32(m + 32, o.price);
+    rp_gen_symbol(locate, m + 24);
+    ra_store_be32(m + 32, (uint32_t)o.price);
     if (attributed) {
         static const char *const mpid[] = {"NSDQ", "GSCO", "MSCO", "UBSS", "CDRG", "VIRT"};
         memcpy(m + 36, mpid[rp__below(g, 6)], 4);
     }
     rp__put(g, m, attributed ? 40 : 36);
-    /* the reference price drifts with the flow */
-    uint32_t *ref = &g->ref_price[o.locate];
-    if (rp__below(g, 2))
-        *ref += 100;
-    else if (*ref > 10000)
-        *ref -= 100;
     return 0;
 }
 
-static void rp__remove(rp__gen *g, size_t i)
+/* An execution against the best order of a side, in full or in part, at the order's price. */
+static void rp__execute(rp__gen *g, bool with_price)
 {
-    g->live[i] = g->live[--g->nlive];
-}
-
-static void rp__execute(rp__gen *g, size_t i, bool with_price)
-{
-    rp__order *o = &g->live[i];
+    rp_gpos p = rp_gbook_pick(&g->book, true);
+    rp_gorder *o = rp_gbook_at(&g->book, p);
     uint32_t n = rp__below(g, 2) ? o->shares : 1 + (uint32_t)rp__below(g, o->shares);
     uint8_t m[36];
-    rp__hdr(g, m, with_price ? 'C' : 'E', o->locate);
+    rp__hdr(g, m, with_price ? 'C' : 'E', (uint16_t)p.sym);
     ra_store_be64(m + 11, o->ref);
     ra_store_be32(m + 19, n);
     ra_store_be64(m + 23, g->next_match++);
     if (with_price) {
         m[31] = 'Y';
-        ra_store_be32(m + 32, o->price + (uint32_t)rp__below(g, 3) * 100u);
+        ra_store_be32(m + 32, o->price);
     }
     o->shares -= n;
     bool gone = o->shares == 0;
     rp__put(g, m, with_price ? 36 : 31);
-    if (gone) rp__remove(g, i);
+    if (gone) rp_gbook_take(&g->book, p);
 }
 
-static void rp__delete(rp__gen *g, size_t i)
+static void rp__cancel(rp__gen *g)
 {
-    uint8_t m[19];
-    rp__hdr(g, m, 'D', g->live[i].locate);
-    ra_store_be64(m + 11, g->live[i].ref);
-    rp__put(g, m, sizeof(m));
-    rp__remove(g, i);
-}
-
-static void rp__cancel(rp__gen *g, size_t i)
-{
-    rp__order *o = &g->live[i];
+    rp_gpos p = rp_gbook_pick(&g->book, false);
+    rp_gorder *o = rp_gbook_at(&g->book, p);
     if (o->shares < 2) {
-        rp__delete(g, i);
+        rp__delete(g, p);
         return;
     }
     uint32_t n = 1 + (uint32_t)rp__below(g, o->shares - 1); /* partial: some shares stay */
     uint8_t m[23];
-    rp__hdr(g, m, 'X', o->locate);
+    rp__hdr(g, m, 'X', (uint16_t)p.sym);
     ra_store_be64(m + 11, o->ref);
     ra_store_be32(m + 19, n);
     o->shares -= n;
     rp__put(g, m, sizeof(m));
 }
 
-static void rp__replace(rp__gen *g, size_t i)
+/* A replace: new reference, size and price on the same side (it loses its time priority).
+ * @return 0, or -1 when out of memory. */
+static int rp__replace(rp__gen *g)
 {
-    rp__order *o = &g->live[i];
-    uint64_t old = o->ref;
-    o->ref = g->next_ref++;
-    o->shares = rp__lot(g);
-    o->price = rp__near_price(g, o->locate, o->side);
+    rp_gpos p = rp_gbook_pick(&g->book, false);
+    const rp_gside *sd = &g->book.syms[p.sym].side[p.s];
+    uint64_t old = rp_gbook_at(&g->book, p)->ref;
+    rp_gbook_take(&g->book, p);
+    rp_gorder o;
+    o.ref = g->next_ref++;
+    o.shares = rp__lot(g);
+    o.price = rp_gbook_price(&g->book, p.sym, p.s);
+    if (o.price == 0) o.price = sd->n ? sd->best : RP__TICK; /* joins the best */
+    if (rp_gbook_push(&g->book, p.sym, p.s, o) != 0) return -1;
     uint8_t m[35];
-    rp__hdr(g, m, 'U', o->locate);
+    rp__hdr(g, m, 'U', (uint16_t)p.sym);
     ra_store_be64(m + 11, old);
-    ra_store_be64(m + 19, o->ref);
-    ra_store_be32(m + 27, o->shares);
-    ra_store_be32(m + 31, o->price);
+    ra_store_be64(m + 19, o.ref);
+    ra_store_be32(m + 27, o.shares);
+    ra_store_be32(m + 31, (uint32_t)o.price);
     rp__put(g, m, sizeof(m));
+    return 0;
 }
 
 static void rp__trade(rp__gen *g)
 {
-    uint16_t locate = rp__pick_locate(g);
+    uint16_t locate = (uint16_t)rp_gbook_pick_symbol(&g->book);
     char side = rp__below(g, 2) ? 'B' : 'S';
     uint8_t m[44];
     rp__hdr(g, m, 'P', locate);
@@ -394,7 +377,7 @@ static void rp__trade(rp__gen *g)
     m[19] = (uint8_t)side;
     ra_store_be32(m + 20, rp__lot(g));
     rp_gen_symbol(locate, m + 24);
-    ra_store_be32(m + 32, g->ref_price[locate]);
+    ra_store_be32(m + 32, (uint32_t)g->book.syms[locate].mid);
     ra_store_be64(m + 36, g->next_match++);
     rp__put(g, m, sizeof(m));
 }
@@ -403,23 +386,17 @@ static void rp__trade(rp__gen *g)
 static int rp__flow(rp__gen *g)
 {
     uint64_t r = rp__below(g, 100);
-    if (g->nlive == 0) return rp__add_order(g, r % 8 == 0);
-    size_t i = (size_t)rp__below(g, g->nlive);
-    if (r < 40) {
-        if (g->nlive >= RP__MAX_LIVE)
-            rp__delete(g, i);
-        else
-            return rp__add_order(g, r >= 35);
-    } else if (r < 50)
-        rp__execute(g, i, false);
+    if (g->book.nlive == 0 || r < 40) return rp__add_order(g, r % 8 == 0);
+    if (r < 50)
+        rp__execute(g, false);
     else if (r < 53)
-        rp__execute(g, i, true);
+        rp__execute(g, true);
     else if (r < 61)
-        rp__cancel(g, i);
+        rp__cancel(g);
     else if (r < 85)
-        rp__delete(g, i);
+        rp__delete(g, rp_gbook_pick(&g->book, false));
     else if (r < 95)
-        rp__replace(g, i);
+        return rp__replace(g);
     else
         rp__trade(g);
     return 0;
@@ -496,22 +473,24 @@ int rp_gen_write(const rp_gen_opts *opts, rp_gen_result *res, char *err, size_t 
         return -1;
     }
     rp__gen *g = calloc(1, sizeof(*g));
-    uint32_t *prices = calloc(opts->symbols + 1u, sizeof(*prices));
     pcap_t *pd = NULL;
     rp_outfile of = {0};
     int rc = -1;
-    if (!g || !prices) {
+    if (!g) {
         snprintf(err, errlen, "%s: out of memory", opts->out);
         goto out;
     }
     if (rp_outfile_open(&of, opts->out, opts->force, err, errlen) != 0 ||
         rp__gen_init(g, opts, of.f, &pd, err, errlen) != 0)
         goto out;
+    if (rp_gbook_init(&g->book, opts->symbols, RP__TICK, &g->rng) != 0) {
+        snprintf(err, errlen, "%s: out of memory", opts->out);
+        goto out;
+    }
     res->file_bytes = 24;
     g->res = res;
-    g->ref_price = prices;
     for (unsigned s = 1; s <= opts->symbols; s++)
-        prices[s] = 100000u + (uint32_t)rp__below(g, 4000) * 1000u; /* $10..$410 */
+        g->book.syms[s].mid = 100000u + (uint32_t)rp__below(g, 4000) * 1000u; /* $10..$410 */
     res->first_seq = 1;
     int grc = rp__generate(g);
     if (grc != 0) {
@@ -532,9 +511,8 @@ out:
     if (g && g->dump) pcap_dump_close(g->dump);
     rp_outfile_abort(&of);
     if (pd) pcap_close(pd);
-    if (g) free(g->live);
+    if (g) rp_gbook_free(&g->book);
     free(g);
-    free(prices);
     if (rc != 0) memset(res, 0, sizeof(*res));
     return rc;
 }

@@ -9,8 +9,11 @@
  *   71-byte symbols; the symbols list names every symbol and each maps, for the session's day,
  *   to its instrument id (1..K, written in decimal). end is an upper bound of the last ts_event
  *   (each record adds at most 20000 ns), limit 0. The metadata is zero-padded to 8 bytes.
- * - Records (56 bytes each, rtype 0xa0): a book of live orders (at most RP__MAX_LIVE) gets adds,
- *   cancels, modifies and fills that name live orders only, and trades (order id 0). ts_recv is
+ * - Records (56 bytes each, rtype 0xa0): the flow keeps its own book (gen_book.h: at most
+ *   RP__MAX_LIVE live orders, books that never lock or cross, prices around a drifting mid) and
+ *   sends adds, cancels, modifies (new size and price, same side) and fills of the best order of
+ *   a side, each followed by the cancel of what it filled (fills and trades leave the book to
+ *   that cancel, as at the venue); trades (order id 0) are at the mid. ts_recv is
  *   the record's time (increasing); ts_event is 0.5..5 us earlier, ts_in_delta a few us.
  *   Prices are 1e-9 units, $10..$410. Every record has F_LAST (0x80): one event each.
  */
@@ -21,6 +24,7 @@
 #include "ringalloc/byteorder.h"
 #include "dbn.h"
 #include "gen.h"
+#include "gen_book.h"
 #include "outfile.h"
 #include "util.h"
 
@@ -32,20 +36,13 @@
 #define RP__DAY        20240102u
 #define RP__PRICE_UNIT INT64_C(1000000000) /* 1e-9 units per dollar */
 
-typedef struct rp__live {
-    uint64_t id;
-    int64_t price;
-    uint32_t size, instrument;
-    uint8_t side;
-} rp__live;
-
 typedef struct rp__dgen {
     uint64_t rng, t_ns, next_id;
     uint32_t seq;
-    rp__live live[RP__MAX_LIVE];
-    size_t nlive;
-    int64_t *ref; /* reference price per instrument (1-based) */
-    unsigned symbols;
+    rp_gbook book; /* the flow's own book (gen_book.h): symbols are instrument ids */
+    bool pending;  /* a fill was sent: the cancel of what it filled comes next */
+    rp_gpos fill;  /* that order (nothing moves in between) */
+    uint32_t filled;
 } rp__dgen;
 
 static uint64_t rp__below(rp__dgen *g, uint64_t n)
@@ -118,78 +115,112 @@ static uint64_t rp__metadata(FILE *f, const rp_gen_opts *o)
     return RP_DBN_PRELUDE + body + pad;
 }
 
-/* One MBO record: the order's fields, the action, the time. */
-static void rp__mbo(rp__dgen *g, uint8_t r[RP__MBO_LEN], const rp__live *o, uint32_t size,
-                    char action)
+/* One MBO record of order o on side s of instrument `instrument`: size, action, the time. */
+static void rp__mbo(rp__dgen *g, uint8_t r[RP__MBO_LEN], unsigned instrument, int s,
+                    const rp_gorder *o, uint32_t size, char action)
 {
     uint64_t lat = 500 + rp__below(g, 4500);
     memset(r, 0, RP__MBO_LEN);
     r[0] = RP__MBO_LEN / 4;
     r[1] = 0xA0;
     ra_store_le16(r + 2, 1); /* publisher */
-    ra_store_le32(r + 4, o->instrument);
+    ra_store_le32(r + 4, instrument);
     ra_store_le64(r + 8, g->t_ns - lat); /* ts_event */
-    ra_store_le64(r + 16, o->id);
+    ra_store_le64(r + 16, o->ref);
     ra_store_le64(r + 24, (uint64_t)o->price);
     ra_store_le32(r + 32, size);
     r[36] = 0x80; /* F_LAST */
     r[38] = (uint8_t)action;
-    r[39] = o->side;
+    r[39] = s == 0 ? 'B' : 'A';
     ra_store_le64(r + 40, g->t_ns); /* ts_recv */
     ra_store_le32(r + 48, (uint32_t)(lat / 2));
     ra_store_le32(r + 52, g->seq++);
 }
 
-/* A new order near its instrument's reference price. */
-static rp__live rp__new_order(rp__dgen *g)
+static uint32_t rp__size(rp__dgen *g)
 {
-    rp__live o = {.id = g->next_id++, .instrument = 1 + (uint32_t)rp__below(g, g->symbols)};
-    o.side = rp__below(g, 2) ? 'B' : 'A';
-    int64_t off = (int64_t)rp__below(g, 40) * (RP__PRICE_UNIT / 100);
-    o.price = g->ref[o.instrument] + (o.side == 'B' ? -off : off);
-    o.size = 100u * (1 + (uint32_t)rp__below(g, 10));
-    return o;
+    return 100u * (1 + (uint32_t)rp__below(g, 10));
 }
 
-/* The next record's bytes into r. */
-static void rp__event(rp__dgen *g, uint8_t r[RP__MBO_LEN])
+/* A cancel of n of the order at p (all of it: the order goes). */
+static void rp__cancel(rp__dgen *g, uint8_t r[RP__MBO_LEN], rp_gpos p, uint32_t n)
+{
+    rp_gorder *o = rp_gbook_at(&g->book, p);
+    rp__mbo(g, r, p.sym, p.s, o, n, 'C');
+    o->shares -= n;
+    if (o->shares == 0) rp_gbook_take(&g->book, p);
+}
+
+/* An add, or at the cap a cancel. @return 0, or -1 when out of memory. */
+static int rp__add(rp__dgen *g, uint8_t r[RP__MBO_LEN])
+{
+    unsigned sym = rp_gbook_pick_symbol(&g->book);
+    int s = (int)rp__below(g, 2);
+    rp_gorder o = {.ref = g->next_id++, .shares = rp__size(g)};
+    o.price = rp_gbook_price(&g->book, sym, s);
+    if (o.price == 0) o.price = rp_gbook_price(&g->book, sym, s ^= 1);
+    if (rp_gbook_push(&g->book, sym, s, o) != 0) return -1;
+    rp__mbo(g, r, sym, s, &o, o.shares, 'A');
+    return 0;
+}
+
+/* A modify: new size and price on the same side (priority lost). @return 0, or -1 (memory). */
+static int rp__modify(rp__dgen *g, uint8_t r[RP__MBO_LEN])
+{
+    rp_gpos p = rp_gbook_pick(&g->book, false);
+    const rp_gside *sd = &g->book.syms[p.sym].side[p.s];
+    rp_gorder o = *rp_gbook_at(&g->book, p);
+    rp_gbook_take(&g->book, p);
+    o.shares = rp__size(g);
+    o.price = rp_gbook_price(&g->book, p.sym, p.s);
+    if (o.price == 0) o.price = sd->n ? sd->best : g->book.tick; /* joins the best */
+    if (rp_gbook_push(&g->book, p.sym, p.s, o) != 0) return -1;
+    rp__mbo(g, r, p.sym, p.s, &o, o.shares, 'M');
+    return 0;
+}
+
+/* The next record's bytes into r. @return 0, or -1 when out of memory. */
+static int rp__event(rp__dgen *g, uint8_t r[RP__MBO_LEN])
 {
     g->t_ns += 1 + rp__below(g, RP__MAX_STEP);
+    if (g->pending) { /* the venue's cancel of what the fill took */
+        g->pending = false;
+        rp__cancel(g, r, g->fill, g->filled);
+        return 0;
+    }
     uint64_t k = rp__below(g, 100);
-    if (g->nlive == 0 || (k < 40 && g->nlive < RP__MAX_LIVE)) {
-        rp__live o = rp__new_order(g);
-        g->live[g->nlive++] = o;
-        rp__mbo(g, r, &o, o.size, 'A');
-        return;
+    if (g->book.nlive == 0 || (k < 40 && g->book.nlive < RP__MAX_LIVE)) return rp__add(g, r);
+    if (k >= 80 && k < 92) { /* a trade at the mid: not an order of the book */
+        unsigned sym = rp_gbook_pick_symbol(&g->book);
+        int s = (int)rp__below(g, 2);
+        rp_gorder t = {.ref = 0, .shares = rp__size(g), .price = g->book.syms[sym].mid};
+        rp__mbo(g, r, sym, s, &t, t.shares, 'T');
+        return 0;
     }
-    if (k >= 80 && k < 92) { /* a trade: not an order of the book */
-        rp__live t = rp__new_order(g);
-        t.id = 0;
-        g->next_id--;
-        rp__mbo(g, r, &t, t.size, 'T');
-        return;
+    if (k >= 65 && k < 80) return rp__modify(g, r);
+    if (k >= 92) { /* a fill of the best order of a side, in full or in part */
+        rp_gpos p = rp_gbook_pick(&g->book, true);
+        const rp_gorder *o = rp_gbook_at(&g->book, p);
+        uint32_t n = o->shares > 1 && rp__below(g, 2) ? 1 + (uint32_t)rp__below(g, o->shares - 1)
+                                                      : o->shares;
+        rp__mbo(g, r, p.sym, p.s, o, n, 'F');
+        g->pending = true;
+        g->fill = p;
+        g->filled = n;
+        return 0;
     }
-    size_t i = (size_t)rp__below(g, g->nlive);
-    rp__live *o = &g->live[i];
-    if (k >= 65 && k < 80) { /* modify: a new size and a price a cent away */
-        o->size = 100u * (1 + (uint32_t)rp__below(g, 10));
-        o->price += rp__below(g, 2) ? RP__PRICE_UNIT / 100 : -RP__PRICE_UNIT / 100;
-        rp__mbo(g, r, o, o->size, 'M');
-        return;
-    }
-    uint32_t n = k >= 92 && o->size > 1 ? 1 + (uint32_t)rp__below(g, o->size - 1) : o->size;
-    rp__mbo(g, r, o, n, k >= 92 ? 'F' : 'C');
-    o->size -= n;
-    if (o->size == 0) g->live[i] = g->live[--g->nlive];
+    rp_gpos p = rp_gbook_pick(&g->book, false);
+    rp__cancel(g, r, p, rp_gbook_at(&g->book, p)->shares);
+    return 0;
 }
 
-/* Writes every record. @return 0, 1 when interrupted, -1 on a write error. */
+/* Writes every record. @return 0, 1 when interrupted, -1 on a write error, -2 out of memory. */
 static int rp__records(rp__dgen *g, FILE *f, const rp_gen_opts *o, rp_gen_result *res)
 {
     uint8_t r[RP__MBO_LEN];
     for (uint64_t i = 0; i < o->messages; i++) {
         if ((i & 0xFFFF) == 0 && (rp_stop_requested() || ferror(f))) return ferror(f) ? -1 : 1;
-        rp__event(g, r);
+        if (rp__event(g, r) != 0) return -2;
         fwrite(r, 1, sizeof r, f);
     }
     res->packets = res->data_packets = res->messages = o->messages;
@@ -209,27 +240,26 @@ int rp_gen_dbn_write(const rp_gen_opts *opts, rp_gen_result *res, char *err, siz
         return -1;
     }
     rp__dgen *g = calloc(1, sizeof *g);
-    int64_t *ref = calloc(opts->symbols + 1u, sizeof *ref);
     rp_outfile of = {0};
     int rc = -1;
-    if (!g || !ref) {
+    if (!g || rp_gbook_init(&g->book, opts->symbols, RP__PRICE_UNIT / 100, &g->rng) != 0) {
         snprintf(err, errlen, "%s: out of memory", opts->out);
         goto out;
     }
     if (rp_outfile_open(&of, opts->out, opts->force, err, errlen) != 0) goto out;
-    *g = (rp__dgen){.rng = opts->seed,
-                    .t_ns = RP__START_NS,
-                    .next_id = 1000,
-                    .seq = 1,
-                    .ref = ref,
-                    .symbols = opts->symbols};
+    g->rng = opts->seed;
+    g->t_ns = RP__START_NS;
+    g->next_id = 1000;
+    g->seq = 1;
     for (unsigned s = 1; s <= opts->symbols; s++)
-        ref[s] = (10 + (int64_t)rp__below(g, 400)) * RP__PRICE_UNIT;
+        g->book.syms[s].mid = (10 + (int64_t)rp__below(g, 400)) * RP__PRICE_UNIT;
     res->file_bytes = rp__metadata(of.f, opts);
     int grc = rp__records(g, of.f, opts, res);
     if (grc > 0) {
         snprintf(err, errlen, "interrupted: %s not written", opts->out);
         rc = 1;
+    } else if (grc == -2) {
+        snprintf(err, errlen, "%s: out of memory", opts->out);
     } else if (grc < 0 || fflush(of.f) != 0) {
         snprintf(err, errlen, "%s: write error: %s", opts->out, strerror(errno));
     } else if (rp_outfile_commit(&of, err, errlen) == 0) {
@@ -237,8 +267,8 @@ int rp_gen_dbn_write(const rp_gen_opts *opts, rp_gen_result *res, char *err, siz
     }
 out:
     rp_outfile_abort(&of);
+    if (g) rp_gbook_free(&g->book);
     free(g);
-    free(ref);
     if (rc != 0) memset(res, 0, sizeof(*res));
     return rc;
 }

@@ -120,7 +120,8 @@ static int rp_cmd_convert(int argc, char **argv)
     rp_opts o;
     int rc = rp_parse(RP_CMD_CONVERT, argc, argv, &o);
     if (rc >= 0) return rc;
-    rp_convert_opts c = {.inputs = (const char *const *)o.files,
+    rp_convert_opts c = {.to = o.to_itch ? RP_CONVERT_TO_ITCH : RP_CONVERT_TO_RTK,
+                         .inputs = (const char *const *)o.files,
                          .ninputs = (size_t)o.nfiles,
                          .output = o.output,
                          .force = o.force,
@@ -155,23 +156,40 @@ static void rp_warn_crowded(const rp_run_config *cfg)
             cfg->readers, cpus, cpus == 1 ? "" : "s");
 }
 
-/* Runs cfg, with --stats-csv going to csv (committed when the run reports).
+/* Runs cfg, with --stats-csv going to csv and --bbo to bbo (committed when the run reports).
  * @return the exit code when the run failed (message printed), or -1 with *res to report. */
-static int rp_replay_run(const rp_opts *o, rp_run_config *cfg, rp_run_result *res)
+static int rp_replay_run(rp_opts *o, rp_run_config *cfg, rp_run_result *res)
 {
-    rp_outfile csv = {0};
+    rp_outfile csv = {0}, bbo = {0};
     char err[1024];
-    if (o->stats_csv) {
-        if (rp_outfile_open(&csv, o->stats_csv, o->force, err, sizeof(err)) != 0) {
-            fprintf(stderr, "replay: %s\n", err);
-            return RP_EXIT_INPUT;
-        }
-        cfg->stats_csv = csv.f;
+    if ((o->stats_csv && rp_outfile_open(&csv, o->stats_csv, o->force, err, sizeof(err)) != 0) ||
+        (o->bbo && rp_outfile_open(&bbo, o->bbo, o->force, err, sizeof(err)) != 0)) {
+        fprintf(stderr, "replay: %s\n", err);
+        rp_outfile_abort(&csv);
+        return RP_EXIT_INPUT;
+    }
+    cfg->stats_csv = csv.f;
+    if (o->book && rp_cons_book_names(&o->booko, cfg->files, cfg->nfiles, &cfg->src) != 0) {
+        fprintf(stderr, "replay: out of memory\n");
+        rp_outfile_abort(&csv);
+        rp_outfile_abort(&bbo);
+        return RP_EXIT_SYSTEM;
+    }
+    if (o->book) { /* reader 0 is the book (cons_book.c); duplicates go before the ring */
+        o->booko.bbo = bbo.f;
+        cfg->first = &rp_cons_book;
+        cfg->first_arg = &o->booko;
+        cfg->dedup = true;
     }
     int rc = rp_run(cfg, res, err, sizeof(err));
     if (rc == RP_RUN_OK && o->stats_csv && rp_outfile_commit(&csv, err, sizeof(err)) != 0)
         rc = RP_RUN_EINPUT;
+    if (rc == RP_RUN_OK && o->bbo && rp_outfile_commit(&bbo, err, sizeof(err)) != 0)
+        rc = RP_RUN_EINPUT;
     rp_outfile_abort(&csv);
+    rp_outfile_abort(&bbo);
+    if (rc == RP_RUN_OK && o->book && res->nreaders)
+        rp_cons_book_finish(res->cons[0], res->feed.missing, res->duplicates);
     if (rc == RP_RUN_OK) return -1;
     fprintf(stderr, "replay: %s\n", err);
     rp_run_result_free(res);
@@ -222,6 +240,7 @@ static int rp_cmd_replay(int argc, char **argv)
     }
     rp_run_result_free(&res);
     rp_sender_close(cfg->sender);
+    free(o.booko.names);
     return exit_code;
 }
 

@@ -104,7 +104,7 @@ void rp_engine_csv_rows(rp_engine *x, uint64_t now, bool final)
         rp_cons_interval iv = {.has_latency = false};
         uint64_t read, lost, laps;
         if (final) { /* after the joins: the reader's own fields are ours now */
-            x->ops->interval(r->cons, &iv);
+            r->ops->interval(r->cons, &iv);
             read = r->out->read, lost = r->out->lost, laps = r->out->laps;
         } else if (atomic_load_explicit(&r->snap_ack, memory_order_acquire) == req) {
             read = atomic_load_explicit(&r->snap_read, memory_order_relaxed); /* see snap_ack */

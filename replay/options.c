@@ -91,6 +91,7 @@ static int rp__readers(rp_opts *o, const char *a)
     uint64_t v;
     if (rp__u64_in(a, 0, RP_RUN_MAX_READERS, &v) != 0) return -1;
     o->run.readers = (unsigned)v;
+    o->readers_set = true;
     return 0;
 }
 static int rp__reader_delay(rp_opts *o, const char *a)
@@ -255,6 +256,11 @@ static int rp__dump_limit(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 1, UINT64_MAX, &o->dumpo.limit);
 }
+static int rp__to(rp_opts *o, const char *a)
+{
+    o->to_itch = strcmp(a, "itch") == 0;
+    return o->to_itch || strcmp(a, "rtk") == 0 ? 0 : -1;
+}
 static int rp__zstd(rp_opts *o, const char *a)
 {
     (void)a;
@@ -295,7 +301,8 @@ static const char G_IN[] = "Input", G_RING[] = "Ring and readers",
                              "clock: no drift)",
                   G_SHM[] = "Shared ring (other processes read the replay: ringcat, ringstat)",
                   G_NET[] = "Network (replay --send: docs/network.md)", G_GEN[] = "Capture",
-                  G_OUT[] = "Output";
+                  G_OUT[] = "Output",
+                  G_BOOK[] = "Order books (docs/replay.md \"Order books in replay\")";
 
 static const rp__opt rp__opts[] = {
     {"format", 0, "FMT", INPUT, rp__format, "pcap, pcapng, itch, rtk, dbn, dbn-frag", G_IN,
@@ -337,6 +344,28 @@ static const rp__opt rp__opts[] = {
      "an existing NAME is an error, exit 1)"},
     {"unlink", 0, NULL, RP_CMD_REPLAY, rp__unlink, NULL, G_SHM,
      "remove the name at exit (readers attached keep reading)"},
+    {"book", 0, NULL, RP_CMD_REPLAY, rp_opt_book, NULL, G_BOOK,
+     "reader 0 builds full-depth order books (ITCH 5.0, DBN MBO) from the\n"
+     "ring; --readers N adds N check readers beside it (default 0)"},
+    {"book-depth", 0, "N", RP_CMD_REPLAY, rp_opt_book_depth, "1..64", G_BOOK,
+     "report the N best levels per side and symbol (JSON `depth`), 1..64"},
+    {"book-orders", 0, "N", RP_CMD_REPLAY, rp_opt_book_orders, "1..2147483647", G_BOOK,
+     "capacity of the order pool (default 2097152: a full Nasdaq day)"},
+    {"book-on-empty", 0, "WHAT", RP_CMD_REPLAY, rp_opt_book_on_empty, "fail, fallback, grow",
+     G_BOOK,
+     "fail (default: stop booking, exit 3) | fallback (malloc, counted) |\n"
+     "grow (add pools) when the order pool is empty"},
+    {"book-alloc", 0, "A", RP_CMD_REPLAY, rp_opt_book_alloc, "pool, malloc", G_BOOK,
+     "pool (default) | malloc: orders from malloc/free (for comparisons)"},
+    {"bbo", 0, "FILE", RP_CMD_REPLAY, rp_opt_bbo, "a file name, not -", G_BOOK,
+     "write every best bid/offer change (ts, symbol, bid and ask px, qty,\n"
+     "orders) to FILE; an existing FILE is refused unless --force"},
+    {"bbo-format", 0, "F", RP_CMD_REPLAY, rp_opt_bbo_format, "csv, json", G_BOOK,
+     "csv | json (JSON lines); default by FILE's extension (.json,\n"
+     ".jsonl: json, else csv)"},
+    {"symbol", 0, "SYM", RP_CMD_REPLAY, rp_opt_book_symbol, "a symbol", G_BOOK,
+     "report and --bbo only symbol SYM (the ITCH stock, trailing spaces\n"
+     "removed; DBN: the raw symbol)"},
     {"speed", 0, "S", RP_CMD_REPLAY, rp__speed, "max, realtime, or Nx such as 10x, 0.5x", G_PACE,
      "max (default) | realtime | Nx, e.g. 10x or 0.5x (capture time\n"
      "scaled by 1/N); inputs without timestamps go at max speed"},
@@ -402,6 +431,10 @@ static const rp__opt rp__opts[] = {
      "the tick file to write (via a temporary file and rename); \"-\" is\n"
      "stdout. zstd-compressed when OUT ends in .zst or with --zstd. An\n"
      "existing OUT is refused unless --force, an input always"},
+    {"to", 0, "FMT", RP_CMD_CONVERT, rp__to, "rtk, itch", G_OUT,
+     "rtk (default: a native tick file) | itch (a Nasdaq ITCH 5.0 file:\n"
+     "u16 big-endian length + message; inputs must carry ITCH, and\n"
+     "sequence numbers and capture times are not kept; not compressed)"},
     {"zstd", 0, NULL, RP_CMD_CONVERT, rp__zstd, NULL, G_OUT, "compress whatever the name"},
     {"level", 0, "N", RP_CMD_CONVERT, rp__level, "a nonzero integer in zstd's range", G_OUT,
      "zstd level (default 3; negative levels are faster)"},
@@ -439,7 +472,7 @@ static const rp__opt rp__opts[] = {
      "FILE as CSV: one row per reader per interval, and a last row per\n"
      "reader at the end (columns in docs/replay.md)"},
     {"force", 'f', NULL, RP_CMD_REPLAY, rp__force, NULL, G_OUT,
-     "let --stats-csv replace an existing FILE (never an input)"},
+     "let --stats-csv and --bbo replace an existing FILE (never an input)"},
     {"force", 'f', NULL, RP_CMD_GEN | RP_CMD_CONVERT, rp__force, NULL, G_OUT,
      "replace OUT if it exists (never an input: that is always refused)"},
     {"quiet", 'q', NULL, RP_CMD_REPLAY, rp__quiet, NULL, G_OUT,
@@ -487,9 +520,10 @@ static const struct {
      "Describes inputs (format, counts, gaps, time span) through the input layer only: no ring,\n"
      "no threads.\n",
      "Exit status: 0 done; 1 usage error; 2 input error.\n"},
-    {RP_CMD_CONVERT, "replay convert [OPTIONS] IN... -o OUT.rtk[.zst]",
+    {RP_CMD_CONVERT, "replay convert [OPTIONS] IN... -o OUT.rtk[.zst] | --to itch -o OUT",
      "Writes a native tick file. Every message, timestamp and sequence number is kept: replaying\n"
-     "OUT gives the same feed counts as replaying IN...\n",
+     "OUT gives the same feed counts as replaying IN... With --to itch, writes the ITCH 5.0\n"
+     "messages of ITCH inputs as a Nasdaq binary ITCH file (same messages and types).\n",
      "Exit status: 0 done; 1 usage error (an existing OUT without --force, or OUT naming an "
      "input,\n"
      "included); 2 input or output error; 130 interrupted (OUT not written).\n"},
@@ -522,7 +556,7 @@ void rp_options_help(rp_cmd cmd, FILE *f)
     while (k + 1 < sizeof(rp__texts) / sizeof(rp__texts[0]) && rp__texts[k].cmd != cmd) k++;
     fprintf(f, "usage: %s\n       replay [gen | info | convert] --help\n\n%s", rp__texts[k].usage,
             rp__texts[k].intro);
-    const char *groups[] = {G_IN, G_RING, G_SHM, G_PACE, G_NET, G_GEN, G_OUT};
+    const char *groups[] = {G_IN, G_RING, G_BOOK, G_SHM, G_PACE, G_NET, G_GEN, G_OUT};
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         bool any = false;
         for (size_t i = 0; i < RP__NOPTS; i++) {
@@ -591,6 +625,12 @@ static int rp__check(rp_opts *o)
         bad = "--speed and --pps cannot be combined";
     if (o->cmd == RP_CMD_REPLAY && o->shm_set && !o->run.shm_name)
         bad = "--shm-mode, --shm-replace and --unlink need --shm NAME";
+    if (o->cmd == RP_CMD_REPLAY && o->book_opt_set && !o->book)
+        bad = "--book-depth, --book-orders, --book-on-empty, --book-alloc, --bbo, --bbo-format "
+              "and --symbol need --book";
+    if (o->cmd == RP_CMD_REPLAY && o->book && o->bbo && o->stats_csv &&
+        strcmp(o->bbo, o->stats_csv) == 0)
+        bad = "--bbo and --stats-csv name the same file";
     if (!bad && o->cmd == RP_CMD_REPLAY) bad = rp_options_check_net(o);
     if ((o->cmd & (RP_CMD_GEN | RP_CMD_CONVERT)) && (!o->output || !*o->output))
         bad = "-o OUT is required";
@@ -607,6 +647,9 @@ static int rp__check(rp_opts *o)
         o->zstd = o->zstd || rp_ends_with(o->output, ".zst");
         if (o->level_set && !o->zstd)
             bad = "--level needs a compressed output (OUT ending in .zst, or --zstd)";
+        if (o->to_itch && (o->zstd || o->workers || o->frame_size))
+            bad = "--to itch writes a plain file: no .zst OUT, --zstd, --level, --workers or "
+                  "--frame-size";
     }
     if (!bad && o->output && o->json && strcmp(o->output, "-") == 0)
         bad = "--json needs stdout: it cannot be combined with -o -";
@@ -625,6 +668,21 @@ static int rp__check(rp_opts *o)
                 "%s: --messages %" PRIu64 " is too small for %u symbols (at least %" PRIu64 ")\n",
                 o->prog, o->gen.messages, o->gen.symbols, rp_gen_min_messages(o->gen.symbols));
         return RP_OPTS_USAGE;
+    }
+    if (o->bbo && rp_outfile_check(o->bbo, o->force, (const char *const *)o->files,
+                                   (size_t)o->nfiles, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s: --bbo: %s\n", o->prog, why);
+        return RP_OPTS_USAGE;
+    }
+    if (o->book) { /* the book is reader 0; --readers N adds checkers beside it */
+        o->run.readers = 1 + (o->readers_set ? o->run.readers : 0);
+        if (o->run.readers > RP_RUN_MAX_READERS)
+            return rp_usage_error(o->prog, "--book takes one reader: --readers 0..63 with it",
+                                  NULL);
+        if (!o->bbo_format)
+            o->bbo_format =
+                o->bbo && (rp_ends_with(o->bbo, ".json") || rp_ends_with(o->bbo, ".jsonl")) ? 2 : 1;
+        o->booko.bbo_json = o->bbo_format == 2;
     }
     if (o->pps_set) o->run.pace.mode = RP_PACE_PPS;
     char msg[PCAP_ERRBUF_SIZE + 64];

@@ -38,7 +38,14 @@ typedef struct rp_opts {
     /* replay */
     rp_run_config run;
     bool speed_set, pps_set;
-    bool shm_set; /* --shm-mode, --shm-replace or --unlink was given */
+    bool shm_set;     /* --shm-mode, --shm-replace or --unlink was given */
+    bool readers_set; /* --readers was given */
+    /* --book */
+    bool book;
+    rp_book_opts booko; /* --book-orders, --book-on-empty, --book-alloc, --book-depth, --symbol */
+    const char *bbo;    /* --bbo FILE */
+    int bbo_format;    /* --bbo-format: 0 by FILE's extension (.json/.jsonl: JSON), 1 csv, 2 json */
+    bool book_opt_set; /* a --book-* option, --bbo, --bbo-format or --symbol was given */
     /* replay --send (options_net.c) */
     rp_send_opts send;
     bool mbps_set, net_set; /* --mbps; an option that needs --send */
@@ -48,6 +55,7 @@ typedef struct rp_opts {
     bool dump;
     rp_dump_opts dumpo; /* --dump-format, --type, --symbol, --ts, --px, --limit */
     /* convert */
+    bool to_itch; /* --to itch */
     bool zstd, level_set;
     int level, workers;
     uint64_t frame_size;
@@ -70,6 +78,17 @@ int rp_options_parse(rp_cmd cmd, int argc, char **argv, rp_opts *o);
 /* rp_options_help() : the --help text of cmd, generated from the option table: only the
  * options cmd takes. */
 void rp_options_help(rp_cmd cmd, FILE *f);
+
+/* The parsers of the --book rows of the table (options_book.c): each stores its value in *o and
+ * notes that a book option was given. @return 0, or -1 for a bad value. */
+int rp_opt_book(rp_opts *o, const char *a);
+int rp_opt_book_orders(rp_opts *o, const char *a);
+int rp_opt_book_depth(rp_opts *o, const char *a);
+int rp_opt_book_on_empty(rp_opts *o, const char *a);
+int rp_opt_book_alloc(rp_opts *o, const char *a);
+int rp_opt_bbo(rp_opts *o, const char *a);
+int rp_opt_bbo_format(rp_opts *o, const char *a);
+int rp_opt_book_symbol(rp_opts *o, const char *a);
 
 #define RP_HELP_COL 26 /* where the help text of an option starts */
 

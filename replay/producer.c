@@ -22,6 +22,13 @@
  *   each message before writing it. The sender paces (it sleeps before each packet goes out), so
  *   the producer itself runs unpaced and the ring fills as the packets leave.
  * - End of run: producer_done is release-stored after the last commit (see reader.c).
+ * - Duplicates (cfg->dedup, with --book): this is where MoldUDP64 messages seen twice are dropped,
+ *   before the ring and so before the book, which applies each message once. Per stream of the
+ *   open source (the first RP__DEDUP_STREAMS), a message whose sequence number is below the next
+ *   one expected (the last kept + 1) is dropped and counted in res->duplicates: a duplicate
+ *   packet, a replay, or a late retransmission of what a gap lost (the book has moved on, and
+ *   the gap marked it incomplete). The framing (framing.c rp_seq_track) counts such packets as
+ *   `backward` either way. Each source starts afresh, so a --loop pass is no duplicate.
  */
 #include "engine.h"
 #include "send.h"
@@ -31,8 +38,9 @@
 #include <string.h>
 #include <time.h>
 
-#define RP__STAMP_EVERY 16u /* max speed: messages that may share one publish stamp */
-#define RP__BATCH       64u /* max speed: messages of one packet written as one batch */
+#define RP__STAMP_EVERY   16u /* max speed: messages that may share one publish stamp */
+#define RP__BATCH         64u /* max speed: messages of one packet written as one batch */
+#define RP__DEDUP_STREAMS 64u /* streams per source whose duplicates cfg->dedup drops */
 
 /* The producer's own state across inputs and passes. */
 typedef struct rp__prod {
@@ -40,6 +48,7 @@ typedef struct rp__prod {
     rp_pace pace;
     bool paced, anchored, done;
     uint64_t pass, index, max_ts, bytes_before;
+    uint64_t next_seq[RP__DEDUP_STREAMS]; /* cfg->dedup: per stream, the next sequence number */
 } rp__prod;
 
 /* Sets the run's error (the run then reports nothing). */
@@ -63,6 +72,25 @@ static void rp__write(ra_ring *ring, const ra_wmsg *w, size_t n, const uint64_t 
     }
 }
 
+/* cfg->dedup: drops the messages of mb[0..n) whose stream already had their sequence number
+ * (see "Duplicates"), counting them. @return how many are kept, moved to the front of mb. */
+static size_t rp__dedup(rp__prod *p, rp_message *mb, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t st = mb[i].stream;
+        if (st < RP__DEDUP_STREAMS) {
+            if (mb[i].seq < p->next_seq[st]) {
+                p->x->res->duplicates++;
+                continue;
+            }
+            p->next_seq[st] = mb[i].seq + 1;
+        }
+        mb[k++] = mb[i];
+    }
+    return k;
+}
+
 /* Copies one opened source into the ring until it ends, fails, --limit or a stop.
  * @return what rp_source_next_batch() last returned (1 when stopped early, 0 at the end or when
  *         stopped before the first read, < 0 on an input error). Per-message state lives in locals:
@@ -84,6 +112,8 @@ static int rp__pump(rp__prod *p, rp_source *s)
     const uint32_t stamp_len = rp_stamp_bytes(x->cfg);
     uint64_t untyped = 0, msg_bytes = 0, prog_next = 0, index = p->index, max_ts = p->max_ts;
     ra_ring *ring = x->ring;
+    const bool dedup = x->cfg->dedup;
+    memset(p->next_seq, 0, sizeof p->next_seq);
     for (;;) {
         if (index >= limit) {
             res->limited = p->done = true;
@@ -103,6 +133,7 @@ static int rp__pump(rp__prod *p, rp_source *s)
         if (limit - index < want) want = (size_t)(limit - index);
         rc = rp_source_next_batch(s, mb, want, &n);
         if (rc != 1) break;
+        if (dedup && (n = rp__dedup(p, mb, n)) == 0) continue;
         if (!p->anchored) {
             p->anchored = true;
             p->pace.first_ts_ns = mb[0].ts_ns;

@@ -65,7 +65,7 @@ static void rp__work(uint64_t ns)
 static void rp__answer(rp_engine_reader *r, unsigned req, const ra_reader_stats *s)
 {
     rp_cons_interval iv = {.has_latency = false};
-    r->run->ops->interval(r->cons, &iv);
+    r->ops->interval(r->cons, &iv);
     atomic_store_explicit(&r->snap_read, s->read, memory_order_relaxed); /* ordered by snap_ack */
     atomic_store_explicit(&r->snap_lost, s->lost, memory_order_relaxed);
     atomic_store_explicit(&r->snap_laps, s->laps, memory_order_relaxed);
@@ -160,7 +160,7 @@ static inline uint64_t rp__clock(const rp_engine *x)
 static int rp__poll_loop(rp_engine_reader *r)
 {
     rp_engine *x = r->run;
-    const rp_consumer_ops *ops = x->ops;
+    const rp_consumer_ops *ops = r->ops;
     void *st = r->cons;
     unsigned idle = 0;
     bool waited = false;
@@ -197,7 +197,7 @@ static int rp__poll_loop(rp_engine_reader *r)
 static int rp__copy_loop(rp_engine_reader *r)
 {
     rp_engine *x = r->run;
-    const rp_consumer_ops *ops = x->ops;
+    const rp_consumer_ops *ops = r->ops;
     void *st = r->cons;
     const uint64_t delay = x->cfg->reader_delay_ns;
     unsigned idle = 0;

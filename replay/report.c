@@ -160,9 +160,11 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
         const rp_reader_counts *r = &res->readers[i];
         fprintf(f, "Reader %-3u read %" PRIu64 ", lost %" PRIu64 ", laps %" PRIu64 "\n", i, r->read,
                 r->lost, r->laps);
-        res->consumer->report_human(res->cons[i], f, cfg->pace.mode != RP_PACE_MAX);
+        rp_run_ops(res, i)->report_human(res->cons[i], f, cfg->pace.mode != RP_PACE_MAX);
         if (r->error) fprintf(f, "           stopped by: %s\n", ra_strerror(r->error));
     }
+    if (res->nreaders && rp_run_ops(res, 0)->report_top_human)
+        rp_run_ops(res, 0)->report_top_human(res->cons[0], f);
     rp__pace_desc(a, sizeof(a), &cfg->pace);
     fprintf(f, "Actual:    %" PRIu64 " messages (%" PRIu64 " bytes) sent in %.6f seconds\n",
             res->ring.published, res->msg_bytes, res->seconds);
@@ -252,11 +254,13 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
             rp_json_str(&j, "error", ra_strerror(r->error));
         else
             rp_json_null(&j, "error");
-        rp_json_str(&j, "consumer", res->consumer->name);
-        res->consumer->report_json(res->cons[i], &j);
+        rp_json_str(&j, "consumer", rp_run_ops(res, i)->name);
+        rp_run_ops(res, i)->report_json(res->cons[i], &j);
         rp_json_object_end(&j);
     }
     rp_json_array_end(&j);
+    if (res->nreaders && rp_run_ops(res, 0)->report_top_json)
+        rp_run_ops(res, 0)->report_top_json(res->cons[0], &j);
 
     rp_json_object_begin(&j, "throughput");
     rp_json_f64(&j, "seconds", res->seconds, 6);

@@ -37,7 +37,7 @@ void rp_run_result_free(rp_run_result *res)
 {
     if (res->cons)
         for (unsigned i = 0; i < res->nreaders; i++)
-            if (res->cons[i]) res->consumer->destroy(res->cons[i]);
+            if (res->cons[i]) rp_run_ops(res, i)->destroy(res->cons[i]);
     free(res->cons);
     free(res->readers);
     res->cons = NULL;
@@ -154,8 +154,10 @@ static int rp__readers(rp_engine *x, char *err, size_t errlen)
         rp_cons_env env = {.index = i,
                            .paced = cfg->pace.mode != RP_PACE_MAX,
                            .intervals = cfg->stats_csv != NULL,
-                           .ts_stamp = cfg->shm_name != NULL};
-        r->cons = res->cons[i] = x->ops->create(&env);
+                           .ts_stamp = cfg->shm_name != NULL,
+                           .arg = i == 0 && cfg->first ? cfg->first_arg : NULL};
+        r->ops = rp_run_ops(res, i);
+        r->cons = res->cons[i] = r->ops->create(&env);
         if (!r->buf || !r->cons) goto nomem;
         if (ra_reader_init(&r->rd, x->ring, RA_START_OLDEST) != RA_OK ||
             ra_reader_set_resume(&r->rd, cfg->resume) != RA_OK) {
@@ -216,7 +218,8 @@ static void rp__verify(rp_engine *x)
     res->verified = true;
     for (unsigned i = 0; i < res->nreaders; i++) {
         char why[256];
-        if (x->ops->verify(res->cons[i], &res->readers[i], res->ring.published, why, sizeof(why)))
+        if (rp_run_ops(res, i)->verify(res->cons[i], &res->readers[i], res->ring.published, why,
+                                       sizeof(why)))
             continue;
         res->verified = false;
         size_t used = strlen(res->why);
@@ -233,6 +236,7 @@ int rp_run(const rp_run_config *cfg, rp_run_result *res, char *err, size_t errle
     x.ops = cfg->consumer ? cfg->consumer : &rp_cons_check;
     x.res = res;
     res->consumer = x.ops;
+    res->first = cfg->first;
     res->nreaders = cfg->readers;
     atomic_init(&x.producer_done, false);
     x.ncpu = rp_cpus();

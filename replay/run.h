@@ -39,6 +39,9 @@ typedef struct rp_run_config {
     bool progress;            /* draw a progress line on stderr (a TTY) */
     bool strict;              /* a truncated last record is an input error */
     const rp_consumer_ops *consumer; /* what each reader does (NULL: rp_cons_check) */
+    const rp_consumer_ops *first;    /* reader 0's consumer instead (NULL: as the others) */
+    const void *first_arg;           /* its settings (rp_cons_env.arg) */
+    bool dedup; /* drop messages whose stream already had their sequence number (producer.c) */
     /* --shm: publish into the named shared ring (ring_shm.h) instead of a private one */
     const char *shm_name; /* NULL: a private ring */
     unsigned shm_mode;    /* file mode bits (0: the library's 0600) */
@@ -71,6 +74,7 @@ typedef struct rp_run_result {
     bool limited;               /* stopped by --limit */
     bool interrupted;           /* stopped by rp_stop_request() (a signal) */
     bool no_timestamps;         /* --speed was asked for but the input has no timestamps */
+    uint64_t duplicates;        /* cfg->dedup: messages dropped as already seen */
     char warnings[1024];        /* warning lines (each ends with '\n'), already formatted */
     /* ring */
     ra_ring_stats ring;
@@ -81,12 +85,19 @@ typedef struct rp_run_result {
     unsigned nreaders;
     rp_reader_counts *readers;       /* the ring's counters of each reader */
     const rp_consumer_ops *consumer; /* what the readers ran */
+    const rp_consumer_ops *first;    /* what reader 0 ran instead (NULL: consumer) */
     void **cons;                     /* each reader's consumer state */
     bool verified;                   /* every reader's consumer verify()ed its reader */
     char why[512];                   /* when not verified: "reader N: <reason>" lines */
     /* throughput: from the producer's start to its last message */
     double seconds;
 } rp_run_result;
+
+/* rp_run_ops() : the consumer reader i ran. @return it (never NULL). */
+static inline const rp_consumer_ops *rp_run_ops(const rp_run_result *res, unsigned i)
+{
+    return i == 0 && res->first ? res->first : res->consumer;
+}
 
 enum rp_run_status {
     RP_RUN_OK = 0,

@@ -303,6 +303,14 @@ const ra_tick_info *rp_source_tick_info(const rp_source *s)
     return rp__describe(s).tick;
 }
 
+bool rp_source_itch(const rp_source *s)
+{
+    const ra_tick_info *ti = rp_source_tick_info(s);
+    return strcmp(rp_source_format_name(s), "itch") == 0 ||
+           (ti &&
+            (strcmp(ti->source_format, "itch") == 0 || strcmp(ti->framing, "moldudp64") == 0));
+}
+
 const struct rp_dbn_meta *rp_source_dbn_meta(const rp_source *s)
 {
     return rp__describe(s).dbn;

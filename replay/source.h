@@ -188,6 +188,12 @@ const ra_tick_info *rp_source_tick_info(const rp_source *s);
  * @return it (valid until rp_source_close()), or NULL for other formats. */
 const struct rp_dbn_meta *rp_source_dbn_meta(const rp_source *s);
 
+/* rp_source_itch() : whether the source's messages are ITCH 5.0 unless a mark says otherwise
+ * (an ITCH file, or a tick file made from one or from MoldUDP64); a capture's streams say what
+ * they carry in their marks (RP_FRAMING_MOLDUDP64: ITCH).
+ * @return true or false; never fails. */
+bool rp_source_itch(const rp_source *s);
+
 /* ---- additions (flows, warnings) ------------------------------------------------------------ */
 
 /* One UDP flow of a capture, as `replay info` lists it. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ringalloc/arena.h"
+#include "ringalloc/book.h"
 #include "ringalloc/pool.h"
 #include "ringalloc/ring.h"
 #include "ringalloc/slab.h"
@@ -147,10 +148,38 @@ static const struct ra__metric ra__reader_metrics[] = {
           "Messages committed that the reader has neither read nor lost."),
 };
 
+static const struct ra__metric ra__book_metrics[] = {
+    RA__M(ra_book_stats, messages, "messages_total", "counter", "Messages applied."),
+    RA__M(ra_book_stats, not_booked, "not_booked_total", "counter",
+          "Messages of types the book does not use."),
+    RA__M(ra_book_stats, orders_live, "orders_live", "gauge", "Orders on the book."),
+    RA__M(ra_book_stats, orders_high_water, "orders_high_water", "gauge", "Peak of live orders."),
+    RA__M(ra_book_stats, levels, "levels", "gauge", "Price levels on the book."),
+    RA__M(ra_book_stats, levels_high_water, "levels_high_water", "gauge", "Peak of levels."),
+    RA__M(ra_book_stats, symbols, "symbols", "gauge", "Symbols of the session."),
+    RA__M(ra_book_stats, adds, "adds_total", "counter", "Orders added."),
+    RA__M(ra_book_stats, executions, "executions_total", "counter", "Executions booked."),
+    RA__M(ra_book_stats, cancels, "cancels_total", "counter", "Partial cancels booked."),
+    RA__M(ra_book_stats, deletes, "deletes_total", "counter", "Deletes booked."),
+    RA__M(ra_book_stats, replaces, "replaces_total", "counter", "Replaces and modifies."),
+    RA__M(ra_book_stats, bbo_changes, "bbo_changes_total", "counter", "Top of book changes."),
+    RA__M(ra_book_stats, errors_total, "errors_all_total", "counter",
+          "Inconsistent messages, every kind."),
+    RA__M(ra_book_stats, fallbacks, "fallbacks_total", "counter",
+          "Orders taken from malloc because the pool was empty."),
+    RA__M(ra_book_stats, grows, "grows_total", "counter", "Order pools added."),
+    RA__M(ra_book_stats, sys_allocs, "sys_allocs_total", "counter",
+          "Large level arrays taken from malloc."),
+    RA__M(ra_book_stats, sessions, "sessions_total", "counter", "Session resets."),
+    RA__M(ra_book_stats, missed, "missed_total", "counter", "Messages reported lost."),
+    RA__M(ra_book_stats, complete, "complete", "gauge", "1 while no loss was reported."),
+    RA__M(ra_book_stats, capacity, "capacity", "gauge", "Orders the pools hold."),
+};
+
 #define RA__N(t) (sizeof(t) / sizeof((t)[0]))
 
-/* families: thread arenas are arenas */
-enum { RA__F_RING, RA__F_POOL, RA__F_SLAB, RA__F_ARENA, RA__F_READER };
+/* families: thread arenas are arenas; a book also gives a pool and an arena sample */
+enum { RA__F_RING, RA__F_POOL, RA__F_SLAB, RA__F_ARENA, RA__F_READER, RA__F_BOOK };
 
 struct ra__snap {
     int fam;                 /* RA__F_* */
@@ -162,6 +191,7 @@ struct ra__snap {
         ra_ring_stats ring;
         ra_pool_stats pool;
         ra_slab_stats *slab; /* large: on the heap */
+        ra_book_stats *book; /* large: on the heap */
         ra_arena_stats arena;
         struct ra__reader_vals reader;
     } u;
@@ -189,7 +219,10 @@ static struct ra__snap *ra__snap_add(struct ra__snaps *s)
 static void ra__snaps_free(struct ra__snaps *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].fam == RA__F_SLAB) free(s->v[i].u.slab);
+        if (s->v[i].fam == RA__F_SLAB)
+            free(s->v[i].u.slab);
+        else if (s->v[i].fam == RA__F_BOOK)
+            free(s->v[i].u.book);
     free(s->v);
 }
 
@@ -219,6 +252,34 @@ static void ra__ta_visit(const ra_arena_thread_info *ti, void *ctx)
     x->u.arena = ti->stats;
 }
 
+/* A book: its own sample, then its order pools as pool "<name>-orders" and its session arena as
+ * arena "<name>-session". */
+static int ra__collect_book(struct ra__snaps *s, const ra_stats_source *q)
+{
+    ra_book_stats *bs = malloc(sizeof *bs);
+    if (bs == NULL) return RA_ENOMEM;
+    ra_book_get_stats(q->obj, bs);
+    struct ra__snap *x = ra__snap_add(s);
+    if (x == NULL) {
+        free(bs);
+        return RA_ENOMEM;
+    }
+    x->fam = RA__F_BOOK;
+    x->u.book = bs;
+    ra__copy_name(x->name, q->name ? q->name : "book");
+    char base[64];
+    memcpy(base, x->name, sizeof base);
+    if ((x = ra__snap_add(s)) == NULL) return RA_ENOMEM;
+    x->fam = RA__F_POOL;
+    snprintf(x->name, sizeof x->name, "%.40s-orders", base);
+    x->u.pool = bs->pool;
+    if ((x = ra__snap_add(s)) == NULL) return RA_ENOMEM;
+    x->fam = RA__F_ARENA;
+    snprintf(x->name, sizeof x->name, "%.40s-session", base);
+    x->u.arena = bs->arena;
+    return RA_OK;
+}
+
 static int ra__collect(struct ra__snaps *s, const ra_stats_source *src, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -227,6 +288,11 @@ static int ra__collect(struct ra__snaps *s, const ra_stats_source *src, size_t n
             struct ra__ta_ctx c = {s, RA_OK};
             ra_arena_thread_foreach(ra__ta_visit, &c);
             if (c.rc != RA_OK) return c.rc;
+            continue;
+        }
+        if (q->kind == RA_STATS_BOOK && q->obj != NULL) {
+            int rc = ra__collect_book(s, q);
+            if (rc != RA_OK) return rc;
             continue;
         }
         if (q->obj == NULL || q->kind < RA_STATS_RING ||
@@ -290,6 +356,8 @@ static const void *ra__base(const struct ra__snap *x)
         return x->u.slab;
     case RA__F_READER:
         return &x->u.reader;
+    case RA__F_BOOK:
+        return x->u.book;
     default:
         return &x->u.arena;
     }
@@ -308,7 +376,7 @@ static unsigned long long ra__value(const void *base, const struct ra__metric *m
     return (unsigned long long)v;
 }
 
-static const char *const ra__fam_prefix[] = {"ring", "pool", "slab", "arena", "reader"};
+static const char *const ra__fam_prefix[] = {"ring", "pool", "slab", "arena", "reader", "book"};
 
 /* A label value or JSON string with its escapes (Prometheus: \\ \" \n; JSON adds control chars). */
 static void ra__put_escaped(FILE *f, const char *s, bool json)
@@ -380,6 +448,28 @@ static void ra__prom_classes(FILE *f, const struct ra__snaps *s)
     }
 }
 
+/* ringalloc_book_errors_total{name=...,kind=...}: every book, every kind. */
+static void ra__prom_book_errors(FILE *f, const struct ra__snaps *s)
+{
+    bool any = false;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct ra__snap *x = &s->v[i];
+        if (x->fam != RA__F_BOOK) continue;
+        if (!any) {
+            fputs("# HELP ringalloc_book_errors_total Inconsistent messages by kind.\n"
+                  "# TYPE ringalloc_book_errors_total counter\n",
+                  f);
+            any = true;
+        }
+        for (int k = 0; k < RA_BOOK_ERR_COUNT; k++) {
+            fputs("ringalloc_book_errors_total", f);
+            ra__prom_labels(f, x);
+            fprintf(f, ",kind=\"%s\"} %llu\n", ra_book_error_name(k),
+                    (unsigned long long)x->u.book->errors[k]);
+        }
+    }
+}
+
 static int ra__finish(FILE *f, int rc)
 {
     if (rc == RA_OK && (fflush(f) != 0 || ferror(f))) rc = RA_EIO;
@@ -398,6 +488,8 @@ RA_API int ra_stats_write_prometheus(FILE *f, const ra_stats_source *src, size_t
         ra__prom_classes(f, &s);
         ra__prom_family(f, &s, RA__F_ARENA, ra__arena_metrics, RA__N(ra__arena_metrics));
         ra__prom_family(f, &s, RA__F_READER, ra__reader_metrics, RA__N(ra__reader_metrics));
+        ra__prom_family(f, &s, RA__F_BOOK, ra__book_metrics, RA__N(ra__book_metrics));
+        ra__prom_book_errors(f, &s);
         rc = ra__finish(f, rc);
     }
     ra__snaps_free(&s);
@@ -447,6 +539,14 @@ RA_API int ra_stats_write_json(FILE *f, const ra_stats_source *src, size_t n)
                 break;
             case RA__F_READER:
                 ra__json_fields(f, &x->u.reader, ra__reader_metrics, RA__N(ra__reader_metrics));
+                break;
+            case RA__F_BOOK:
+                ra__json_fields(f, x->u.book, ra__book_metrics, RA__N(ra__book_metrics));
+                fputs(",\"errors\":{", f);
+                for (int k = 0; k < RA_BOOK_ERR_COUNT; k++)
+                    fprintf(f, "%s\"%s\":%llu", k ? "," : "", ra_book_error_name(k),
+                            (unsigned long long)x->u.book->errors[k]);
+                fputc('}', f);
                 break;
             default:
                 ra__json_fields(f, &x->u.arena, ra__arena_metrics, RA__N(ra__arena_metrics));

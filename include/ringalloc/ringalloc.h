@@ -10,6 +10,7 @@
 #include "ringalloc/pool.h"
 #include "ringalloc/slab.h"
 #include "ringalloc/arena.h"
+#include "ringalloc/book.h"
 #include "ringalloc/stats.h"
 #include "ringalloc/ratrace.h"
 

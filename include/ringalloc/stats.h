@@ -32,6 +32,12 @@ extern "C" {
  * Ring readers (RA_STATS_READER) give the families ringalloc_reader_read_total, _lost_total,
  * _laps_total and ringalloc_reader_lag (messages committed and not yet read or lost); in JSON
  * {"kind":"reader","name":...,"read","lost","laps","lag"}.
+ *
+ * Order books (RA_STATS_BOOK, name NULL: "book") give the families ringalloc_book_* (the scalar
+ * fields of ra_book_stats; errors_total is ringalloc_book_errors_all_total) and
+ * ringalloc_book_errors_total{kind="unknown_ref",...}; in JSON {"kind":"book",...,"errors":{kind:
+ * count}}. Their order pools (summed) and session arena are written as a pool "<name>-orders" and
+ * an arena "<name>-session".
  * ------------------------------------------------------------------------------------------- */
 
 enum ra_stats_kind {
@@ -41,6 +47,7 @@ enum ra_stats_kind {
     RA_STATS_ARENA = 4,     /* obj is a const ra_arena * */
     RA_STATS_THREAD_ARENAS, /* every per-thread arena (ra_arena_thread); obj unused */
     RA_STATS_READER = 6,    /* obj is a const ra_reader * (ra_reader_get_stats, ra_reader_lag) */
+    RA_STATS_BOOK = 7,      /* obj is a const ra_book * (ra_book_get_stats): see below */
 };
 
 typedef struct ra_stats_source {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # replay_gen.sh - `replay gen` then `replay`: the counts gen reports are the counts replay finds
-# Also: an independent Python decoder agrees with gen (checksums, ITCH sizes, order references),
+# Also: an independent Python decoder agrees with gen (checksums, ITCH sizes, order references,
+# books that never lock or cross),
 # the same seed gives the same bytes, the bundled data/ samples regenerate byte for byte and
 # replay with their documented counts, pacing/loop/limit keep the counts, JSON stays valid for odd
 # file names, and a failed gen leaves nothing behind.
@@ -41,6 +42,14 @@ d = open(sys.argv[1], 'rb').read()
 assert struct.unpack('<I', d[:4])[0] == 0xa1b23c4d, 'not a little-endian ns pcap'
 assert struct.unpack('<I', d[20:24])[0] == 1, 'not Ethernet'
 off, live, by, pk, hb, gaps, missing, exp, msgs = 24, {}, {}, 0, 0, 0, 0, None, 0
+where = {}  # ref -> (locate, side, price): a new order never meets or crosses the other side
+def rest(ref, loc, side, px):
+    other = [p for l, s, p in where.values() if l == loc and s != side]
+    if other:
+        assert (px < min(other)) if side == 'B' else (px > max(other)), \
+            'locate %d: %s at %d crosses the other side (%d..%d)' % (loc, side, px, min(other),
+                                                                      max(other))
+    where[ref] = (loc, side, px)
 last_ts = last_itch = 0
 while off < len(d):
     sec, ns, cap, ln = struct.unpack('<IIII', d[off:off + 16]); off += 16
@@ -68,16 +77,19 @@ while off < len(d):
         if t in 'AF':
             ref, sh = struct.unpack('!Q', m[11:19])[0], struct.unpack('!I', m[20:24])[0]
             assert ref not in live and sh > 0; live[ref] = sh
+            rest(ref, struct.unpack('!H', m[1:3])[0], chr(m[19]), struct.unpack('!I', m[32:36])[0])
         elif t in 'EC':
             ref, sh = struct.unpack('!QI', m[11:23]); assert 0 < sh <= live[ref]; live[ref] -= sh
             if live[ref] == 0: del live[ref]
         elif t == 'X':
             ref, sh = struct.unpack('!QI', m[11:23]); assert 0 < sh < live[ref]; live[ref] -= sh
         elif t == 'D':
-            del live[struct.unpack('!Q', m[11:19])[0]]
+            ref = struct.unpack('!Q', m[11:19])[0]; del live[ref]
         elif t == 'U':
             old, new, sh = struct.unpack('!QQI', m[11:31])
             del live[old]; assert new not in live; live[new] = sh
+            loc, side, _ = where.pop(old); rest(new, loc, side, struct.unpack('!I', m[31:35])[0])
+        if t in 'ECXD' and ref not in live: where.pop(ref)
     assert p == len(mold), 'MoldUDP64 count and lengths disagree'
     exp = seq + cnt
 assert mold[18:20] == b'\xff\xff', 'no end-of-session packet at the end'
@@ -159,10 +171,10 @@ want = (int(pk), int(msgs), int(hb), int(gaps), int(missing),
 if got != want or not r['verified']: print('got', got, 'want', want); sys.exit(1)
 PY
     }
-    check_sample sample.pcap 2599 30000 1 0 0 \
-        "A:10414 C:866 D:7242 E:3029 F:1495 P:1511 R:8 S:6 U:2991 X:2438"
-    check_sample sample-gaps.pcap 900 10000 43 17 80 \
-        "A:3441 C:276 D:2458 E:1000 F:504 P:493 R:12 S:6 U:956 X:854"
+    check_sample sample.pcap 2610 30000 1 0 0 \
+        "A:10467 C:904 D:7256 E:3001 F:1486 P:1538 R:8 S:6 U:2986 X:2348"
+    check_sample sample-gaps.pcap 960 10000 46 18 100 \
+        "A:3501 C:327 D:2382 E:952 F:509 P:525 R:12 S:6 U:999 X:787"
     # several files: counts add up, streams do not leak gaps into each other
     "$REPLAY" -q --json data/sample.pcap data/sample-gaps.pcap >"$tmp/two.json" ||
         fail "replay of two files"
@@ -171,7 +183,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 got = (r['input']['packets'], r['feed']['messages'], r['feed']['heartbeats'], r['feed']['gaps'],
        r['feed']['missing'], r['feed']['by_type']['R'], len(r['input']['files']), r['verified'])
-want = (2599 + 900, 40000, 44, 17, 80, 20, 2, True)
+want = (2610 + 960, 40000, 47, 18, 100, 20, 2, True)
 if got != want: print('got', got, 'want', want); sys.exit(1)
 PY
 else

@@ -152,21 +152,21 @@ roundtrip "ITCH file" "$tmp/s.itch"
 # ---- info --json on each input kind -------------------------------------------------------------
 "$REPLAY" convert -q data/sample-gaps.pcap -o "$tmp/g.rtk"
 "$REPLAY" convert -q data/sample-gaps.pcap -o "$tmp/g.rtk.zst"
-common='messages=10000 heartbeats=43 gaps=17 missing=80 backward=0 truncated=false
-    by_type={"A":3441,"C":276,"D":2458,"E":1000,"F":504,"P":493,"R":12,"S":6,"U":956,"X":854}
-    framing=moldudp64 marks=900 first_ts_ns=1704205800000015820 last_ts_ns=1704205800099266095'
+common='messages=10000 heartbeats=46 gaps=18 missing=100 backward=0 truncated=false
+    by_type={"A":3501,"C":327,"D":2382,"E":952,"F":509,"P":525,"R":12,"S":6,"U":999,"X":787}
+    framing=moldudp64 marks=960 first_ts_ns=1704205800000015820 last_ts_ns=1704205800098188150'
 # shellcheck disable=SC2086
 {
     info_check data/sample-gaps.pcap format=pcap compressed=false link_type=1 link_name=EN10MB \
-        packets=900 bytes=397232 tick_file=null $common
-    info_check "$tmp/gaps.pcap.zst" format=pcap compressed=true bytes=397232 $common
+        packets=960 bytes=404548 tick_file=null $common
+    info_check "$tmp/gaps.pcap.zst" format=pcap compressed=true bytes=404548 $common
     info_check "$tmp/gaps.pcapng" format=pcapng compressed=false link_type=1 $common
     info_check "$tmp/g.rtk" format=rtk compressed=false link_type=null packets=10000 \
         tick_file.version=1.1 tick_file.source_format=pcap tick_file.streams=1 $common
     info_check "$tmp/g.rtk.zst" format=rtk compressed=true packets=10000 $common
 }
 info_check "$tmp/s.itch" format=itch framing=none messages=30000 marks=0 link_type=null \
-    first_ts_ns=34200000016521 'by_type={"A":10414,"C":866,"D":7242,"E":3029,"F":1495,"P":1511,"R":8,"S":6,"U":2991,"X":2438}'
+    first_ts_ns=34200000016521 'by_type={"A":10467,"C":904,"D":7256,"E":3001,"F":1486,"P":1538,"R":8,"S":6,"U":2986,"X":2348}'
 
 # ---- several inputs into one file: their streams stay apart ------------------------------------
 "$REPLAY" convert -q data/sample.pcap data/sample-gaps.pcap "$tmp/s.itch" -o "$tmp/multi.rtk.zst" \
@@ -176,7 +176,7 @@ replay_json "$tmp/b.json" "$tmp/multi.rtk.zst"
 feed "$tmp/a.json" >"$tmp/a.feed"
 feed "$tmp/b.json" >"$tmp/b.feed"
 cmp -s "$tmp/a.feed" "$tmp/b.feed" || fail "multi-input: $(cat "$tmp/a.feed") vs $(cat "$tmp/b.feed")"
-info_check "$tmp/multi.rtk.zst" messages=70000 gaps=17 heartbeats=44 tick_file.streams=3 \
+info_check "$tmp/multi.rtk.zst" messages=70000 gaps=18 heartbeats=47 tick_file.streams=3 \
     tick_file.source_format=pcap,itch
 # stdin in, stdout out
 "$REPLAY" convert -q - -o - <"$tmp/gaps.pcap.zst" >"$tmp/pipe.rtk" 2>"$tmp/err" ||

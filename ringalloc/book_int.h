@@ -1,0 +1,118 @@
+/* book_int.h - internal: the order book's structures, shared by book*.c */
+#ifndef RINGALLOC_BOOK_INT_H
+#define RINGALLOC_BOOK_INT_H
+
+#include <stdint.h>
+
+#include "osmem.h"
+#include "ringalloc/book.h"
+
+#define RA__BOOK_MALLOCED 0xFFFFu /* ra__book_ord.pool of an order from malloc */
+#define RA__BOOK_SCAN     8u      /* levels scanned from the best before a binary search */
+
+typedef struct ra__book_ord ra__book_ord;
+
+/* A price level: its orders in time priority (head trades first). On the free list `head`
+ * links the next free level. */
+typedef struct ra__book_lvl {
+    int64_t px;
+    uint64_t qty;
+    uint32_t count;
+    ra__book_ord *head, *tail;
+} ra__book_lvl;
+
+/* An order: one pool block (48 bytes). Its price is its level's. */
+struct ra__book_ord {
+    uint64_t ref;
+    ra__book_ord *prev, *next;
+    ra__book_lvl *lvl;
+    uint32_t qty;
+    uint32_t sym;
+    uint8_t side;
+    uint16_t pool; /* index of the pool that owns it, or RA__BOOK_MALLOCED */
+};
+
+/* One entry of a side's level array: sorted by key ascending, the best level last. The key is
+ * the price for bids and ~price for asks, so that "higher key = better" on both sides. */
+typedef struct ra__book_slot {
+    int64_t key;
+    ra__book_lvl *l;
+} ra__book_slot;
+
+typedef struct ra__book_side {
+    ra__book_slot *v;
+    uint32_t n, cap;
+    int sys; /* v came from malloc (a large array): freed at reset */
+} ra__book_side;
+
+typedef struct ra__book_sym {
+    uint64_t key; /* ITCH: the 8-byte stock field; DBN: instrument id | 2^63 */
+    char name[RA_BOOK_NAME_MAX];
+    ra__book_side side[2];
+    ra_book_top last; /* the current top (kept by ra__book_touch) */
+    int crossed;
+} ra__book_sym;
+
+typedef struct ra__book_hent {
+    uint64_t ref;
+    ra__book_ord *o; /* NULL: empty slot */
+} ra__book_hent;
+
+typedef struct ra__book_name {
+    uint32_t id;
+    char name[RA_BOOK_NAME_MAX];
+} ra__book_name;
+
+typedef struct ra__book_saved {
+    char name[RA_BOOK_NAME_MAX];
+    ra_book_top top;
+} ra__book_saved;
+
+struct ra_book {
+    ra_book_config cfg;
+    ra_pool **pools;
+    uint32_t npools, cur;
+    ra__book_hent *tab;       /* order table, open addressing with linear probing */
+    struct ra__region tabreg; /* its memory (huge pages or THP when available) */
+    uint64_t mask;            /* slots - 1 */
+    unsigned shift;           /* log2(slots) */
+    uint64_t maxd; /* longest displacement from a home slot since the table was cleared */
+    ra_arena *arena;
+    ra__book_sym *syms; /* arena */
+    uint32_t nsyms, syms_cap;
+    uint32_t *symtab; /* key hash -> sym + 1 (malloc) */
+    uint32_t symmask;
+    uint32_t *locate; /* ITCH stock locate -> sym + 1 (a cache checked against the key) */
+    ra__book_lvl *free_lvls;
+    uint64_t malloced_live; /* live orders from malloc (RA_BOOK_MALLOC or fallbacks) */
+    uint64_t ts;            /* timestamp of the message being applied */
+    ra_book_bbo_fn bbo;
+    void *bbo_ctx;
+    ra__book_name *names; /* DBN instrument names (malloc, kept across resets) */
+    size_t nnames, names_cap;
+    ra__book_saved *saved; /* tops just before the last reset (malloc) */
+    size_t nsaved;
+    ra_book_stats st; /* the counters (pool/arena parts filled by ra_book_get_stats) */
+};
+
+/* book.c: orders and the order table */
+ra__book_ord *ra__book_ord_alloc(ra_book *b, int *status);
+void ra__book_ord_free(ra_book *b, ra__book_ord *o);
+ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref);
+int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o);
+void ra__book_erase(ra_book *b, ra__book_hent *e);
+void ra__book_error(ra_book *b, int kind);
+
+/* book_level.c: symbols, levels and the book operations */
+uint32_t ra__book_sym_find(const ra_book *b, uint64_t key);
+uint32_t ra__book_sym_get(ra_book *b, uint64_t key, const char *name, size_t name_len);
+void ra__book_sym_top(const ra__book_sym *s, ra_book_top *t);
+int ra__book_add(ra_book *b, uint32_t sym, uint64_t ref, int side, int64_t px, uint64_t qty);
+void ra__book_reduce(ra_book *b, ra__book_hent *e, uint64_t qty, int too_large_kind);
+void ra__book_remove(ra_book *b, ra__book_hent *e);
+int ra__book_move(ra_book *b, ra__book_hent *e, uint64_t new_ref, int64_t px, uint64_t qty);
+void ra__book_clear_sym(ra_book *b, uint32_t sym);
+void ra__book_touch(ra_book *b, uint32_t sym, int side);
+void ra__book_sides_release(ra_book *b);
+
+#endif /* RINGALLOC_BOOK_INT_H */
