@@ -65,7 +65,7 @@ mkdir -p "$(dirname "$OUT")"
     END {
         for (i = 1; i <= n; i++) {
             k = order[i]
-            printf "  %-9s %8.1f ns/msg [%.1f]  %6.2f M msgs/s\n", k, best[k], med[k], 1000 / best[k]
+            printf "  %-10s %8.1f ns/msg [%.1f]  %6.2f M msgs/s\n", k, best[k], med[k], 1000 / best[k]
         }
         m = ""; mv = 0
         for (i = 1; i <= n; i++) if (order[i] !~ /^pool/ && (m == "" || best[order[i]] < mv)) { m = order[i]; mv = best[m] }
