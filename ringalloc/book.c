@@ -287,16 +287,20 @@ static void book_place(ra_book *b, ra__book_hent *t, uint64_t ref, ra__book_ord 
     if (d > b->maxd) b->maxd = d;
 }
 
-/* @return 0, -1 when ref is already in the table (nothing changed), or -2 when the table was
- * full and could not grow (counted). Growing pools and orders from malloc can pass the table's
- * size: it doubles before it would be more than half full. */
+/* Makes room for one more order: growing pools and orders from malloc can pass the table's
+ * size, so it doubles before it would be more than half full.
+ * @return 0, or -1 when it had to grow and could not (counted). */
+int ra__book_reserve(ra_book *b)
+{
+    if (__builtin_expect(2 * (b->st.orders_live + 1) <= b->mask + 1, 1)) return 0;
+    if (book_table_alloc(b, 2 * (b->st.orders_live + 1)) == RA_OK) return 0;
+    ra__book_error(b, RA_BOOK_ERR_NO_MEMORY);
+    return -1;
+}
+
+/* @return 0, or -1 when ref is already in the table (nothing changed). */
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o)
 {
-    if (__builtin_expect(2 * (b->st.orders_live + 1) > b->mask + 1, 0) &&
-        book_table_alloc(b, 2 * (b->st.orders_live + 1)) != RA_OK) {
-        ra__book_error(b, RA_BOOK_ERR_NO_MEMORY);
-        return -2;
-    }
     if (ra__book_lookup(b, ref)) return -1;
     book_place(b, b->tab, ref, o);
     return 0;

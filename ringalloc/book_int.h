@@ -107,6 +107,7 @@ static inline uint64_t ra__book_home(const ra_book *b, uint64_t ref)
 ra__book_ord *ra__book_ord_alloc(ra_book *b, int *status);
 void ra__book_ord_free(ra_book *b, ra__book_ord *o);
 ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref);
+int ra__book_reserve(ra_book *b);
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o);
 void ra__book_erase(ra_book *b, ra__book_hent *e);
 void ra__book_error(ra_book *b, int kind);
