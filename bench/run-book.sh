@@ -35,6 +35,13 @@ else
     echo "run-book: bench_book --pool failed" >&2
     rc=1
 fi
+# shellcheck disable=SC2086 # ARGS is a word list
+if "$BIN" --pool --batch --reps "$REPS" $ARGS >"$tmp/batch.txt"; then
+    sed -n 's/^result book pool_batch \(.*\)$/pool_batch \1/p' "$tmp/batch.txt" >>"$tmp/all.txt"
+else
+    echo "run-book: bench_book --pool --batch failed" >&2
+    rc=1
+fi
 for a in glibc jemalloc tcmalloc mimalloc; do
     # shellcheck disable=SC2086 # ARGS is a word list
     run_preloaded $a "$tmp/$a.txt" "$BIN" --malloc --reps "$REPS" $ARGS
@@ -49,7 +56,8 @@ mkdir -p "$(dirname "$OUT")"
     msgs=$(sed -n 's/^messages //p' "$tmp/pool.txt")
     echo "ra_book_itch over ${msgs:-?} generated ITCH messages in memory, one thread; ns per message,"
     echo "best of $REPS runs [median]; pool = orders from the book's ra_pool, the others = the same"
-    echo "book with orders from malloc/free (RA_BOOK_MALLOC). Allocators:"
+    echo "book with orders from malloc/free (RA_BOOK_MALLOC); pool_batch = pool through"
+    echo "ra_book_itch_many, 64 messages a call (prefetching ahead). Allocators:"
     printf '%s' "$notes"
     echo
     awk '
@@ -57,10 +65,10 @@ mkdir -p "$(dirname "$OUT")"
     END {
         for (i = 1; i <= n; i++) {
             k = order[i]
-            printf "  %-9s %8.1f ns/msg [%.1f]  %6.2f M msgs/s\n", k, best[k], med[k], 1000 / best[k]
+            printf "  %-10s %8.1f ns/msg [%.1f]  %6.2f M msgs/s\n", k, best[k], med[k], 1000 / best[k]
         }
         m = ""; mv = 0
-        for (i = 1; i <= n; i++) if (order[i] != "pool" && (m == "" || best[order[i]] < mv)) { m = order[i]; mv = best[m] }
+        for (i = 1; i <= n; i++) if (order[i] !~ /^pool/ && (m == "" || best[order[i]] < mv)) { m = order[i]; mv = best[m] }
         print ""
         if ("pool" in best) {
             r = 1000 / best["pool"]

@@ -22,14 +22,6 @@
 #include "book_int.h"
 #include "osmem.h"
 
-/* The home slot of ref: its low bits folded with the next ones. Feeds number orders in sequence
- * (ITCH references grow through the day) and act mostly on recent orders, so the orders touched
- * at one time sit in consecutive slots: few pages and cache lines. */
-static inline uint64_t book_home(const ra_book *b, uint64_t ref)
-{
-    return (ref ^ (ref >> b->shift)) & b->mask;
-}
-
 static int book_pool_add(ra_book *b, size_t blocks)
 {
     if (b->npools >= RA__BOOK_MALLOCED - 1) return RA_ENOMEM;
@@ -276,7 +268,7 @@ void ra__book_ord_free(ra_book *b, ra__book_ord *o)
  * deletion, even inside a long run of consecutive references. */
 ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref)
 {
-    uint64_t i = book_home(b, ref);
+    uint64_t i = ra__book_home(b, ref);
     for (uint64_t d = 0; d <= b->maxd; d++, i = (i + 1) & b->mask) {
         ra__book_hent *e = &b->tab[i];
         if (e->o == NULL) return NULL;
@@ -288,23 +280,27 @@ ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref)
 /* Puts (ref, o) in the first free slot from ref's home. */
 static void book_place(ra_book *b, ra__book_hent *t, uint64_t ref, ra__book_ord *o)
 {
-    uint64_t i = book_home(b, ref), d = 0;
+    uint64_t i = ra__book_home(b, ref), d = 0;
     for (; t[i].o; d++) i = (i + 1) & b->mask;
     t[i].ref = ref;
     t[i].o = o;
     if (d > b->maxd) b->maxd = d;
 }
 
-/* @return 0, -1 when ref is already in the table (nothing changed), or -2 when the table was
- * full and could not grow (counted). Growing pools and orders from malloc can pass the table's
- * size: it doubles before it would be more than half full. */
+/* Makes room for one more order: growing pools and orders from malloc can pass the table's
+ * size, so it doubles before it would be more than half full.
+ * @return 0, or -1 when it had to grow and could not (counted). */
+int ra__book_reserve(ra_book *b)
+{
+    if (__builtin_expect(2 * (b->st.orders_live + 1) <= b->mask + 1, 1)) return 0;
+    if (book_table_alloc(b, 2 * (b->st.orders_live + 1)) == RA_OK) return 0;
+    ra__book_error(b, RA_BOOK_ERR_NO_MEMORY);
+    return -1;
+}
+
+/* @return 0, or -1 when ref is already in the table (nothing changed). */
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o)
 {
-    if (__builtin_expect(2 * (b->st.orders_live + 1) > b->mask + 1, 0) &&
-        book_table_alloc(b, 2 * (b->st.orders_live + 1)) != RA_OK) {
-        ra__book_error(b, RA_BOOK_ERR_NO_MEMORY);
-        return -2;
-    }
     if (ra__book_lookup(b, ref)) return -1;
     book_place(b, b->tab, ref, o);
     return 0;
@@ -319,7 +315,7 @@ void ra__book_erase(ra_book *b, ra__book_hent *e)
         i = (i + 1) & b->mask;
         ra__book_hent *n = &b->tab[i];
         if (n->o == NULL || ((i - hole) & b->mask) > b->maxd) break;
-        uint64_t home = book_home(b, n->ref);
+        uint64_t home = ra__book_home(b, n->ref);
         if (((i - home) & b->mask) >= ((i - hole) & b->mask)) {
             b->tab[hole] = *n;
             hole = i;

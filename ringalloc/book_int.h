@@ -95,10 +95,19 @@ struct ra_book {
     ra_book_stats st; /* the counters (pool/arena parts filled by ra_book_get_stats) */
 };
 
+/* The home slot of ref: its low bits folded with the next ones. Feeds number orders in sequence
+ * (ITCH references grow through the day) and act mostly on recent orders, so the orders touched
+ * at one time sit in consecutive slots: few pages and cache lines. */
+static inline uint64_t ra__book_home(const ra_book *b, uint64_t ref)
+{
+    return (ref ^ (ref >> b->shift)) & b->mask;
+}
+
 /* book.c: orders and the order table */
 ra__book_ord *ra__book_ord_alloc(ra_book *b, int *status);
 void ra__book_ord_free(ra_book *b, ra__book_ord *o);
 ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref);
+int ra__book_reserve(ra_book *b);
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o);
 void ra__book_erase(ra_book *b, ra__book_hent *e);
 void ra__book_error(ra_book *b, int kind);

@@ -178,3 +178,50 @@ int ra_book_itch(ra_book *b, const void *msg, size_t len)
         return RA_OK;
     }
 }
+
+/* ---- many messages, with prefetch ---------------------------------------------------------- */
+
+/* The order reference a message acts on (E, C, X, D, U), or 0. */
+static inline uint64_t itch_target(const void *msg, size_t len)
+{
+    const uint8_t *m = msg;
+    unsigned t = len >= 19 ? m[0] : 0;
+    return t == 'E' || t == 'C' || t == 'X' || t == 'D' || t == 'U' ? ra_load_be64(m + ITCH_REF)
+                                                                    : 0;
+}
+
+/* Stage 1: the table slot; stage 2: the order, when the slot holds it; stage 3: its level and
+ * its neighbours in the queue. Prefetches change nothing: a stale guess costs only a load. */
+static inline void itch_prefetch(const ra_book *b, const void *msg, size_t len, int stage)
+{
+    uint64_t ref = itch_target(msg, len);
+    if (!ref) return;
+    const ra__book_hent *e = &b->tab[ra__book_home(b, ref)];
+    if (stage == 1) {
+        __builtin_prefetch(e);
+        return;
+    }
+    const ra__book_ord *o = e->ref == ref ? e->o : NULL;
+    if (!o) return;
+    if (stage == 2) {
+        __builtin_prefetch(o);
+        return;
+    }
+    __builtin_prefetch(o->lvl);
+    if (o->prev) __builtin_prefetch(o->prev);
+    if (o->next) __builtin_prefetch(o->next);
+}
+
+int ra_book_itch_many(ra_book *b, const void *const *msgs, const size_t *lens, size_t n)
+{
+    if (!b || (n && (!msgs || !lens))) return RA_EINVAL;
+    int rc = RA_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 12 < n) itch_prefetch(b, msgs[i + 12], lens[i + 12], 1);
+        if (i + 6 < n) itch_prefetch(b, msgs[i + 6], lens[i + 6], 2);
+        if (i + 2 < n) itch_prefetch(b, msgs[i + 2], lens[i + 2], 3);
+        int r = ra_book_itch(b, msgs[i], lens[i]);
+        if (r != RA_OK) rc = r;
+    }
+    return rc;
+}

@@ -230,10 +230,13 @@ int ra__book_add(ra_book *b, uint32_t sym, uint64_t ref, int side, int64_t px, u
     int status = RA_OK;
     ra__book_ord *o = ra__book_ord_alloc(b, &status);
     if (!o) return status;
-    int in = ra__book_insert(b, ref, o);
-    if (in != 0) {
+    if (ra__book_reserve(b) !=
+        0) { /* after the alloc: a full pool under fail fast never grows it */
         ra__book_ord_free(b, o);
-        if (in == -2) return RA_ENOMEM;
+        return RA_ENOMEM;
+    }
+    if (ra__book_insert(b, ref, o) != 0) {
+        ra__book_ord_free(b, o);
         ra__book_error(b, RA_BOOK_ERR_DUPLICATE_REF);
         return RA_OK;
     }

@@ -704,6 +704,56 @@ static void test_generated_flow(void **state)
     run_generated(0, RA_BOOK_FALLBACK, 64);
 }
 
+/* ra_book_itch_many() gives the book that one call per message gives. */
+static void test_itch_many(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    static uint8_t buf[N * 48];
+    static const void *msgs[N];
+    static size_t lens[N];
+    book_gen g;
+    assert_int_equal(book_gen_init(&g, 11, 30, 400), 0);
+    size_t off = 0;
+    for (size_t i = 0; i < N; i++) {
+        msgs[i] = buf + off;
+        lens[i] = book_gen_next(&g, buf + off);
+        off += lens[i];
+    }
+    ra_book *one = mk(1024, RA_BOOK_FAIL, 0), *many = mk(1024, RA_BOOK_FAIL, 0);
+    for (size_t i = 0; i < N; i++) assert_int_equal(ra_book_itch(one, msgs[i], lens[i]), RA_OK);
+    for (size_t i = 0; i < N; i += 37) /* uneven batches */
+        assert_int_equal(ra_book_itch_many(many, msgs + i, lens + i, N - i < 37 ? N - i : 37),
+                         RA_OK);
+    ok(many);
+    ra_book_stats a = stats(one), c = stats(many);
+    assert_int_equal(a.orders_live, c.orders_live);
+    assert_int_equal(a.orders_live, g.nlive);
+    assert_int_equal(a.messages, c.messages);
+    assert_int_equal(a.levels, c.levels);
+    assert_int_equal(ra_book_symbols(one), ra_book_symbols(many));
+    for (size_t s = 0; s < ra_book_symbols(one); s++) {
+        ra_book_top t1, t2;
+        size_t s2 = 0;
+        const char *name = ra_book_symbol(one, s, &t1);
+        assert_int_equal(ra_book_find(many, name, &s2), RA_OK);
+        ra_book_symbol(many, s2, &t2);
+        assert_memory_equal(&t1, &t2, sizeof t1);
+    }
+    for (size_t i = 0; i < g.nlive; i++) {
+        ra_book_order o1, o2;
+        assert_int_equal(ra_book_order_find(one, g.live[i].ref, &o1), RA_OK);
+        assert_int_equal(ra_book_order_find(many, g.live[i].ref, &o2), RA_OK);
+        assert_int_equal(o1.qty, o2.qty);
+        assert_int_equal(o1.ahead, o2.ahead);
+    }
+    assert_int_equal(ra_book_itch_many(many, NULL, NULL, 0), RA_OK);
+    assert_int_equal(ra_book_itch_many(many, NULL, lens, 3), RA_EINVAL);
+    book_gen_free(&g);
+    ra_book_destroy(one);
+    ra_book_destroy(many);
+}
+
 static void test_stats_writers(void **state)
 {
     (void)state;
@@ -752,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_mbo),
         cmocka_unit_test(test_nasdaq_snippet),
         cmocka_unit_test(test_generated_flow),
+        cmocka_unit_test(test_itch_many),
         cmocka_unit_test(test_stats_writers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

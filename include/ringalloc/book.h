@@ -165,6 +165,14 @@ RA_API void ra_book_destroy(ra_book *b);
  *         RA_EINVAL for b or msg NULL or len 0. */
 RA_API int ra_book_itch(ra_book *b, const void *msg, size_t len);
 
+/*! ra_book_itch_many() : applies n ITCH messages (msgs[i] of lens[i] bytes) in order, as n calls
+ * of ra_book_itch() would, while it prefetches the order-table slots, orders and queue neighbours
+ * of the messages a few places ahead: a reader that takes messages in batches hides part of the
+ * cache misses of a large book.
+ * @return RA_OK when every message gave RA_OK, else the last other status (every message is
+ *         applied all the same); RA_EINVAL for b NULL, or msgs or lens NULL with n > 0. */
+RA_API int ra_book_itch_many(ra_book *b, const void *const *msgs, const size_t *lens, size_t n);
+
 /*! ra_book_mbo() : applies one DBN MBO record (rtype 0xA0, 56 bytes, little-endian, starting
  * at its length byte). Actions: A add, C cancel (size is the quantity cancelled), M modify (new
  * price and size: priority lost unless the size shrinks at the same price; an unknown order is
