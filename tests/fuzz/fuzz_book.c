@@ -158,8 +158,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     in s = {data, size};
     unsigned cfgb = take(&s);
-    ra_book_config cfg = {.max_orders = 8 + (cfgb & 63), .on_empty = (int)(cfgb >> 6) % 3,
-                          .grow_orders = 8, .arena_chunk = 4096};
+    ra_book_config cfg = {.max_orders = 8 + (cfgb & 63),
+                          .on_empty = (int)(cfgb >> 6) % 3,
+                          .grow_orders = 8,
+                          .arena_chunk = 4096};
     ra_book *b;
     if (ra_book_create(&b, &cfg) != RA_OK) abort();
     uint8_t m[256];
