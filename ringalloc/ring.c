@@ -84,6 +84,7 @@ void ra__ring_setup(ra_ring *r, ra__ring_ctl *ctl, unsigned char *data, uint64_t
     atomic_init(&ctl->closed, 0);
     atomic_init(&ctl->tail, 0);
     atomic_init(&ctl->intent, 0);
+    atomic_init(&ctl->coarse, 0);
     atomic_init(&ctl->last_pos, 0);
     atomic_init(&ctl->head, 0);
     atomic_init(&ctl->head_seq, 0);

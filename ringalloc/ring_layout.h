@@ -17,6 +17,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -64,13 +65,20 @@ typedef struct ra__ring_wait {
  *   head        start of the oldest intact record; head_seq its sequence number
  *   consumed    backpressure: how far the single consumer has read (consumed_seq: its seq) */
 typedef struct ra__ring_ctl {
-    /* line 0: written once at create (closed: once, by ra_ring_close) */
+    /* line 0: written once at create (closed: once, by ra_ring_close; coarse: by the producer,
+     * once per eighth of the data) */
     uint64_t magic;
     uint64_t capacity;
     uint32_t flags;
     uint32_t max_msg;
     _Atomic uint32_t closed; /* 1 after ra_ring_close: end of stream once tail is reached */
-    char pad0[RA__LINE - 28];
+    uint32_t pad0a;
+    /* intent rounded up to a multiple of RA__COARSE(capacity), stored (with intent, before the
+     * data) whenever intent passes it; 0: not kept (a ring from an older writer). It changes once
+     * per eighth of the data, so a reader's lap check loads it from its own cache instead of
+     * taking the tail line from the producer (ra__intent_passed in ring_read.c). */
+    _Atomic uint64_t coarse;
+    char pad0[RA__LINE - 40];
     /* line 1: written by the producer on every commit, polled by readers */
     _Atomic uint64_t tail;
     _Atomic uint64_t intent;
@@ -90,6 +98,12 @@ typedef struct ra__ring_ctl {
     ra__ring_cons cons;
 } ra__ring_ctl;
 _Static_assert(sizeof(ra__ring_ctl) == RA__CTL_SIZE, "control block layout");
+_Static_assert(offsetof(ra__ring_ctl, coarse) == 32 && offsetof(ra__ring_ctl, tail) == RA__LINE,
+               "control block layout");
+
+/* The coarse intent's step: an eighth of the data. A reader less than 7/8 of the capacity behind
+ * the producer's intent passes its lap check on the coarse intent alone. */
+#define RA__COARSE(cap) ((cap) / 8)
 
 /* Bytes a record with a payload of len bytes occupies: header + payload, rounded up to 8. */
 static inline uint64_t ra__rec_size(uint32_t len)

@@ -53,6 +53,7 @@ struct ra_ring {
      * producer keeps its own copy of them (ring_write.c). */
     _Alignas(RA__LINE) uint64_t own_tail; /* == ctl->tail, as the producer last stored it */
     uint64_t own_intent;                  /* == ctl->intent, likewise */
+    uint64_t own_coarse;                  /* == ctl->coarse, likewise */
     uint64_t consumed;                    /* backpressure: last consumed position seen */
     uint64_t pad_pos[2]; /* the last two padding records written (UINT64_MAX: none) */
     unsigned pad_idx;    /* which of them the next pad replaces */

@@ -74,14 +74,22 @@ static inline void ra__racy_copy(void *dst, const void *src, size_t n)
 
 /* The validation after a copy from the ring: true when the producer's intent has reached past
  * pos + cap, so the bytes at and after pos may have been rewritten. The acquire fence pairs with
- * the producer's release fence (see ra__intent in ring_write.c). */
-static inline __attribute__((always_inline)) bool ra__intent_passed(const _Atomic uint64_t *intent,
+ * the producer's release fence (see ra__intent in ring_write.c). The coarse intent (never below
+ * intent, and stored before it) answers first: it stays in the reader's cache, while intent shares
+ * the line that the producer stores tail into at every commit. Only a reader within an eighth of
+ * the capacity of being lapped (or on a ring whose writer keeps no coarse intent: 0) loads
+ * intent itself. */
+static inline __attribute__((always_inline)) bool ra__intent_passed(const ra__ring_ctl *ctl,
                                                                     uint64_t pos, uint64_t cap)
 {
-    /* acquire fence: the intent load below cannot be satisfied before the copy above */
+    /* acquire fence: the intent loads below cannot be satisfied before the copy above */
     atomic_thread_fence(memory_order_acquire);
+    /* relaxed: ordered by the fence above. coarse - 1 < pos + cap: coarse != 0 and not past */
+    if (__builtin_expect(atomic_load_explicit(&ctl->coarse, memory_order_relaxed) - 1 < pos + cap,
+                         1))
+        return false;
     /* relaxed: ordered by the fence above */
-    return ra__overtaken(atomic_load_explicit(intent, memory_order_relaxed), pos, cap);
+    return ra__overtaken(atomic_load_explicit(&ctl->intent, memory_order_relaxed), pos, cap);
 }
 
 /* True when the bytes at and after `pos` may have been rewritten (the reader was lapped).
@@ -89,7 +97,7 @@ static inline __attribute__((always_inline)) bool ra__intent_passed(const _Atomi
 static inline bool ra__lapped(const ra_reader *rd, uint64_t pos)
 {
     if (rd->consumer) return false; /* backpressure: the producer never passes the consumer */
-    return ra__intent_passed(&rd->ring->ctl->intent, pos, rd->ring->capacity);
+    return ra__intent_passed(rd->ring->ctl, pos, rd->ring->capacity);
 }
 
 /* Backpressure consumer: hands room back to the producer. */
@@ -558,7 +566,7 @@ static size_t ra__poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs,
     const unsigned char *const data = rd->data;
     const uint64_t mask = rd->mask, cap = mask + 1;
     const uint32_t max_msg = rd->ring->max_msg;
-    const _Atomic uint64_t *const intent = &rd->ring->ctl->intent;
+    const ra__ring_ctl *const ctl = rd->ring->ctl;
     const bool consumer = rd->consumer != 0;
     while (n < max_msgs) {
         uint64_t cur = rd->cursor, seq = rd->expect_seq, tail = rd->cached_tail;
@@ -571,14 +579,14 @@ static size_t ra__poll(ra_reader *rd, ra_handler fn, void *ctx, size_t max_msgs,
             ra__racy_copy(&h, data + off, sizeof h);
             if (!ra__hdr_ok(&h, off, cap, max_msg, seq)) break;
             /* as ra__lapped: the header must be intact before it is handed out */
-            if (!consumer && ra__intent_passed(intent, cur, cap)) break;
+            if (!consumer && ra__intent_passed(ctl, cur, cap)) break;
             ra_msg m = {.seq = h.seq,
                         .ts_ns = h.ts_ns,
                         .data = data + off + RA_RING_HDR_SIZE,
                         .len = h.len,
                         .type = h.type};
             fn(&m, ctx);
-            if (!consumer && ra__intent_passed(intent, cur, cap)) {
+            if (!consumer && ra__intent_passed(ctl, cur, cap)) {
                 /* rewritten while fn used it: the general back half counts the loss */
                 rd->cursor = cur;
                 rd->expect_seq = seq;

@@ -152,10 +152,16 @@ static RA__ALWAYS_INLINE void ra__intent(ra_ring *r, ra__ring_ctl *ctl, uint64_t
 {
     if (end > r->own_intent) {
         r->own_intent = end;
+        if (end > r->own_coarse) {
+            const uint64_t step = RA__COARSE(r->capacity);
+            r->own_coarse = (end + step - 1) & ~(step - 1);
+            /* relaxed: ordered before the data stores by the release fence below */
+            atomic_store_explicit(&ctl->coarse, r->own_coarse, memory_order_relaxed);
+        }
         /* release: a reader that sees this intent also sees the head retired for it */
         atomic_store_explicit(&ctl->intent, end, memory_order_release);
-        /* release fence: orders the intent store before the data stores that follow, so a
-         * reader that copied any of the new bytes sees the new intent after its acquire fence
+        /* release fence: orders the intent stores before the data stores that follow, so a
+         * reader that copied any of the new bytes sees the new intents after its acquire fence
          * (fence-fence synchronisation, as in a seqlock) */
         atomic_thread_fence(memory_order_release);
     }

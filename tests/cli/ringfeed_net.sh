@@ -69,8 +69,13 @@ rf=$!
 wait_bound r $port || fail "ringfeed did not bind $port"
 "$RINGCAT" --wait 10 --json "$name" >"$tmp/cat.json" 2>"$tmp/cat.err" &
 cat=$!
-"$ROOT/$BUILD/ringstat" --once --json --interval 0.05 "$name" >"$tmp/stat.json" 2>&1 ||
-    fail "ringstat on ringfeed's ring: $(cat "$tmp/stat.json")"
+# ringfeed binds its sockets before it creates (and prefaults) the ring: wait for the ring
+i=0
+until "$ROOT/$BUILD/ringstat" --once --json --interval 0.05 "$name" >"$tmp/stat.json" 2>&1; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || fail "ringstat on ringfeed's ring: $(cat "$tmp/stat.json")"
+    sleep 0.05
+done
 in_ns s "$REPLAY" --send "udp://$dst:$port" -q "$tmp/small.pcap" 2>"$tmp/send.err" || fail "send"
 wait $rf || fail "ringfeed --shm exited $?: $(cat "$tmp/rf.err")"
 wait $cat || fail "ringcat exited $?: $(cat "$tmp/cat.err")"
