@@ -29,18 +29,36 @@
  *   packet, a replay, or a late retransmission of what a gap lost (the book has moved on, and
  *   the gap marked it incomplete). The framing (framing.c rp_seq_track) counts such packets as
  *   `backward` either way. Each source starts afresh, so a --loop pass is no duplicate.
+ * - --loop over small inputs: a regular file of at most RP__CACHE_MAX bytes (as stored:
+ *   compressed files stay compressed) is read into memory on its first open, and every pass
+ *   opens it from there (rp_source_open_mem): a capture of a few packets sent in a loop then pays
+ *   no open, read and close per pass (measured: about 11 us per pass, where a packet goes out in
+ *   about 2). Larger inputs are opened from the file every pass.
  */
 #include "engine.h"
 #include "send.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RP__STAMP_EVERY   16u /* max speed: messages that may share one publish stamp */
 #define RP__BATCH         64u /* max speed: messages of one packet written as one batch */
 #define RP__DEDUP_STREAMS 64u /* streams per source whose duplicates cfg->dedup drops */
+#define RP__CACHE_MAX     (64u << 20) /* --loop: inputs up to this size are read once (notes) */
+
+/* One input held in memory for --loop (data NULL: not cached; tried: looked at already). */
+typedef struct rp__cached {
+    void *data;
+    size_t len;
+    bool tried;
+} rp__cached;
 
 /* The producer's own state across inputs and passes. */
 typedef struct rp__prod {
@@ -49,6 +67,7 @@ typedef struct rp__prod {
     bool paced, anchored, done;
     uint64_t pass, index, max_ts, bytes_before;
     uint64_t next_seq[RP__DEDUP_STREAMS]; /* cfg->dedup: per stream, the next sequence number */
+    rp__cached *cache;                    /* --loop: one per input (NULL with one pass) */
 } rp__prod;
 
 /* Sets the run's error (the run then reports nothing). */
@@ -178,8 +197,38 @@ static int rp__pump(rp__prod *p, rp_source *s)
     return rc;
 }
 
-/* Opens one input and notes what it is. @return the source, or NULL with the run's error set. */
-static rp_source *rp__open(rp__prod *p, const char *path)
+/* Reads the regular file at path into c when it holds at most RP__CACHE_MAX bytes; anything else
+ * (too large, not a regular file, an error) leaves c empty, and the file is then opened anew
+ * every pass, which reports any error itself. */
+static void rp__cache_load(rp__cached *c, const char *path)
+{
+    c->tried = true;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat sb;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        (uint64_t)sb.st_size <= RP__CACHE_MAX && (buf = malloc((size_t)sb.st_size))) {
+        while (len < (size_t)sb.st_size) {
+            ssize_t n = read(fd, buf + len, (size_t)sb.st_size - len);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            len += (size_t)n;
+        }
+        if (len != (size_t)sb.st_size) { /* changed meanwhile: read it as a file */
+            free(buf);
+            buf = NULL;
+        }
+    }
+    close(fd);
+    c->data = buf;
+    c->len = buf ? len : 0;
+}
+
+/* Opens input fi (path), from memory when --loop cached it.
+ * @return the source, or NULL with the run's error set. */
+static rp_source *rp__open(rp__prod *p, size_t fi, const char *path)
 {
     rp_engine *x = p->x;
     const rp_run_config *cfg = x->cfg;
@@ -189,7 +238,11 @@ static rp_source *rp__open(rp__prod *p, const char *path)
     rp_source_opts so = cfg->src;
     so.strict = so.strict || cfg->strict; /* damaged data is an error too */
     if (cfg->sender) so.sink = rp_sender_sink(cfg->sender);
-    if (rp_source_open(&s, path, &so, e, sizeof(e)) != 0) {
+    rp__cached *c = p->cache ? &p->cache[fi] : NULL;
+    if (c && !c->tried && strcmp(path, "-") != 0) rp__cache_load(c, path);
+    int rc = c && c->data ? rp_source_open_mem(&s, c->data, c->len, path, &so, e, sizeof(e))
+                          : rp_source_open(&s, path, &so, e, sizeof(e));
+    if (rc != 0) {
         rp__fail(x, e);
         return NULL;
     }
@@ -249,13 +302,14 @@ void *rp_engine_producer(void *arg)
     const rp_run_config *cfg = x->cfg;
     p.pace = cfg->pace;
     p.paced = p.pace.mode != RP_PACE_MAX && !cfg->sender; /* the sender paces (notes) */
+    if (cfg->loops > 1) p.cache = calloc(cfg->nfiles, sizeof *p.cache); /* NULL: no cache */
     for (; p.pass < cfg->loops && !p.done; p.pass++) {
         for (size_t fi = 0; fi < cfg->nfiles && !p.done; fi++) {
             if (cfg->limit && p.index >= cfg->limit) {
                 x->res->limited = p.done = true;
                 break;
             }
-            rp_source *s = rp__open(&p, cfg->files[fi]);
+            rp_source *s = rp__open(&p, fi, cfg->files[fi]);
             if (!s) goto out;
             int rc = rp__pump(&p, s);
             if (rp__close(&p, s, cfg->files[fi], rc) != 0) goto out;
@@ -266,6 +320,8 @@ void *rp_engine_producer(void *arg)
             p.pace.span_ns = p.max_ts > p.pace.first_ts_ns ? p.max_ts - p.pace.first_ts_ns : 0;
     }
 out:
+    for (size_t fi = 0; p.cache && fi < cfg->nfiles; fi++) free(p.cache[fi].data);
+    free(p.cache);
     if (cfg->sender && rp_sender_finish(cfg->sender) != 0 && x->status == 0) {
         x->status = RP_RUN_ESYSTEM;
         snprintf(x->err, sizeof(x->err), "--send: %s", rp_sender_error(cfg->sender));

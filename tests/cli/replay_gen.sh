@@ -213,6 +213,24 @@ if not ok: print(json.dumps(r['feed']), json.dumps(r['run'])); sys.exit(1)
 PY
 done
 
+# --loop reads small inputs once and replays them from memory: a compressed input and several
+# inputs (one of them ITCH) give every pass's messages, in order, with the file names reported
+zstd -q -f "$tmp/p.pcap" -o "$tmp/p.pcap.zst" || fail "zstd p.pcap"
+"$REPLAY" convert --to itch -q "$tmp/p.pcap" -o "$tmp/p.itch" 2>"$tmp/err" ||
+    fail "convert --to itch: $(cat "$tmp/err")"
+"$REPLAY" -q --json --loop 3 "$tmp/p.pcap.zst" "$tmp/p.itch" >"$tmp/l.json" 2>"$tmp/err" ||
+    fail "replay --loop 3 of .pcap.zst and .itch: $(cat "$tmp/err")"
+"$REPLAY" -q --json "$tmp/p.itch" >"$tmp/i.json" 2>"$tmp/err" || fail "replay p.itch: $(cat "$tmp/err")"
+python3 - "$tmp/l.json" "$tmp/i.json" <<'PY' || fail "--loop from memory: wrong counts"
+import json, sys
+r, i = (json.load(open(f)) for f in sys.argv[1:3])
+want = 3 * (300 + i['feed']['messages'])
+ok = (r['feed']['messages'] == want and r['ring']['published'] == want and r['verified']
+      and r['run']['passes'] == 3 and len(r['input']['files']) == 2
+      and all(x['read'] == want for x in r['readers']))
+if not ok: print(json.dumps(r['feed']), json.dumps(r['run']), r['input']['files']); sys.exit(1)
+PY
+
 # odd file names still give valid JSON, and the name round-trips when it is valid UTF-8
 odd="$tmp/we\"ird \\ na	me ü.pcap"
 cp "$tmp/p.pcap" "$odd"
