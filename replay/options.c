@@ -121,6 +121,13 @@ static int rp__loop(rp_opts *o, const char *a)
     if (o->run.loops == 0) o->run.loops = UINT64_MAX; /* forever */
     return 0;
 }
+static int rp__rt_priority(rp_opts *o, const char *a)
+{
+    uint64_t v;
+    if (rp__u64_in(a, 1, 99, &v) != 0) return -1;
+    o->run.rt_priority = (int)v;
+    return 0;
+}
 static int rp__limit(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 1, UINT64_MAX, &o->run.limit);
@@ -379,6 +386,10 @@ static const rp__opt rp__opts[] = {
      "excludes --speed and --pps"},
     {"duration", 0, "S", RP_CMD_REPLAY, rp_opt_duration, "seconds, > 0", G_PACE,
      "--send: stop after S seconds of sending (decimals allowed)"},
+    {"rt-priority", 0, "N", RP_CMD_REPLAY, rp__rt_priority, "1..99", G_PACE,
+     "run the thread that paces (and sends, with --send) under SCHED_FIFO\n"
+     "priority N, so that other processes do not delay its wake-ups\n"
+     "(needs root or CAP_SYS_NICE; a warning when refused)"},
     {"limit", 0, "N", RP_CMD_REPLAY, rp__limit, ">= 1", G_PACE,
      "stop after N messages (default: no limit)"},
     {"send", 0, "URL", RP_CMD_REPLAY, rp_opt_send, "udp://HOST:PORT, at most 8 times", G_NET,

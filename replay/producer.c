@@ -41,6 +41,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +294,19 @@ done:
     return out;
 }
 
+/* --rt-priority: this thread (the producer, which paces and sends) goes SCHED_FIFO; refused
+ * (no privilege), it runs as before and the report says so. */
+static void rp__prioritise(rp_engine *x)
+{
+    struct sched_param sp = {.sched_priority = x->cfg->rt_priority};
+    int e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+    if (e == 0) return;
+    char w[160];
+    snprintf(w, sizeof w, "SCHED_FIFO priority %d refused (%s): runs unprioritised",
+             x->cfg->rt_priority, strerror(e));
+    rp_note_warning(x->res->warnings, sizeof(x->res->warnings), "--rt-priority", w);
+}
+
 /* The producer thread: opens each input in turn (loops times), paces, and writes every message
  * into the ring. Stops at the end, at --limit, on a stop request, or on an input error (the
  * run's status and err set; the run then reports nothing). Always release-stores producer_done. */
@@ -302,6 +317,7 @@ void *rp_engine_producer(void *arg)
     const rp_run_config *cfg = x->cfg;
     p.pace = cfg->pace;
     p.paced = p.pace.mode != RP_PACE_MAX && !cfg->sender; /* the sender paces (notes) */
+    if (cfg->rt_priority > 0) rp__prioritise(x);
     if (cfg->loops > 1) p.cache = calloc(cfg->nfiles, sizeof *p.cache); /* NULL: no cache */
     for (; p.pass < cfg->loops && !p.done; p.pass++) {
         for (size_t fi = 0; fi < cfg->nfiles && !p.done; fi++) {

@@ -38,6 +38,7 @@ typedef struct rp_run_config {
     FILE *stats_csv;          /* per-interval CSV rows (every stats_interval, else 1 s), or NULL */
     bool progress;            /* draw a progress line on stderr (a TTY) */
     bool strict;              /* a truncated last record is an input error */
+    int rt_priority;          /* > 0: the producer (which paces, and sends) runs SCHED_FIFO */
     const rp_consumer_ops *consumer; /* what each reader does (NULL: rp_cons_check) */
     const rp_consumer_ops *first;    /* reader 0's consumer instead (NULL: as the others) */
     const void *first_arg;           /* its settings (rp_cons_env.arg) */

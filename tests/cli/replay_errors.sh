@@ -162,6 +162,8 @@ expect 1 "bad --speed.*'0x'" -- --speed 0x "$tmp/ok.pcap"
 expect 1 "bad --pps.*'0'" -- --pps 0 "$tmp/ok.pcap"
 expect 1 "cannot be combined" -- --speed 2x --pps 100 "$tmp/ok.pcap"
 expect 1 "bad --loop.*'-1'" -- --loop -1 "$tmp/ok.pcap"
+expect 1 "bad --rt-priority.*'0'" -- --rt-priority 0 "$tmp/ok.pcap"
+expect 1 "bad --rt-priority.*'100'" -- --rt-priority 100 "$tmp/ok.pcap"
 expect 1 "bad --limit.*'1e3'" -- --limit 1e3 "$tmp/ok.pcap"
 expect 1 "bad --format.*'csv'" -- --format csv "$tmp/ok.pcap"
 expect 1 "bad --framing.*'tcp'" -- --framing tcp "$tmp/ok.pcap"
@@ -230,10 +232,38 @@ grep -Eq '^replay .*[0-9]+\.[0-9]+\.[0-9]+$' "$tmp/ver" || fail "--version: $(ca
 # every option the help lists is accepted (each with a valid value; -h/-V/gen options aside)
 for a in "--format pcap" "--framing moldudp64" "-F udp" "--filter udp" "--strict" \
     "--ring-size 1M" "--readers 2" "--reader-delay-ns 10" "--resume newest" "--speed max" \
-    "--pps 1000000" "--loop 2" "--limit 10" "--json" "--stats-interval 5" "-q" "--quiet"; do
+    "--pps 1000000" "--loop 2" "--limit 10" "--json" "--stats-interval 5" "-q" "--quiet" \
+    "--rt-priority 5 --speed 1000x"; do
     # shellcheck disable=SC2086
     "$REPLAY" -q $a "$tmp/ok.pcap" >/dev/null 2>"$tmp/err" || fail "replay $a: $(cat "$tmp/err")"
 done
+
+# --rt-priority: the same counts; a refusal (no privilege, or a container without real-time
+# runtime) is a warning on stderr, never an error
+"$REPLAY" -q --json --rt-priority 7 --speed 1000x "$tmp/ok.pcap" >"$tmp/rt.json" 2>"$tmp/rt.err" ||
+    fail "--rt-priority: $(cat "$tmp/rt.err")"
+"$REPLAY" -q --json "$tmp/ok.pcap" >"$tmp/nort.json" 2>"$tmp/err" ||
+    fail "replay ok.pcap: $(cat "$tmp/err")"
+python3 - "$tmp/rt.json" "$tmp/nort.json" "$tmp/rt.err" "$(id -u)" <<'PY' ||
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+err = open(sys.argv[3]).read()
+if a['feed'] != b['feed'] or a['ring']['published'] != b['ring']['published']:
+    print('counts differ'); sys.exit(1)
+if sys.argv[4] != '0' and '--rt-priority: SCHED_FIFO' not in err: print('no warning:', err); sys.exit(1)
+if err and 'warning: --rt-priority: SCHED_FIFO priority 7 refused' not in err: print(err); sys.exit(1)
+PY
+    fail "--rt-priority changed the run"
+nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && nobody test -x "$REPLAY" &&
+    cp "$tmp/ok.pcap" /tmp/rp_rt_$$.pcap && chmod 644 /tmp/rp_rt_$$.pcap; then
+    # without the privilege: the warning, and the run completes
+    nobody "$REPLAY" -q --rt-priority 7 /tmp/rp_rt_$$.pcap >/dev/null 2>"$tmp/rt.err" ||
+        fail "--rt-priority as nobody failed"
+    grep -q "warning: --rt-priority: SCHED_FIFO priority 7 refused" "$tmp/rt.err" ||
+        fail "--rt-priority as nobody: no warning: $(cat "$tmp/rt.err")"
+    rm -f /tmp/rp_rt_$$.pcap
+fi
 
 # ---- real captures (skipped without ../shared/data) ---------------------------------------------
 omi=$SHARED_DATA/omi_nasdaq_totalview_itch50_moldudp64_Multiple.Packets.pcap
