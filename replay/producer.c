@@ -50,9 +50,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RP__STAMP_EVERY   16u /* max speed: messages that may share one publish stamp */
-#define RP__BATCH         64u /* max speed: messages of one packet written as one batch */
-#define RP__DEDUP_STREAMS 64u /* streams per source whose duplicates cfg->dedup drops */
+#define RP__STAMP_EVERY   16u         /* max speed: messages that may share one publish stamp */
+#define RP__BATCH         64u         /* max speed: messages of one packet written as one batch */
+#define RP__DEDUP_STREAMS 64u         /* streams per source whose duplicates cfg->dedup drops */
 #define RP__CACHE_MAX     (64u << 20) /* --loop: inputs up to this size are read once (notes) */
 
 /* One input held in memory for --loop (data NULL: not cached; tried: looked at already). */
