@@ -79,27 +79,17 @@ static const rp_dec_field i_J[] = {ITCH_HEAD,
 static const rp_dec_field i_h[] = {ITCH_HEAD, F("stock", 11, 8, ALPHA),
                                    F("market_code", 19, 1, CHAR),
                                    F("operational_halt_action", 20, 1, CHAR)};
-static const rp_dec_field i_A[] = {ITCH_HEAD,
-                                   F("order_reference_number", 11, 8, UINT),
-                                   F("buy_sell_indicator", 19, 1, CHAR),
-                                   F("shares", 20, 4, UINT),
-                                   F("stock", 24, 8, ALPHA),
-                                   F("price", 32, 4, PX4)};
-static const rp_dec_field i_F[] = {ITCH_HEAD,
-                                   F("order_reference_number", 11, 8, UINT),
-                                   F("buy_sell_indicator", 19, 1, CHAR),
-                                   F("shares", 20, 4, UINT),
-                                   F("stock", 24, 8, ALPHA),
-                                   F("price", 32, 4, PX4),
-                                   F("attribution", 36, 4, ALPHA)};
-static const rp_dec_field i_E[] = {ITCH_HEAD, F("order_reference_number", 11, 8, UINT),
-                                   F("executed_shares", 19, 4, UINT),
-                                   F("match_number", 23, 8, UINT)};
-static const rp_dec_field i_C[] = {ITCH_HEAD,
-                                   F("order_reference_number", 11, 8, UINT),
-                                   F("executed_shares", 19, 4, UINT),
-                                   F("match_number", 23, 8, UINT),
-                                   F("printable", 31, 1, CHAR),
+/* the fields that add orders (A, F) and trades (P) share, and executions (E, C) */
+#define ADD_ORDER                                                                                  \
+    F("order_reference_number", 11, 8, UINT), F("buy_sell_indicator", 19, 1, CHAR),                \
+        F("shares", 20, 4, UINT), F("stock", 24, 8, ALPHA), F("price", 32, 4, PX4)
+#define EXECUTED                                                                                   \
+    F("order_reference_number", 11, 8, UINT), F("executed_shares", 19, 4, UINT),                   \
+        F("match_number", 23, 8, UINT)
+static const rp_dec_field i_A[] = {ITCH_HEAD, ADD_ORDER};
+static const rp_dec_field i_F[] = {ITCH_HEAD, ADD_ORDER, F("attribution", 36, 4, ALPHA)};
+static const rp_dec_field i_E[] = {ITCH_HEAD, EXECUTED};
+static const rp_dec_field i_C[] = {ITCH_HEAD, EXECUTED, F("printable", 31, 1, CHAR),
                                    F("execution_price", 32, 4, PX4)};
 static const rp_dec_field i_X[] = {ITCH_HEAD, F("order_reference_number", 11, 8, UINT),
                                    F("cancelled_shares", 19, 4, UINT)};
@@ -107,13 +97,7 @@ static const rp_dec_field i_D[] = {ITCH_HEAD, F("order_reference_number", 11, 8,
 static const rp_dec_field i_U[] = {ITCH_HEAD, F("original_order_reference_number", 11, 8, UINT),
                                    F("new_order_reference_number", 19, 8, UINT),
                                    F("shares", 27, 4, UINT), F("price", 31, 4, PX4)};
-static const rp_dec_field i_P[] = {ITCH_HEAD,
-                                   F("order_reference_number", 11, 8, UINT),
-                                   F("buy_sell_indicator", 19, 1, CHAR),
-                                   F("shares", 20, 4, UINT),
-                                   F("stock", 24, 8, ALPHA),
-                                   F("price", 32, 4, PX4),
-                                   F("match_number", 36, 8, UINT)};
+static const rp_dec_field i_P[] = {ITCH_HEAD, ADD_ORDER, F("match_number", 36, 8, UINT)};
 static const rp_dec_field i_Q[] = {ITCH_HEAD,
                                    F("shares", 11, 8, UINT),
                                    F("stock", 19, 8, ALPHA),

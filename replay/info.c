@@ -235,73 +235,68 @@ void rp_info_report_human(FILE *f, const rp_info_file *files, size_t n)
 
 int rp_info_report_json(FILE *f, const rp_info_file *files, size_t n)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem) return -1;
-    rp_json j;
-    rp_json_init(&j, mem);
-    rp_json_object_begin(&j, NULL);
-    rp_json_str(&j, "version", ra_version_string());
-    rp_json_array_begin(&j, "files");
+    rp_json_doc d;
+    if (rp_json_doc_begin(&d) != 0) return -1;
+    rp_json *const j = &d.j;
+    rp_json_str(j, "version", ra_version_string());
+    rp_json_array_begin(j, "files");
     for (size_t k = 0; k < n; k++) {
         const rp_info_file *i = &files[k];
         const rp_feed_stats *fd = &i->feed;
-        rp_json_object_begin(&j, NULL);
-        rp_json_str(&j, "file", i->path);
-        rp_json_str(&j, "format", i->format);
-        rp_json_bool(&j, "compressed", i->compressed);
-        rp_json_u64(&j, "size", i->size);
-        rp_json_u64(&j, "bytes", fd->bytes);
-        rp_json_f64(&j, "compression_ratio", rp__ratio(i), 3);
+        rp_json_object_begin(j, NULL);
+        rp_json_str(j, "file", i->path);
+        rp_json_str(j, "format", i->format);
+        rp_json_bool(j, "compressed", i->compressed);
+        rp_json_u64(j, "size", i->size);
+        rp_json_u64(j, "bytes", fd->bytes);
+        rp_json_f64(j, "compression_ratio", rp__ratio(i), 3);
         if (i->linktype >= 0) {
-            rp_json_i64(&j, "link_type", i->linktype);
-            rp_json_str(&j, "link_name", i->linkname);
+            rp_json_i64(j, "link_type", i->linktype);
+            rp_json_str(j, "link_name", i->linkname);
         } else {
-            rp_json_null(&j, "link_type");
-            rp_json_null(&j, "link_name");
+            rp_json_null(j, "link_type");
+            rp_json_null(j, "link_name");
         }
-        rp_json_str(&j, "framing", i->framing);
-        rp_json_u64(&j, "packets", fd->packets);
-        rp_json_u64(&j, "marks", i->marks);
-        rp_json_u64(&j, "messages", fd->messages);
-        rp_json_u64(&j, "message_bytes", i->msg_bytes);
-        rp_json_u64(&j, "untyped", i->untyped);
-        rp_report_feed_counts(&j, fd);
-        rp_json_u64(&j, "decode_errors", fd->decode_errors);
-        rp_json_u64(&j, "fragments", fd->fragments);
-        rp_json_u64(&j, "non_udp", fd->non_udp);
-        rp_json_bool(&j, "truncated", fd->truncated);
-        rp_json_u64(&j, "first_ts_ns", fd->first_ts_ns);
-        rp_json_u64(&j, "last_ts_ns", fd->last_ts_ns);
-        rp_json_u64(&j, "min_ts_ns", fd->min_ts_ns);
-        rp_json_u64(&j, "max_ts_ns", fd->max_ts_ns);
-        rp_json_u64(&j, "span_ns", rp__span(fd));
-        rp_json_u64(&j, "backward_steps", fd->backward_steps);
-        rp__flows_json(&j, i);
-        rp_json_f64(&j, "seconds", i->seconds, 6);
+        rp_json_str(j, "framing", i->framing);
+        rp_json_u64(j, "packets", fd->packets);
+        rp_json_u64(j, "marks", i->marks);
+        rp_json_u64(j, "messages", fd->messages);
+        rp_json_u64(j, "message_bytes", i->msg_bytes);
+        rp_json_u64(j, "untyped", i->untyped);
+        rp_report_feed_counts(j, fd);
+        rp_json_u64(j, "decode_errors", fd->decode_errors);
+        rp_json_u64(j, "fragments", fd->fragments);
+        rp_json_u64(j, "non_udp", fd->non_udp);
+        rp_json_bool(j, "truncated", fd->truncated);
+        rp_json_u64(j, "first_ts_ns", fd->first_ts_ns);
+        rp_json_u64(j, "last_ts_ns", fd->last_ts_ns);
+        rp_json_u64(j, "min_ts_ns", fd->min_ts_ns);
+        rp_json_u64(j, "max_ts_ns", fd->max_ts_ns);
+        rp_json_u64(j, "span_ns", rp__span(fd));
+        rp_json_u64(j, "backward_steps", fd->backward_steps);
+        rp__flows_json(j, i);
+        rp_json_f64(j, "seconds", i->seconds, 6);
         if (i->rtk) {
             char v[16];
             snprintf(v, sizeof v, "%u.%u", (unsigned)i->version_major, (unsigned)i->version_minor);
-            rp_json_object_begin(&j, "tick_file");
-            rp_json_str(&j, "version", v);
-            rp_json_u64(&j, "created_ns", i->created_ns);
-            rp_json_str(&j, "creator", i->creator);
-            rp_json_str(&j, "source_format", i->source_format);
-            rp_json_str(&j, "framing", i->header_framing);
-            rp_json_u64(&j, "streams", i->streams);
-            rp_json_u64(&j, "max_payload", i->max_payload);
-            rp_json_object_end(&j);
+            rp_json_object_begin(j, "tick_file");
+            rp_json_str(j, "version", v);
+            rp_json_u64(j, "created_ns", i->created_ns);
+            rp_json_str(j, "creator", i->creator);
+            rp_json_str(j, "source_format", i->source_format);
+            rp_json_str(j, "framing", i->header_framing);
+            rp_json_u64(j, "streams", i->streams);
+            rp_json_u64(j, "max_payload", i->max_payload);
+            rp_json_object_end(j);
         } else {
-            rp_json_null(&j, "tick_file");
+            rp_json_null(j, "tick_file");
         }
         if (i->dbn)
-            rp_info_dbn_json(&j, i->dbn);
+            rp_info_dbn_json(j, i->dbn);
         else
-            rp_json_null(&j, "dbn");
-        rp_json_object_end(&j);
+            rp_json_null(j, "dbn");
+        rp_json_object_end(j);
     }
-    rp_json_array_end(&j);
-    rp_json_object_end(&j);
-    return rp_report_emit(f, mem, &buf, &len);
+    rp_json_array_end(j);
+    return rp_json_doc_end(&d, f);
 }

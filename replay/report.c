@@ -196,95 +196,90 @@ static void rp__shm_json(rp_json *j, const rp_run_config *cfg, const rp_run_resu
 
 int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem) return -1;
+    rp_json_doc d;
+    if (rp_json_doc_begin(&d) != 0) return -1;
+    rp_json *const j = &d.j;
     const rp_feed_stats *fd = &res->feed;
-    rp_json j;
-    rp_json_init(&j, mem);
-    rp_json_object_begin(&j, NULL);
-    rp_json_str(&j, "version", ra_version_string());
+    rp_json_str(j, "version", ra_version_string());
 
-    rp_json_object_begin(&j, "input");
-    rp_json_array_begin(&j, "files");
-    for (size_t i = 0; i < cfg->nfiles; i++) rp_json_str(&j, NULL, cfg->files[i]);
-    rp_json_array_end(&j);
-    rp_json_str(&j, "format", res->format);
-    rp_json_str(&j, "framing", res->framing);
-    rp_json_bool(&j, "compressed", res->compressed);
-    rp_json_u64(&j, "packets", fd->packets);
-    rp_json_u64(&j, "bytes", fd->bytes);
-    rp_json_bool(&j, "truncated", fd->truncated);
-    rp_json_u64(&j, "decode_errors", fd->decode_errors);
-    rp_json_u64(&j, "fragments", fd->fragments);
-    rp_json_u64(&j, "non_udp", fd->non_udp);
-    rp_json_u64(&j, "first_ts_ns", fd->first_ts_ns);
-    rp_json_u64(&j, "last_ts_ns", fd->last_ts_ns);
-    rp_json_object_end(&j);
+    rp_json_object_begin(j, "input");
+    rp_json_array_begin(j, "files");
+    for (size_t i = 0; i < cfg->nfiles; i++) rp_json_str(j, NULL, cfg->files[i]);
+    rp_json_array_end(j);
+    rp_json_str(j, "format", res->format);
+    rp_json_str(j, "framing", res->framing);
+    rp_json_bool(j, "compressed", res->compressed);
+    rp_json_u64(j, "packets", fd->packets);
+    rp_json_u64(j, "bytes", fd->bytes);
+    rp_json_bool(j, "truncated", fd->truncated);
+    rp_json_u64(j, "decode_errors", fd->decode_errors);
+    rp_json_u64(j, "fragments", fd->fragments);
+    rp_json_u64(j, "non_udp", fd->non_udp);
+    rp_json_u64(j, "first_ts_ns", fd->first_ts_ns);
+    rp_json_u64(j, "last_ts_ns", fd->last_ts_ns);
+    rp_json_object_end(j);
 
-    rp_json_object_begin(&j, "feed");
-    rp_json_u64(&j, "messages", fd->messages);
-    rp_json_u64(&j, "untyped", res->untyped);
-    rp_report_feed_counts(&j, fd);
-    rp_json_u64(&j, "message_bytes", res->msg_bytes);
-    rp_json_object_end(&j);
+    rp_json_object_begin(j, "feed");
+    rp_json_u64(j, "messages", fd->messages);
+    rp_json_u64(j, "untyped", res->untyped);
+    rp_report_feed_counts(j, fd);
+    rp_json_u64(j, "message_bytes", res->msg_bytes);
+    rp_json_object_end(j);
 
-    rp_json_object_begin(&j, "ring");
-    rp_json_u64(&j, "capacity", res->ring.capacity);
-    rp_json_u64(&j, "max_msg", res->max_msg);
-    rp_json_u64(&j, "published", res->ring.published);
-    rp_json_u64(&j, "published_bytes", res->ring.published_bytes);
-    rp_json_u64(&j, "overwritten", res->ring.overwritten);
-    rp_json_u64(&j, "overwritten_bytes", res->ring.overwritten_bytes);
-    rp_json_u64(&j, "too_big", res->ring.too_big);
-    rp_json_bool(&j, "hugepages", res->ring.hugepages);
-    rp_json_u64(&j, "stamp_bytes", rp_stamp_bytes(cfg));
-    rp_json_object_end(&j);
-    if (cfg->shm_name) rp__shm_json(&j, cfg, res);
+    rp_json_object_begin(j, "ring");
+    rp_json_u64(j, "capacity", res->ring.capacity);
+    rp_json_u64(j, "max_msg", res->max_msg);
+    rp_json_u64(j, "published", res->ring.published);
+    rp_json_u64(j, "published_bytes", res->ring.published_bytes);
+    rp_json_u64(j, "overwritten", res->ring.overwritten);
+    rp_json_u64(j, "overwritten_bytes", res->ring.overwritten_bytes);
+    rp_json_u64(j, "too_big", res->ring.too_big);
+    rp_json_bool(j, "hugepages", res->ring.hugepages);
+    rp_json_u64(j, "stamp_bytes", rp_stamp_bytes(cfg));
+    rp_json_object_end(j);
+    if (cfg->shm_name) rp__shm_json(j, cfg, res);
 
-    rp_json_array_begin(&j, "readers");
+    rp_json_array_begin(j, "readers");
     for (unsigned i = 0; i < res->nreaders; i++) {
         const rp_reader_counts *r = &res->readers[i];
-        rp_json_object_begin(&j, NULL);
-        rp_json_u64(&j, "read", r->read);
-        rp_json_u64(&j, "lost", r->lost);
-        rp_json_u64(&j, "laps", r->laps);
+        rp_json_object_begin(j, NULL);
+        rp_json_u64(j, "read", r->read);
+        rp_json_u64(j, "lost", r->lost);
+        rp_json_u64(j, "laps", r->laps);
         if (r->error)
-            rp_json_str(&j, "error", ra_strerror(r->error));
+            rp_json_str(j, "error", ra_strerror(r->error));
         else
-            rp_json_null(&j, "error");
-        rp_json_str(&j, "consumer", rp_run_ops(res, i)->name);
-        rp_run_ops(res, i)->report_json(res->cons[i], &j);
-        rp_json_object_end(&j);
+            rp_json_null(j, "error");
+        rp_json_str(j, "consumer", rp_run_ops(res, i)->name);
+        rp_run_ops(res, i)->report_json(res->cons[i], j);
+        rp_json_object_end(j);
     }
-    rp_json_array_end(&j);
+    rp_json_array_end(j);
     if (res->nreaders && rp_run_ops(res, 0)->report_top_json)
-        rp_run_ops(res, 0)->report_top_json(res->cons[0], &j);
+        rp_run_ops(res, 0)->report_top_json(res->cons[0], j);
 
-    rp_json_object_begin(&j, "throughput");
-    rp_json_f64(&j, "seconds", res->seconds, 6);
-    rp_json_f64(&j, "msgs_per_sec", rp__rate((double)res->ring.published, res->seconds), 1);
-    rp_json_f64(&j, "mb_per_sec", rp__rate((double)res->msg_bytes / 1e6, res->seconds), 3);
-    rp_json_object_end(&j);
+    rp_json_object_begin(j, "throughput");
+    rp_json_f64(j, "seconds", res->seconds, 6);
+    rp_json_f64(j, "msgs_per_sec", rp__rate((double)res->ring.published, res->seconds), 1);
+    rp_json_f64(j, "mb_per_sec", rp__rate((double)res->msg_bytes / 1e6, res->seconds), 3);
+    rp_json_object_end(j);
 
     char pace[64];
     rp__pace_desc(pace, sizeof(pace), &cfg->pace);
-    rp_json_object_begin(&j, "run");
-    rp_json_str(&j, "speed", pace);
-    rp_json_u64(&j, "readers", cfg->readers);
-    rp_json_u64(&j, "reader_delay_ns", cfg->reader_delay_ns);
-    rp_json_str(&j, "resume", rp__resume_name(cfg->resume));
-    rp_json_u64(&j, "loops", cfg->loops);
-    rp_json_u64(&j, "passes", res->passes);
-    rp_json_u64(&j, "limit", cfg->limit);
-    rp_json_bool(&j, "limited", res->limited);
-    rp_json_bool(&j, "interrupted", res->interrupted);
-    rp_json_object_end(&j);
-    if (cfg->sender) rp__send_json(&j, rp_sender_stats(cfg->sender));
-    rp_json_bool(&j, "verified", res->verified);
-    rp_json_object_end(&j);
-    return rp_report_emit(f, mem, &buf, &len);
+    rp_json_object_begin(j, "run");
+    rp_json_str(j, "speed", pace);
+    rp_json_u64(j, "readers", cfg->readers);
+    rp_json_u64(j, "reader_delay_ns", cfg->reader_delay_ns);
+    rp_json_str(j, "resume", rp__resume_name(cfg->resume));
+    rp_json_u64(j, "loops", cfg->loops);
+    rp_json_u64(j, "passes", res->passes);
+    rp_json_u64(j, "limit", cfg->limit);
+    rp_json_bool(j, "limited", res->limited);
+    rp_json_bool(j, "interrupted", res->interrupted);
+    rp_json_object_end(j);
+    if (cfg->sender) rp__send_json(j, rp_sender_stats(cfg->sender));
+    rp_json_bool(j, "verified", res->verified);
+    return rp_json_doc_end(&d, f);
 }
 
 void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type, bool is_char)
@@ -336,7 +331,9 @@ void rp_report_hist_json(rp_json *j, const char *key, const rp_hist *h, bool ful
     rp_json_object_end(j);
 }
 
-int rp_report_emit(FILE *f, FILE *mem, char **buf, size_t *len)
+/* Closes mem (an open_memstream over *buf, *len), copies what it holds to f in one write and
+ * frees *buf. @return 0, or -1 when the memory stream failed or the write did. */
+static int rp__emit(FILE *f, FILE *mem, char **buf, size_t *len)
 {
     bool bad = ferror(mem) != 0;
     if (fclose(mem) != 0) bad = true;
@@ -360,7 +357,7 @@ int rp_json_doc_begin(rp_json_doc *d)
 int rp_json_doc_end(rp_json_doc *d, FILE *f)
 {
     rp_json_object_end(&d->j);
-    return rp_report_emit(f, d->mem, &d->buf, &d->len);
+    return rp__emit(f, d->mem, &d->buf, &d->len);
 }
 
 void rp_report_gen_human(FILE *f, const rp_gen_opts *o, const rp_gen_result *g)
@@ -382,26 +379,21 @@ void rp_report_gen_human(FILE *f, const rp_gen_opts *o, const rp_gen_result *g)
 
 int rp_report_gen_json(FILE *f, const rp_gen_opts *o, const rp_gen_result *g)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem) return -1;
-    rp_json j;
-    rp_json_init(&j, mem);
-    rp_json_object_begin(&j, NULL);
-    rp_json_str(&j, "output", o->out);
-    rp_json_u64(&j, "seed", o->seed);
-    rp_json_u64(&j, "symbols", o->symbols);
-    rp_json_u64(&j, "packets", g->packets);
-    rp_json_u64(&j, "data_packets", g->data_packets);
-    rp_json_u64(&j, "bytes", g->file_bytes);
-    rp_json_u64(&j, "messages", g->messages);
-    rp_report_by_type_json(&j, "by_type", g->by_type, o->format != RP_GEN_DBN);
-    rp_json_u64(&j, "heartbeats", g->heartbeats);
-    rp_json_u64(&j, "gaps", g->gaps);
-    rp_json_u64(&j, "missing", g->missing);
-    rp_json_u64(&j, "first_seq", g->first_seq);
-    rp_json_u64(&j, "next_seq", g->next_seq);
-    rp_json_object_end(&j);
-    return rp_report_emit(f, mem, &buf, &len);
+    rp_json_doc d;
+    if (rp_json_doc_begin(&d) != 0) return -1;
+    rp_json *const j = &d.j;
+    rp_json_str(j, "output", o->out);
+    rp_json_u64(j, "seed", o->seed);
+    rp_json_u64(j, "symbols", o->symbols);
+    rp_json_u64(j, "packets", g->packets);
+    rp_json_u64(j, "data_packets", g->data_packets);
+    rp_json_u64(j, "bytes", g->file_bytes);
+    rp_json_u64(j, "messages", g->messages);
+    rp_report_by_type_json(j, "by_type", g->by_type, o->format != RP_GEN_DBN);
+    rp_json_u64(j, "heartbeats", g->heartbeats);
+    rp_json_u64(j, "gaps", g->gaps);
+    rp_json_u64(j, "missing", g->missing);
+    rp_json_u64(j, "first_seq", g->first_seq);
+    rp_json_u64(j, "next_seq", g->next_seq);
+    return rp_json_doc_end(&d, f);
 }

@@ -46,12 +46,8 @@ void rp_report_by_type_line(FILE *f, const char *prefix, const uint64_t *by_type
  * "max" (0 when empty), and with `full` also "min" (0 when empty) and "count". */
 void rp_report_hist_json(rp_json *j, const char *key, const rp_hist *h, bool full);
 
-/* rp_report_emit() : closes mem (an open_memstream over *buf, *len) and copies what it holds to
- * f in one write, then frees *buf.
- * @return 0, or -1 when the memory stream failed or the write did. */
-int rp_report_emit(FILE *f, FILE *mem, char **buf, size_t *len);
-
-/* A JSON document built in memory and written to its output in one piece (rp_report_emit). */
+/* A JSON document built in memory and written to its output in one write (a failure half-way
+ * leaves the output untouched). */
 typedef struct rp_json_doc {
     rp_json j;
     FILE *mem;
@@ -64,7 +60,7 @@ typedef struct rp_json_doc {
 int rp_json_doc_begin(rp_json_doc *d);
 
 /* rp_json_doc_end() : closes the top-level object, writes the document to f and releases it.
- * @return 0, or -1 as rp_report_emit(). */
+ * @return 0, or -1 when the memory stream failed or the write did. */
 int rp_json_doc_end(rp_json_doc *d, FILE *f);
 
 #endif /* RP_REPORT_H */
