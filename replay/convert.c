@@ -432,8 +432,7 @@ int rp_convert_report_json(FILE *f, const rp_convert_opts *o, const rp_convert_r
     rp_json_u64(j, "missing", fd->missing);
     rp_json_u64(j, "backward", fd->backward);
     rp_json_u64(j, "message_bytes", r->msg_bytes);
-    rp_json_u64(j, "first_ts_ns", fd->first_ts_ns);
-    rp_json_u64(j, "last_ts_ns", fd->last_ts_ns);
+    rp_report_times_json(j, fd, false);
     rp_json_object_end(j);
     rp_json_u64(j, "marks", r->marks);
     rp_json_u64(j, "streams", r->streams);

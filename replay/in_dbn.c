@@ -215,8 +215,6 @@ static void rp__close(rp_source *s)
     rp__dbn *b = s->be;
     if (!b) return;
     free(b->raw);
-    free(b);
-    s->be = NULL;
 }
 
 static int rp__stream_desc(const rp_source *s, uint32_t id, char *buf, size_t cap)
@@ -238,21 +236,11 @@ static void rp__describe(const rp_source *s, rp_input_desc *d)
     d->dbn = &b->meta;
 }
 
-const rp_input rp_input_dbn = {.name = "dbn",
-                               .label = "Databento DBN",
-                               .probe = rp__probe,
-                               .open = rp__open,
-                               .next = rp__next,
-                               .close = rp__close,
-                               .stream_desc = rp__stream_desc,
-                               .describe = rp__describe};
+const rp_input rp_input_dbn = {.name = "dbn", .label = "Databento DBN", RP_INPUT_OPS};
 
 const rp_input rp_input_dbn_frag = {.name = "dbn-frag",
                                     .label = "a DBN fragment",
                                     .forced_only = true,
                                     .probe = rp__probe_none,
                                     .open = rp__open_frag,
-                                    .next = rp__next,
-                                    .close = rp__close,
-                                    .stream_desc = rp__stream_desc,
-                                    .describe = rp__describe};
+                                    RP_INPUT_READ_OPS};

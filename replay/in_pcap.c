@@ -247,8 +247,6 @@ static void rp__close(rp_source *s)
     if (b->filtered) pcap_freecode(&b->prog);
     free(b->buf);
     rp_framer_free(&b->fr);
-    free(b);
-    s->be = NULL;
 }
 
 static int rp__stream_desc(const rp_source *s, uint32_t id, char *buf, size_t cap)

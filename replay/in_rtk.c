@@ -199,8 +199,6 @@ static void rp__close(rp_source *s)
     if (!b) return;
     ra_tick_decoder_destroy(b->dec);
     rp_streams_free(&b->seqs);
-    free(b);
-    s->be = NULL;
 }
 
 static int rp__stream_desc(const rp_source *s, uint32_t id, char *buf, size_t cap)
@@ -218,11 +216,4 @@ static void rp__describe(const rp_source *s, rp_input_desc *d)
     d->tick = ra_tick_decoder_info(b->dec);
 }
 
-const rp_input rp_input_rtk = {.name = "rtk",
-                               .label = "a tick file (rtk)",
-                               .probe = rp__probe,
-                               .open = rp__open,
-                               .next = rp__next,
-                               .close = rp__close,
-                               .stream_desc = rp__stream_desc,
-                               .describe = rp__describe};
+const rp_input rp_input_rtk = {.name = "rtk", .label = "a tick file (rtk)", RP_INPUT_OPS};

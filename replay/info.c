@@ -264,16 +264,9 @@ int rp_info_report_json(FILE *f, const rp_info_file *files, size_t n)
         rp_json_u64(j, "message_bytes", i->msg_bytes);
         rp_json_u64(j, "untyped", i->untyped);
         rp_report_feed_counts(j, fd);
-        rp_json_u64(j, "decode_errors", fd->decode_errors);
-        rp_json_u64(j, "fragments", fd->fragments);
-        rp_json_u64(j, "non_udp", fd->non_udp);
+        rp_report_damage_json(j, fd);
         rp_json_bool(j, "truncated", fd->truncated);
-        rp_json_u64(j, "first_ts_ns", fd->first_ts_ns);
-        rp_json_u64(j, "last_ts_ns", fd->last_ts_ns);
-        rp_json_u64(j, "min_ts_ns", fd->min_ts_ns);
-        rp_json_u64(j, "max_ts_ns", fd->max_ts_ns);
-        rp_json_u64(j, "span_ns", rp__span(fd));
-        rp_json_u64(j, "backward_steps", fd->backward_steps);
+        rp_report_times_json(j, fd, true);
         rp__flows_json(j, i);
         rp_json_f64(j, "seconds", i->seconds, 6);
         if (i->rtk) {

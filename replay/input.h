@@ -41,13 +41,21 @@ typedef struct rp_input {
      * messages); 0 at the end, after rp_source_end(); -1 after rp_source_fail(). Called once per
      * batch: the per-message work stays inside. */
     int (*next)(rp_source *s, rp_message *m, size_t max, size_t *n, rp_mark *mk);
-    /* close() : releases s->be (NULL after a failed open is possible). */
+    /* close() : releases what s->be holds (NULL after a failed open is possible); the source
+     * frees s->be itself afterwards. */
     void (*close)(rp_source *s);
     /* optional (NULL: none) */
     int (*stream_desc)(const rp_source *s, uint32_t id, char *buf, size_t cap);
     size_t (*flows)(const rp_source *s, rp_flow_info *out, size_t max);
     void (*describe)(const rp_source *s, rp_input_desc *d);
 } rp_input;
+
+/* A backend file names its functions rp__probe, rp__open, rp__next, rp__close, rp__stream_desc
+ * and rp__describe (static); these are the rp_input members of a backend that has all of them
+ * (RP_INPUT_OPS), or all but its own probe and open (RP_INPUT_READ_OPS). */
+#define RP_INPUT_READ_OPS                                                                          \
+    .next = rp__next, .close = rp__close, .stream_desc = rp__stream_desc, .describe = rp__describe
+#define RP_INPUT_OPS .probe = rp__probe, .open = rp__open, RP_INPUT_READ_OPS
 
 /* The source as backends see it (rp_source is opaque to everyone else). */
 #define RP_SOURCE_WARN_LINES   6 /* warning lines kept per source (the damage summary besides) */

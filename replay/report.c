@@ -212,11 +212,8 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
     rp_json_u64(j, "packets", fd->packets);
     rp_json_u64(j, "bytes", fd->bytes);
     rp_json_bool(j, "truncated", fd->truncated);
-    rp_json_u64(j, "decode_errors", fd->decode_errors);
-    rp_json_u64(j, "fragments", fd->fragments);
-    rp_json_u64(j, "non_udp", fd->non_udp);
-    rp_json_u64(j, "first_ts_ns", fd->first_ts_ns);
-    rp_json_u64(j, "last_ts_ns", fd->last_ts_ns);
+    rp_report_damage_json(j, fd);
+    rp_report_times_json(j, fd, false);
     rp_json_object_end(j);
 
     rp_json_object_begin(j, "feed");
@@ -292,6 +289,24 @@ void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type
         rp_json_u64(j, k, by_type[t]);
     }
     rp_json_object_end(j);
+}
+
+void rp_report_times_json(rp_json *j, const rp_feed_stats *fd, bool full)
+{
+    rp_json_u64(j, "first_ts_ns", fd->first_ts_ns);
+    rp_json_u64(j, "last_ts_ns", fd->last_ts_ns);
+    if (!full) return;
+    rp_json_u64(j, "min_ts_ns", fd->min_ts_ns);
+    rp_json_u64(j, "max_ts_ns", fd->max_ts_ns);
+    rp_json_u64(j, "span_ns", fd->max_ts_ns - fd->min_ts_ns);
+    rp_json_u64(j, "backward_steps", fd->backward_steps);
+}
+
+void rp_report_damage_json(rp_json *j, const rp_feed_stats *fd)
+{
+    rp_json_u64(j, "decode_errors", fd->decode_errors);
+    rp_json_u64(j, "fragments", fd->fragments);
+    rp_json_u64(j, "non_udp", fd->non_udp);
 }
 
 void rp_report_feed_counts(rp_json *j, const rp_feed_stats *fd)

@@ -35,6 +35,15 @@ int rp_report_gen_json(FILE *f, const rp_gen_opts *o, const rp_gen_result *g);
 /* rp_report_by_type_json() : a "by_type" object (keys as rp_type_key()) named key. */
 void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type, bool is_char);
 
+/* rp_report_times_json() : the members "first_ts_ns" and "last_ts_ns" of fd (timestamps in input
+ * order), and with `full` also "min_ts_ns", "max_ts_ns", "span_ns" (max - min) and
+ * "backward_steps". */
+void rp_report_times_json(rp_json *j, const rp_feed_stats *fd, bool full);
+
+/* rp_report_damage_json() : the members "decode_errors", "fragments" and "non_udp" of fd (what
+ * the input layer skipped). */
+void rp_report_damage_json(rp_json *j, const rp_feed_stats *fd);
+
 /* rp_report_feed_counts() : the feed keys that runs and info share: by_type, by_protocol (when
  * several protocols), heartbeats, gaps, missing, backward. */
 void rp_report_feed_counts(rp_json *j, const rp_feed_stats *fd);

@@ -356,6 +356,7 @@ void rp_source_close(rp_source *s)
 {
     if (!s) return;
     if (s->in && s->in->close) s->in->close(s); /* before the reader: libpcap reads through it */
+    free(s->be);
     rp_zread_close(s->z);
     free(s);
 }
