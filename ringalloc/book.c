@@ -7,9 +7,12 @@
  *   it. RA_BOOK_FALLBACK and RA_BOOK_MALLOC take orders from malloc (pool index
  *   RA__BOOK_MALLOCED).
  * - The order table maps a reference to its order: open addressing with linear probing over
- *   2^k slots, at least twice the pool capacity, so it stays at most half full; deletion shifts
- *   the following entries back (no tombstones), so probe chains never grow with churn. Growing
- *   pools double it when it would pass half full.
+ *   2^k slots, kept at most half full; deletion shifts the following entries back (no
+ *   tombstones), so probe chains never grow with churn. It starts sized for
+ *   RA__BOOK_TABLE_START orders (for max_orders at once under RA_BOOK_PREFAULT) and doubles when
+ *   the live orders would pass half of it: set-up costs the same for any max_orders, and a small
+ *   feed touches little memory. The pool is lazy too (blocks are carved as they are first used),
+ *   so max_orders is a capacity, not memory taken up front.
  * - Reset: orders from malloc are freed by walking the table (fallbacks are rare; the
  *   RA_BOOK_MALLOC variant exists for comparisons), the table is cleared, the pools are
  *   recreated when orders were still live (the pool has no bulk free: a new pool is the
@@ -93,7 +96,10 @@ int ra_book_create(ra_book **out, const ra_book_config *cfg)
     b->st.complete = true;
     ra_arena_config ac = {.chunk_size = c.arena_chunk, .name = "book-session"};
     int rc = ra_arena_create(&b->arena, &ac);
-    if (rc == RA_OK) rc = book_table_alloc(b, c.max_orders);
+    if (rc == RA_OK) /* lazy: a small table that doubles with the live orders (ra__book_reserve) */
+        rc = book_table_alloc(b, c.flags & RA_BOOK_PREFAULT || c.max_orders < RA__BOOK_TABLE_START
+                                     ? c.max_orders
+                                     : RA__BOOK_TABLE_START);
     if (rc == RA_OK && !(c.flags & RA_BOOK_MALLOC)) rc = book_pool_add(b, c.max_orders);
     if (rc == RA_OK && c.flags & RA_BOOK_MALLOC) b->st.capacity = c.max_orders;
     b->locate = rc == RA_OK ? calloc(65536, sizeof *b->locate) : NULL;
@@ -106,8 +112,9 @@ int ra_book_create(ra_book **out, const ra_book_config *cfg)
     return RA_OK;
 }
 
-/* Frees the orders that came from malloc (walking the table), then clears the table. */
-static void book_orders_drop(ra_book *b)
+/* Frees the orders that came from malloc (walking the table), then clears the table unless the
+ * book is going away (clear false). */
+static void book_orders_drop(ra_book *b, bool clear)
 {
     if (b->st.orders_live == 0) return;
     for (uint64_t i = 0; b->malloced_live && i <= b->mask; i++)
@@ -115,6 +122,7 @@ static void book_orders_drop(ra_book *b)
             free(b->tab[i].o);
             b->malloced_live--;
         }
+    if (!clear) return;
     memset(b->tab, 0, (b->mask + 1) * sizeof *b->tab);
     b->maxd = 0;
 }
@@ -122,7 +130,7 @@ static void book_orders_drop(ra_book *b)
 void ra_book_destroy(ra_book *b)
 {
     if (!b) return;
-    if (b->tab) book_orders_drop(b);
+    if (b->tab) book_orders_drop(b, false);
     ra__book_sides_release(b);
     book_pools_destroy(b);
     free(b->pools);
@@ -156,7 +164,7 @@ void ra_book_reset(ra_book *b)
     if (!b) return;
     book_save_tops(b);
     uint64_t live = b->st.orders_live;
-    book_orders_drop(b);
+    book_orders_drop(b, true);
     ra__book_sides_release(b);
     if (live && !(b->cfg.flags & RA_BOOK_MALLOC)) {
         book_pools_destroy(b);

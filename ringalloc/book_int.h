@@ -9,6 +9,9 @@
 
 #define RA__BOOK_MALLOCED 0xFFFFu /* ra__book_ord.pool of an order from malloc */
 #define RA__BOOK_SCAN     8u      /* levels scanned from the best before a binary search */
+/* Orders the order table is first sized for (without RA_BOOK_PREFAULT): it doubles as the live
+ * orders grow, so a small feed touches little memory whatever max_orders is. */
+#define RA__BOOK_TABLE_START (1u << 14)
 
 typedef struct ra__book_ord ra__book_ord;
 
