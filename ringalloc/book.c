@@ -215,8 +215,8 @@ static ra__book_ord *book_ord_malloc(ra_book *b, int *status)
     return o;
 }
 
-/* The pool is empty: try the other pools, then on_empty. */
-static ra__book_ord *book_ord_slow(ra_book *b, int *status)
+/* The pool that served last is empty: try the other pools, then on_empty. */
+ra__book_ord *ra__book_ord_slow(ra_book *b, int *status)
 {
     for (uint32_t i = 0; i < b->npools; i++) {
         ra__book_ord *o = ra_pool_alloc(b->pools[i]);
@@ -247,43 +247,13 @@ static ra__book_ord *book_ord_slow(ra_book *b, int *status)
     return NULL;
 }
 
-ra__book_ord *ra__book_ord_alloc(ra_book *b, int *status)
+void ra__book_ord_free_malloced(ra_book *b, ra__book_ord *o)
 {
-    if (__builtin_expect(b->npools != 0, 1)) {
-        ra__book_ord *o = ra_pool_alloc(b->pools[b->cur]);
-        if (__builtin_expect(o != NULL, 1)) {
-            o->pool = (uint16_t)b->cur;
-            return o;
-        }
-    }
-    return book_ord_slow(b, status);
-}
-
-void ra__book_ord_free(ra_book *b, ra__book_ord *o)
-{
-    if (__builtin_expect(o->pool != RA__BOOK_MALLOCED, 1)) {
-        ra_pool_free(b->pools[o->pool], o);
-        return;
-    }
     b->malloced_live--;
     free(o);
 }
 
 /* ---- the order table ----------------------------------------------------------------------- */
-
-/* Every entry lies at most b->maxd slots past its home (the longest displacement an insert made
- * since the table was last cleared): a look-up stops there, and so does the backward shift of a
- * deletion, even inside a long run of consecutive references. */
-ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref)
-{
-    uint64_t i = ra__book_home(b, ref);
-    for (uint64_t d = 0; d <= b->maxd; d++, i = (i + 1) & b->mask) {
-        ra__book_hent *e = &b->tab[i];
-        if (e->o == NULL) return NULL;
-        if (e->ref == ref) return e;
-    }
-    return NULL;
-}
 
 /* Puts (ref, o) in the first free slot from ref's home. */
 static void book_place(ra_book *b, ra__book_hent *t, uint64_t ref, ra__book_ord *o)
