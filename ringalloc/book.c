@@ -72,6 +72,7 @@ static int book_table_alloc(ra_book *b, uint64_t orders)
     b->mask = slots - 1;
     b->shift = shift;
     b->maxd = 0;
+    b->maxd_limit = slots < 2 * (uint64_t)b->cfg.max_orders ? RA__BOOK_PROBE_MAX : UINT64_MAX;
     for (uint64_t i = 0; i < old_slots; i++) /* rehash (growth only) */
         if (old[i].o) book_place(b, t, old[i].ref, old[i].o);
     ra__region_put(&old_reg);
@@ -265,13 +266,15 @@ static void book_place(ra_book *b, ra__book_hent *t, uint64_t ref, ra__book_ord 
     if (d > b->maxd) b->maxd = d;
 }
 
-/* Makes room for one more order: growing pools and orders from malloc can pass the table's
- * size, so it doubles before it would be more than half full.
+/* Makes room for one more order: the table doubles before it would be more than half full, and
+ * while it is smaller than its size for max_orders, also when an insert had to probe more than
+ * RA__BOOK_PROBE_MAX slots (references that wrap a small table many times cluster).
  * @return 0, or -1 when it had to grow and could not (counted). */
 int ra__book_reserve(ra_book *b)
 {
-    if (__builtin_expect(2 * (b->st.orders_live + 1) <= b->mask + 1, 1)) return 0;
-    if (book_table_alloc(b, 2 * (b->st.orders_live + 1)) == RA_OK) return 0;
+    if (__builtin_expect(2 * (b->st.orders_live + 1) <= b->mask + 1 && b->maxd <= b->maxd_limit, 1))
+        return 0;
+    if (book_table_alloc(b, b->mask + 1) == RA_OK) return 0;
     ra__book_error(b, RA_BOOK_ERR_NO_MEMORY);
     return -1;
 }

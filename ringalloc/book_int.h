@@ -12,6 +12,9 @@
 /* Orders the order table is first sized for (without RA_BOOK_PREFAULT): it doubles as the live
  * orders grow, so a small feed touches little memory whatever max_orders is. */
 #define RA__BOOK_TABLE_START (1u << 14)
+/* Until the table has its size for max_orders, an insert that probes further than this doubles
+ * it (ra__book_reserve). */
+#define RA__BOOK_PROBE_MAX 32u
 
 typedef struct ra__book_ord ra__book_ord;
 
@@ -87,7 +90,8 @@ struct ra_book {
     struct ra__region tabreg; /* its memory (huge pages or THP when available) */
     uint64_t mask;            /* slots - 1 */
     unsigned shift;           /* log2(slots) */
-    uint64_t maxd; /* longest displacement from a home slot since the table was cleared */
+    uint64_t maxd;       /* longest displacement from a home slot since the table was cleared */
+    uint64_t maxd_limit; /* a longer one doubles the table (RA__BOOK_PROBE_MAX until full size) */
     ra_arena *arena;
     ra__book_sym *syms; /* arena */
     uint32_t nsyms, syms_cap;
