@@ -266,24 +266,28 @@ static void book_place(ra_book *b, ra__book_hent *t, uint64_t ref, ra__book_ord 
     if (d > b->maxd) b->maxd = d;
 }
 
-/* Makes room for one more order: the table doubles before it would be more than half full, and
- * while it is smaller than its size for max_orders, also when an insert had to probe more than
- * RA__BOOK_PROBE_MAX slots (references that wrap a small table many times cluster).
- * @return 0, or -1 when it had to grow and could not (counted). */
-int ra__book_reserve(ra_book *b)
+/* The slow part of ra__book_reserve(): the table doubles before it would be more than half
+ * full, and while it is smaller than its size for max_orders, also when an insert had to probe
+ * more than RA__BOOK_PROBE_MAX slots (references that wrap a small table many times cluster).
+ * @return 0, or -1 when it could not grow (counted). */
+int ra__book_grow_table(ra_book *b)
 {
-    if (__builtin_expect(2 * (b->st.orders_live + 1) <= b->mask + 1 && b->maxd <= b->maxd_limit, 1))
-        return 0;
     if (book_table_alloc(b, b->mask + 1) == RA_OK) return 0;
     ra__book_error(b, RA_BOOK_ERR_NO_MEMORY);
     return -1;
 }
 
-/* @return 0, or -1 when ref is already in the table (nothing changed). */
+/* One probe from ref's home to the first free slot: a live ref lies before it.
+ * @return 0, or -1 when ref is already in the table (nothing changed). */
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o)
 {
-    if (ra__book_lookup(b, ref)) return -1;
-    book_place(b, b->tab, ref, o);
+    ra__book_hent *t = b->tab;
+    uint64_t i = ra__book_home(b, ref), d = 0;
+    for (; t[i].o; d++, i = (i + 1) & b->mask)
+        if (t[i].ref == ref) return -1;
+    t[i].ref = ref;
+    t[i].o = o;
+    if (d > b->maxd) b->maxd = d;
     return 0;
 }
 

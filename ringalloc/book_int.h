@@ -121,7 +121,7 @@ static inline uint64_t ra__book_home(const ra_book *b, uint64_t ref)
 /* book.c: orders and the order table */
 ra__book_ord *ra__book_ord_slow(ra_book *b, int *status);
 void ra__book_ord_free_malloced(ra_book *b, ra__book_ord *o);
-int ra__book_reserve(ra_book *b);
+int ra__book_grow_table(ra_book *b);
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o);
 void ra__book_erase(ra_book *b, ra__book_hent *e);
 void ra__book_error(ra_book *b, int kind);
@@ -139,6 +139,15 @@ static inline ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref)
         if (e->ref == ref) return e;
     }
     return NULL;
+}
+
+/* Makes room for one more order in the table (ra__book_grow_table() when it must grow).
+ * @return 0, or -1 when it had to grow and could not (counted). */
+static inline int ra__book_reserve(ra_book *b)
+{
+    if (__builtin_expect(2 * (b->st.orders_live + 1) <= b->mask + 1 && b->maxd <= b->maxd_limit, 1))
+        return 0;
+    return ra__book_grow_table(b);
 }
 
 /* An order block from the pool that served last (inline), else ra__book_ord_slow().
