@@ -157,6 +157,7 @@ static int book_side_grow(ra_book *b, ra__book_side *sd)
 static ra__book_lvl *book_level_get(ra_book *b, ra__book_side *sd, int side, int64_t px)
 {
     int64_t key = book_key(side, px);
+    if (sd->n && sd->v[sd->n - 1].key == key) return sd->v[sd->n - 1].l; /* the best, most often */
     uint32_t i = book_find(sd, key);
     if (i < sd->n && sd->v[i].key == key) return sd->v[i].l;
     if (sd->n == sd->cap && book_side_grow(b, sd) != 0) return NULL;
