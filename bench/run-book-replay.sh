@@ -14,8 +14,8 @@
 #    the reader).
 # Every run has --ring-size BOOK_BENCH_RING (default 1G: the ring holds the whole input, so a
 # book slower than the producer loses nothing) and --book-orders BOOK_BENCH_ORDERS (default
-# 65536: generated flow has at most 4096 live orders; with the default 2M the order table,
-# sized from the capacity, made the ITCH run more than twice as long here).
+# 65536: generated flow has at most 4096 live orders; the order table grows with the live
+# orders, so the default 2M costs about the same).
 # Whole-process wall time (fork to exit), best and median of BOOK_BENCH_REPS runs (default 5),
 # page cache warm; msgs/s and ns/msg from the best run. Inputs live in $BUILD/bench-data
 # (generated once, not committed). Prints a markdown table and MET / NOT MET lines, writes them to

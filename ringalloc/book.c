@@ -7,9 +7,12 @@
  *   it. RA_BOOK_FALLBACK and RA_BOOK_MALLOC take orders from malloc (pool index
  *   RA__BOOK_MALLOCED).
  * - The order table maps a reference to its order: open addressing with linear probing over
- *   2^k slots, at least twice the pool capacity, so it stays at most half full; deletion shifts
- *   the following entries back (no tombstones), so probe chains never grow with churn. Growing
- *   pools double it when it would pass half full.
+ *   2^k slots, kept at most half full; deletion shifts the following entries back (no
+ *   tombstones), so probe chains never grow with churn. It starts sized for
+ *   RA__BOOK_TABLE_START orders (for max_orders at once under RA_BOOK_PREFAULT) and doubles when
+ *   the live orders would pass half of it: set-up costs the same for any max_orders, and a small
+ *   feed touches little memory. The pool is lazy too (blocks are carved as they are first used),
+ *   so max_orders is a capacity, not memory taken up front.
  * - Reset: orders from malloc are freed by walking the table (fallbacks are rare; the
  *   RA_BOOK_MALLOC variant exists for comparisons), the table is cleared, the pools are
  *   recreated when orders were still live (the pool has no bulk free: a new pool is the
@@ -69,6 +72,7 @@ static int book_table_alloc(ra_book *b, uint64_t orders)
     b->mask = slots - 1;
     b->shift = shift;
     b->maxd = 0;
+    b->maxd_limit = slots < 2 * (uint64_t)b->cfg.max_orders ? RA__BOOK_PROBE_MAX : UINT64_MAX;
     for (uint64_t i = 0; i < old_slots; i++) /* rehash (growth only) */
         if (old[i].o) book_place(b, t, old[i].ref, old[i].o);
     ra__region_put(&old_reg);
@@ -93,7 +97,10 @@ int ra_book_create(ra_book **out, const ra_book_config *cfg)
     b->st.complete = true;
     ra_arena_config ac = {.chunk_size = c.arena_chunk, .name = "book-session"};
     int rc = ra_arena_create(&b->arena, &ac);
-    if (rc == RA_OK) rc = book_table_alloc(b, c.max_orders);
+    if (rc == RA_OK) /* lazy: a small table that doubles with the live orders (ra__book_reserve) */
+        rc = book_table_alloc(b, c.flags & RA_BOOK_PREFAULT || c.max_orders < RA__BOOK_TABLE_START
+                                     ? c.max_orders
+                                     : RA__BOOK_TABLE_START);
     if (rc == RA_OK && !(c.flags & RA_BOOK_MALLOC)) rc = book_pool_add(b, c.max_orders);
     if (rc == RA_OK && c.flags & RA_BOOK_MALLOC) b->st.capacity = c.max_orders;
     b->locate = rc == RA_OK ? calloc(65536, sizeof *b->locate) : NULL;
@@ -106,8 +113,9 @@ int ra_book_create(ra_book **out, const ra_book_config *cfg)
     return RA_OK;
 }
 
-/* Frees the orders that came from malloc (walking the table), then clears the table. */
-static void book_orders_drop(ra_book *b)
+/* Frees the orders that came from malloc (walking the table), then clears the table unless the
+ * book is going away (clear false). */
+static void book_orders_drop(ra_book *b, bool clear)
 {
     if (b->st.orders_live == 0) return;
     for (uint64_t i = 0; b->malloced_live && i <= b->mask; i++)
@@ -115,6 +123,7 @@ static void book_orders_drop(ra_book *b)
             free(b->tab[i].o);
             b->malloced_live--;
         }
+    if (!clear) return;
     memset(b->tab, 0, (b->mask + 1) * sizeof *b->tab);
     b->maxd = 0;
 }
@@ -122,7 +131,7 @@ static void book_orders_drop(ra_book *b)
 void ra_book_destroy(ra_book *b)
 {
     if (!b) return;
-    if (b->tab) book_orders_drop(b);
+    if (b->tab) book_orders_drop(b, false);
     ra__book_sides_release(b);
     book_pools_destroy(b);
     free(b->pools);
@@ -156,7 +165,7 @@ void ra_book_reset(ra_book *b)
     if (!b) return;
     book_save_tops(b);
     uint64_t live = b->st.orders_live;
-    book_orders_drop(b);
+    book_orders_drop(b, true);
     ra__book_sides_release(b);
     if (live && !(b->cfg.flags & RA_BOOK_MALLOC)) {
         book_pools_destroy(b);
@@ -207,8 +216,8 @@ static ra__book_ord *book_ord_malloc(ra_book *b, int *status)
     return o;
 }
 
-/* The pool is empty: try the other pools, then on_empty. */
-static ra__book_ord *book_ord_slow(ra_book *b, int *status)
+/* The pool that served last is empty: try the other pools, then on_empty. */
+ra__book_ord *ra__book_ord_slow(ra_book *b, int *status)
 {
     for (uint32_t i = 0; i < b->npools; i++) {
         ra__book_ord *o = ra_pool_alloc(b->pools[i]);
@@ -239,43 +248,13 @@ static ra__book_ord *book_ord_slow(ra_book *b, int *status)
     return NULL;
 }
 
-ra__book_ord *ra__book_ord_alloc(ra_book *b, int *status)
+void ra__book_ord_free_malloced(ra_book *b, ra__book_ord *o)
 {
-    if (__builtin_expect(b->npools != 0, 1)) {
-        ra__book_ord *o = ra_pool_alloc(b->pools[b->cur]);
-        if (__builtin_expect(o != NULL, 1)) {
-            o->pool = (uint16_t)b->cur;
-            return o;
-        }
-    }
-    return book_ord_slow(b, status);
-}
-
-void ra__book_ord_free(ra_book *b, ra__book_ord *o)
-{
-    if (__builtin_expect(o->pool != RA__BOOK_MALLOCED, 1)) {
-        ra_pool_free(b->pools[o->pool], o);
-        return;
-    }
     b->malloced_live--;
     free(o);
 }
 
 /* ---- the order table ----------------------------------------------------------------------- */
-
-/* Every entry lies at most b->maxd slots past its home (the longest displacement an insert made
- * since the table was last cleared): a look-up stops there, and so does the backward shift of a
- * deletion, even inside a long run of consecutive references. */
-ra__book_hent *ra__book_lookup(const ra_book *b, uint64_t ref)
-{
-    uint64_t i = ra__book_home(b, ref);
-    for (uint64_t d = 0; d <= b->maxd; d++, i = (i + 1) & b->mask) {
-        ra__book_hent *e = &b->tab[i];
-        if (e->o == NULL) return NULL;
-        if (e->ref == ref) return e;
-    }
-    return NULL;
-}
 
 /* Puts (ref, o) in the first free slot from ref's home. */
 static void book_place(ra_book *b, ra__book_hent *t, uint64_t ref, ra__book_ord *o)
@@ -287,22 +266,28 @@ static void book_place(ra_book *b, ra__book_hent *t, uint64_t ref, ra__book_ord 
     if (d > b->maxd) b->maxd = d;
 }
 
-/* Makes room for one more order: growing pools and orders from malloc can pass the table's
- * size, so it doubles before it would be more than half full.
- * @return 0, or -1 when it had to grow and could not (counted). */
-int ra__book_reserve(ra_book *b)
+/* The slow part of ra__book_reserve(): the table doubles before it would be more than half
+ * full, and while it is smaller than its size for max_orders, also when an insert had to probe
+ * more than RA__BOOK_PROBE_MAX slots (references that wrap a small table many times cluster).
+ * @return 0, or -1 when it could not grow (counted). */
+int ra__book_grow_table(ra_book *b)
 {
-    if (__builtin_expect(2 * (b->st.orders_live + 1) <= b->mask + 1, 1)) return 0;
-    if (book_table_alloc(b, 2 * (b->st.orders_live + 1)) == RA_OK) return 0;
+    if (book_table_alloc(b, b->mask + 1) == RA_OK) return 0;
     ra__book_error(b, RA_BOOK_ERR_NO_MEMORY);
     return -1;
 }
 
-/* @return 0, or -1 when ref is already in the table (nothing changed). */
+/* One probe from ref's home to the first free slot: a live ref lies before it.
+ * @return 0, or -1 when ref is already in the table (nothing changed). */
 int ra__book_insert(ra_book *b, uint64_t ref, ra__book_ord *o)
 {
-    if (ra__book_lookup(b, ref)) return -1;
-    book_place(b, b->tab, ref, o);
+    ra__book_hent *t = b->tab;
+    uint64_t i = ra__book_home(b, ref), d = 0;
+    for (; t[i].o; d++, i = (i + 1) & b->mask)
+        if (t[i].ref == ref) return -1;
+    t[i].ref = ref;
+    t[i].o = o;
+    if (d > b->maxd) b->maxd = d;
     return 0;
 }
 

@@ -28,31 +28,9 @@ enum {
 };
 
 /* Minimal length of each booked type (0: not booked). */
-static size_t itch_min_len(unsigned t)
-{
-    switch (t) {
-    case 'S':
-        return 12;
-    case 'R':
-        return 39;
-    case 'A':
-        return 36;
-    case 'F':
-        return 40;
-    case 'E':
-        return 31;
-    case 'C':
-        return 36;
-    case 'X':
-        return 23;
-    case 'D':
-        return 19;
-    case 'U':
-        return 35;
-    default:
-        return 0;
-    }
-}
+static const uint8_t itch_min_len[128] = {
+    ['S'] = 12, ['R'] = 39, ['A'] = 36, ['F'] = 40, ['E'] = 31,
+    ['C'] = 36, ['X'] = 23, ['D'] = 19, ['U'] = 35};
 
 static uint64_t itch_stock_key(const uint8_t *p)
 {
@@ -150,7 +128,7 @@ int ra_book_itch(ra_book *b, const void *msg, size_t len)
     unsigned t = m[0];
     b->st.messages++;
     if (t < 128) b->st.itch[t]++;
-    size_t need = itch_min_len(t);
+    size_t need = t < 128 ? itch_min_len[t] : 0;
     if (need == 0) {
         b->st.not_booked++;
         return RA_OK;

@@ -157,6 +157,7 @@ static int book_side_grow(ra_book *b, ra__book_side *sd)
 static ra__book_lvl *book_level_get(ra_book *b, ra__book_side *sd, int side, int64_t px)
 {
     int64_t key = book_key(side, px);
+    if (sd->n && sd->v[sd->n - 1].key == key) return sd->v[sd->n - 1].l; /* the best, most often */
     uint32_t i = book_find(sd, key);
     if (i < sd->n && sd->v[i].key == key) return sd->v[i].l;
     if (sd->n == sd->cap && book_side_grow(b, sd) != 0) return NULL;
@@ -179,8 +180,8 @@ static ra__book_lvl *book_level_get(ra_book *b, ra__book_side *sd, int side, int
 
 static void book_level_drop(ra_book *b, ra__book_side *sd, int side, ra__book_lvl *l)
 {
-    int64_t key = book_key(side, l->px);
-    uint32_t i = book_find(sd, key);
+    uint32_t i = sd->n - 1; /* most often the best level */
+    if (sd->v[i].l != l) i = book_find(sd, book_key(side, l->px));
     memmove(&sd->v[i], &sd->v[i + 1], (sd->n - i - 1) * sizeof *sd->v);
     sd->n--;
     l->head = (ra__book_ord *)(void *)b->free_lvls;
@@ -325,32 +326,22 @@ void ra__book_clear_sym(ra_book *b, uint32_t sym)
     }
 }
 
-/* After a message on one side of sym (side -1: either side may have changed): counts a book
- * that became crossed, reports a changed top. s->last always holds the current top, so only the
- * side the message touched is read again. */
-void ra__book_touch(ra_book *b, uint32_t sym, int side)
+/* The top of sym changed (s->top holds it): counts a book that became crossed and the change,
+ * and calls the callback. */
+void ra__book_top_changed(ra_book *b, uint32_t sym)
 {
     ra__book_sym *s = &b->syms[sym];
-    ra_book_top *t = &s->last;
-    int changed = 0;
-    for (int k = 0; k < 2; k++) {
-        if (side >= 0 && k != side) continue;
-        const ra__book_side *sd = &s->side[k];
-        const ra__book_lvl *l = sd->n ? sd->v[sd->n - 1].l : NULL;
-        int64_t px = l ? l->px : 0;
-        uint64_t qty = l ? l->qty : 0;
-        uint32_t n = l ? l->count : 0;
-        int64_t *tp = k == RA_BOOK_BID ? &t->bid_px : &t->ask_px;
-        uint64_t *tq = k == RA_BOOK_BID ? &t->bid_qty : &t->ask_qty;
-        uint32_t *tn = k == RA_BOOK_BID ? &t->bid_orders : &t->ask_orders;
-        if (*tp == px && *tq == qty && *tn == n) continue;
-        *tp = px, *tq = qty, *tn = n;
-        changed = 1;
-    }
-    if (!changed) return;
-    int crossed = t->bid_qty && t->ask_qty && t->bid_px >= t->ask_px;
+    const ra__book_top1 *bd = &s->top[RA_BOOK_BID], *as = &s->top[RA_BOOK_ASK];
+    int crossed = bd->qty && as->qty && bd->px >= as->px;
     if (crossed && !s->crossed) ra__book_error(b, RA_BOOK_ERR_CROSSED);
     s->crossed = crossed;
     b->st.bbo_changes++;
-    if (b->bbo) b->bbo(b->bbo_ctx, sym, s->name, b->ts, t);
+    if (!b->bbo) return;
+    ra_book_top t = {.bid_px = bd->px,
+                     .bid_qty = bd->qty,
+                     .bid_orders = (uint32_t)bd->n,
+                     .ask_px = as->px,
+                     .ask_qty = as->qty,
+                     .ask_orders = (uint32_t)as->n};
+    b->bbo(b->bbo_ctx, sym, s->name, b->ts, &t);
 }

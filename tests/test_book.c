@@ -704,6 +704,34 @@ static void test_generated_flow(void **state)
     run_generated(0, RA_BOOK_FALLBACK, 64);
 }
 
+/* A book of the default capacity starts with a small order table that doubles as the live orders
+ * grow (past the first size several times): every order stays found, the invariants hold. */
+static void test_table_grows(void **state)
+{
+    (void)state;
+    book_gen g;
+    assert_int_equal(book_gen_init(&g, 5, 40, 100000), 0);
+    ra_book *b = mk(0, RA_BOOK_FAIL, 0);
+    uint8_t m[64];
+    for (size_t k = 0; k < 500000; k++) {
+        size_t len = book_gen_next(&g, m);
+        assert_int_equal(ra_book_itch(b, m, len), RA_OK);
+    }
+    ra_book_stats s = stats(b);
+    assert_int_equal(s.capacity, RA_BOOK_DEFAULT_ORDERS);
+    assert_true(g.nlive > 40000); /* the table starts for 16384 orders: it doubled twice */
+    assert_int_equal(s.orders_live, g.nlive);
+    assert_int_equal(s.errors_total, 0);
+    for (size_t i = 0; i < g.nlive; i++) {
+        ra_book_order o;
+        assert_int_equal(ra_book_order_find(b, g.live[i].ref, &o), RA_OK);
+        assert_int_equal(o.qty, g.live[i].qty);
+    }
+    ok(b);
+    book_gen_free(&g);
+    ra_book_destroy(b);
+}
+
 /* ra_book_itch_many() gives the book that one call per message gives. */
 static void test_itch_many(void **state)
 {
@@ -802,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_mbo),
         cmocka_unit_test(test_nasdaq_snippet),
         cmocka_unit_test(test_generated_flow),
+        cmocka_unit_test(test_table_grows),
         cmocka_unit_test(test_itch_many),
         cmocka_unit_test(test_stats_writers),
     };

@@ -56,7 +56,8 @@ enum ra_book_flags {
     RA_BOOK_HUGEPAGES = 1u << 0, /* order pool in huge pages when available (the order table
                                     always asks for huge or transparent huge pages) */
     RA_BOOK_PREFAULT = 1u << 1,  /* back the order pool and table at create (and the pool again
-                                    at each reset): no page fault on the hot path */
+                                    at each reset), the table sized for max_orders at once: no
+                                    page fault or table growth on the hot path */
     RA_BOOK_MALLOC = 1u << 2,    /* every order from malloc/free instead of the pool: the same
                                     book code for allocator comparisons (LD_PRELOAD) */
 };
