@@ -265,6 +265,18 @@ static void rp__levels_json(rp_json *j, const char *key, const rp__bk *k, size_t
     rp_json_array_end(j);
 }
 
+/* One side of a symbol's top: SIDE_px, SIDE_qty and SIDE_orders. */
+static void rp__side_json(rp_json *j, const char *side, int64_t px, uint64_t qty, uint64_t orders)
+{
+    char k[16];
+    snprintf(k, sizeof k, "%s_px", side);
+    rp_json_i64(j, k, px);
+    snprintf(k, sizeof k, "%s_qty", side);
+    rp_json_u64(j, k, qty);
+    snprintf(k, sizeof k, "%s_orders", side);
+    rp_json_u64(j, k, orders);
+}
+
 static void rp__top_json(rp_json *j, const rp__bk *k)
 {
     bool saved;
@@ -275,12 +287,8 @@ static void rp__top_json(rp_json *j, const rp__bk *k)
         const char *name = rp__sym(k, saved, i, &t);
         if (!name) continue;
         rp_json_object_begin(j, name);
-        rp_json_i64(j, "bid_px", t.bid_px);
-        rp_json_u64(j, "bid_qty", t.bid_qty);
-        rp_json_u64(j, "bid_orders", t.bid_orders);
-        rp_json_i64(j, "ask_px", t.ask_px);
-        rp_json_u64(j, "ask_qty", t.ask_qty);
-        rp_json_u64(j, "ask_orders", t.ask_orders);
+        rp__side_json(j, "bid", t.bid_px, t.bid_qty, t.bid_orders);
+        rp__side_json(j, "ask", t.ask_px, t.ask_qty, t.ask_orders);
         rp_json_object_end(j);
     }
     rp_json_object_end(j);
@@ -396,14 +404,6 @@ static void rp__bk_top_human(const void *state, FILE *f)
 }
 
 const rp_consumer_ops rp_cons_book = {.name = "book",
-                                      .create = rp__bk_create,
-                                      .destroy = rp__bk_destroy,
-                                      .on_msg = rp__bk_on_msg,
-                                      .on_burst = rp__bk_on_burst,
-                                      .on_loss = rp__bk_on_loss,
-                                      .interval = rp__bk_interval,
-                                      .verify = rp__bk_verify,
-                                      .report_json = rp__bk_json,
-                                      .report_human = rp__bk_human,
+                                      RP_CONSUMER_OPS(rp__bk_),
                                       .report_top_json = rp__bk_top_json,
                                       .report_top_human = rp__bk_top_human};

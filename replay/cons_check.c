@@ -179,13 +179,4 @@ static void rp__check_human(const void *state, FILE *f, bool paced)
     fputc('\n', f);
 }
 
-const rp_consumer_ops rp_cons_check = {.name = "check",
-                                       .create = rp__check_create,
-                                       .destroy = rp__check_destroy,
-                                       .on_msg = rp__check_on_msg,
-                                       .on_burst = rp__check_on_burst,
-                                       .on_loss = rp__check_on_loss,
-                                       .interval = rp__check_interval,
-                                       .verify = rp__check_verify,
-                                       .report_json = rp__check_json,
-                                       .report_human = rp__check_human};
+const rp_consumer_ops rp_cons_check = {.name = "check", RP_CONSUMER_OPS(rp__check_)};

@@ -77,6 +77,14 @@ typedef struct rp_consumer_ops {
     void (*report_top_human)(const void *state, FILE *f);
 } rp_consumer_ops;
 
+/* The members every consumer defines, from functions named PREFIXcreate, PREFIXdestroy,
+ * PREFIXon_msg, PREFIXon_burst, PREFIXon_loss, PREFIXinterval, PREFIXverify, PREFIXjson and
+ * PREFIXhuman (the reports). */
+#define RP_CONSUMER_OPS(p)                                                                         \
+    .create = p##create, .destroy = p##destroy, .on_msg = p##on_msg, .on_burst = p##on_burst,      \
+    .on_loss = p##on_loss, .interval = p##interval, .verify = p##verify, .report_json = p##json,   \
+    .report_human = p##human
+
 /* rp_cons_check : latency histograms and sequence continuity (cons_check.c). */
 extern const rp_consumer_ops rp_cons_check;
 
