@@ -249,7 +249,11 @@ static size_t rp__msgs_bytes(const rp_frame *f)
 rp_framing rp_frame_detect(const uint8_t *p, size_t n, bool complete)
 {
     rp_frame f;
-    int st = rp_frame_decode(RP_FRAMING_IEXTP, p, n, &f);
+    /* IEX-TP starts with its version and a reserved 0 byte: anything else goes straight on to
+     * MoldUDP64 (and the decode's message is not formatted for nothing) */
+    int st = n >= 2 && p[0] == RP_IEXTP_VERSION && p[1] == 0
+                 ? rp_frame_decode(RP_FRAMING_IEXTP, p, n, &f)
+                 : RP_FRAME_BADHDR;
     if (st == RP_FRAME_OK && p[1] == 0) {
         size_t plen = ra_load_le16(p + 12);
         bool ok = f.heartbeat
