@@ -102,8 +102,8 @@ shrunk=$(shm_name shrunk)
 "$REPLAY" --shm "$gone" -q "$in" && "$REPLAY" --shm "$shrunk" -q "$in" || fail "replay --shm failed"
 "$RINGSTAT" --csv --count 8 --interval 0.2 "$gone" "$shrunk" >"$tmp/chg.csv" 2>"$tmp/chg.err" &
 st_pid=$!
-i=0 # both rings attached: the first rows are out
-while [ "$(grep -c ratest "$tmp/chg.csv")" -lt 2 ] && [ $i -lt 200 ]; do
+i=0 # both rings attached: the first rows are out (the file may not exist yet)
+while [ "$(cat "$tmp/chg.csv" 2>/dev/null | grep -c ratest)" -lt 2 ] && [ $i -lt 200 ]; do
     sleep 0.05
     i=$((i + 1))
 done
