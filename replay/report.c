@@ -216,22 +216,10 @@ int rp_report_json(FILE *f, const rp_run_config *cfg, const rp_run_result *res)
     rp_report_times_json(j, fd, false);
     rp_json_object_end(j);
 
-    rp_json_object_begin(j, "feed");
-    rp_json_u64(j, "messages", fd->messages);
-    rp_json_u64(j, "untyped", res->untyped);
-    rp_report_feed_counts(j, fd);
-    rp_json_u64(j, "message_bytes", res->msg_bytes);
-    rp_json_object_end(j);
+    rp_report_feed_json(j, fd, res->untyped, res->msg_bytes);
 
     rp_json_object_begin(j, "ring");
-    rp_json_u64(j, "capacity", res->ring.capacity);
-    rp_json_u64(j, "max_msg", res->max_msg);
-    rp_json_u64(j, "published", res->ring.published);
-    rp_json_u64(j, "published_bytes", res->ring.published_bytes);
-    rp_json_u64(j, "overwritten", res->ring.overwritten);
-    rp_json_u64(j, "overwritten_bytes", res->ring.overwritten_bytes);
-    rp_json_u64(j, "too_big", res->ring.too_big);
-    rp_json_bool(j, "hugepages", res->ring.hugepages);
+    rp_report_ring_members(j, &res->ring, res->max_msg);
     rp_json_u64(j, "stamp_bytes", rp_stamp_bytes(cfg));
     rp_json_object_end(j);
     if (cfg->shm_name) rp__shm_json(j, cfg, res);
@@ -289,6 +277,28 @@ void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type
         rp_json_u64(j, k, by_type[t]);
     }
     rp_json_object_end(j);
+}
+
+void rp_report_feed_json(rp_json *j, const rp_feed_stats *fd, uint64_t untyped, uint64_t msg_bytes)
+{
+    rp_json_object_begin(j, "feed");
+    rp_json_u64(j, "messages", fd->messages);
+    rp_json_u64(j, "untyped", untyped);
+    rp_report_feed_counts(j, fd);
+    rp_json_u64(j, "message_bytes", msg_bytes);
+    rp_json_object_end(j);
+}
+
+void rp_report_ring_members(rp_json *j, const ra_ring_stats *ring, uint64_t max_msg)
+{
+    rp_json_u64(j, "capacity", ring->capacity);
+    rp_json_u64(j, "max_msg", max_msg);
+    rp_json_u64(j, "published", ring->published);
+    rp_json_u64(j, "published_bytes", ring->published_bytes);
+    rp_json_u64(j, "overwritten", ring->overwritten);
+    rp_json_u64(j, "overwritten_bytes", ring->overwritten_bytes);
+    rp_json_u64(j, "too_big", ring->too_big);
+    rp_json_bool(j, "hugepages", ring->hugepages);
 }
 
 void rp_report_times_json(rp_json *j, const rp_feed_stats *fd, bool full)

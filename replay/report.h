@@ -35,6 +35,15 @@ int rp_report_gen_json(FILE *f, const rp_gen_opts *o, const rp_gen_result *g);
 /* rp_report_by_type_json() : a "by_type" object (keys as rp_type_key()) named key. */
 void rp_report_by_type_json(rp_json *j, const char *key, const uint64_t *by_type, bool is_char);
 
+/* rp_report_feed_json() : the "feed" object of a run: messages, untyped, the feed counts
+ * (rp_report_feed_counts) and message_bytes. */
+void rp_report_feed_json(rp_json *j, const rp_feed_stats *fd, uint64_t untyped, uint64_t msg_bytes);
+
+/* rp_report_ring_members() : the members of a run's "ring" object that every writer of a ring
+ * reports: capacity, max_msg, published, published_bytes, overwritten, overwritten_bytes,
+ * too_big and hugepages (the caller opens and closes the object). */
+void rp_report_ring_members(rp_json *j, const ra_ring_stats *ring, uint64_t max_msg);
+
 /* rp_report_times_json() : the members "first_ts_ns" and "last_ts_ns" of fd (timestamps in input
  * order), and with `full` also "min_ts_ns", "max_ts_ns", "span_ns" (max - min) and
  * "backward_steps". */

@@ -23,26 +23,13 @@ static void rf__input_feed_ring(rp_json *j, const rf_opts *o, const rf_result *r
     rp_json_u64(j, "packets", fd->packets);
     rp_json_u64(j, "bytes", fd->bytes);
     rp_json_u64(j, "decode_errors", fd->decode_errors);
-    rp_json_u64(j, "first_ts_ns", fd->first_ts_ns);
-    rp_json_u64(j, "last_ts_ns", fd->last_ts_ns);
+    rp_report_times_json(j, fd, false);
     rp_json_object_end(j);
 
-    rp_json_object_begin(j, "feed");
-    rp_json_u64(j, "messages", fd->messages);
-    rp_json_u64(j, "untyped", r->untyped);
-    rp_report_feed_counts(j, fd);
-    rp_json_u64(j, "message_bytes", r->msg_bytes);
-    rp_json_object_end(j);
+    rp_report_feed_json(j, fd, r->untyped, r->msg_bytes);
 
     rp_json_object_begin(j, "ring");
-    rp_json_u64(j, "capacity", r->ring.capacity);
-    rp_json_u64(j, "max_msg", r->max_msg);
-    rp_json_u64(j, "published", r->ring.published);
-    rp_json_u64(j, "published_bytes", r->ring.published_bytes);
-    rp_json_u64(j, "overwritten", r->ring.overwritten);
-    rp_json_u64(j, "overwritten_bytes", r->ring.overwritten_bytes);
-    rp_json_u64(j, "too_big", r->ring.too_big);
-    rp_json_bool(j, "hugepages", r->ring.hugepages);
+    rp_report_ring_members(j, &r->ring, r->max_msg);
     rp_json_str(j, "write", o->write == RF_WRITE_PACKETS ? "packets" : "messages");
     rp_json_object_end(j);
     if (o->shm) {
