@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "ringalloc/book.h"
+#include "ringalloc/stats.h"
 #include "dbn.h"
 #include "run.h"
 
@@ -305,30 +306,25 @@ static void rp__top_json(rp_json *j, const rp__bk *k)
     rp_json_object_end(j);
 }
 
-static void rp__mem_json(rp_json *j, const ra_book_stats *st)
+/* ra_stats_fields callback: one member of the open object; skip names one the caller wrote */
+struct rp__fields {
+    rp_json *j;
+    const char *skip;
+};
+
+static void rp__field_json(void *ctx, const char *name, unsigned long long v, bool is_bool)
 {
-    rp_json_object_begin(j, "pool");
-    rp_json_u64(j, "capacity", st->capacity);
-    rp_json_u64(j, "in_use", st->pool.in_use);
-    rp_json_u64(j, "high_water", st->pool.high_water);
-    rp_json_u64(j, "allocs", st->pool.allocs);
-    rp_json_u64(j, "frees", st->pool.frees);
-    rp_json_u64(j, "block_size", st->pool.block_size);
-    rp_json_u64(j, "bytes_reserved", st->pool.bytes_reserved);
-    rp_json_bool(j, "hugepages", st->pool.hugepages);
-    rp_json_u64(j, "fallbacks", st->fallbacks);
-    rp_json_u64(j, "grows", st->grows);
-    rp_json_object_end(j);
-    rp_json_object_begin(j, "arena");
-    rp_json_u64(j, "bytes_used", st->arena.bytes_used);
-    rp_json_u64(j, "bytes_reserved", st->arena.bytes_reserved);
-    rp_json_u64(j, "high_water", st->arena.high_water);
-    rp_json_u64(j, "chunks", st->arena.chunks);
-    rp_json_u64(j, "resets", st->arena.resets);
-    rp_json_u64(j, "sys_allocs", st->sys_allocs);
-    rp_json_object_end(j);
+    const struct rp__fields *c = ctx;
+    if (c->skip && strcmp(name, c->skip) == 0) return;
+    if (is_bool)
+        rp_json_bool(c->j, name, v != 0);
+    else
+        rp_json_u64(c->j, name, v);
 }
 
+/* The book's report: the library's scalar book stats (symbols counted here: a reset that kept
+ * the top keeps its symbols), errors by kind, the order pool and session arena as their stats
+ * structs, the top per symbol. */
 static void rp__bk_top_json(const void *state, rp_json *j)
 {
     const rp__bk *k = state;
@@ -337,19 +333,20 @@ static void rp__bk_top_json(const void *state, rp_json *j)
     bool saved;
     rp_json_object_begin(j, "book");
     rp_json_u64(j, "symbols", rp__nsyms(k, &saved));
-    rp_json_bool(j, "complete", st.complete);
-    rp_json_u64(j, "missed", st.missed);
-    rp_json_u64(j, "messages", st.messages);
-    rp_json_u64(j, "orders_live", st.orders_live);
-    rp_json_u64(j, "orders_high_water", st.orders_high_water);
-    rp_json_u64(j, "levels", st.levels);
     rp_json_u64(j, "duplicates", k->duplicates);
-    rp_json_u64(j, "sessions", st.sessions);
     rp_json_bool(j, "pool_full", k->full);
+    struct rp__fields c = {j, "symbols"};
+    (void)ra_stats_fields(RA_STATS_BOOK, &st, rp__field_json, &c);
+    c.skip = NULL;
     rp_json_object_begin(j, "errors");
     for (int e = 0; e < RA_BOOK_ERR_COUNT; e++) rp_json_u64(j, ra_book_error_name(e), st.errors[e]);
     rp_json_object_end(j);
-    rp__mem_json(j, &st);
+    rp_json_object_begin(j, "pool");
+    (void)ra_stats_fields(RA_STATS_POOL, &st.pool, rp__field_json, &c);
+    rp_json_object_end(j);
+    rp_json_object_begin(j, "arena");
+    (void)ra_stats_fields(RA_STATS_ARENA, &st.arena, rp__field_json, &c);
+    rp_json_object_end(j);
     rp__top_json(j, k);
     rp_json_object_end(j);
 }

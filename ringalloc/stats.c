@@ -496,14 +496,44 @@ RA_API int ra_stats_write_prometheus(FILE *f, const ra_stats_source *src, size_t
     return rc;
 }
 
+static void ra__visit(const void *base, const struct ra__metric *t, size_t nt,
+                      ra_stats_field_fn *fn, void *ctx)
+{
+    for (size_t k = 0; k < nt; k++) fn(ctx, t[k].field, ra__value(base, &t[k]), t[k].is_bool);
+}
+
+/* the table of each kind that ra_stats_fields() serves */
+static const struct {
+    const struct ra__metric *t;
+    size_t n;
+} ra__kind_tables[] = {
+    [RA_STATS_RING] = {ra__ring_metrics, RA__N(ra__ring_metrics)},
+    [RA_STATS_POOL] = {ra__pool_metrics, RA__N(ra__pool_metrics)},
+    [RA_STATS_SLAB] = {ra__slab_metrics, RA__N(ra__slab_metrics)},
+    [RA_STATS_ARENA] = {ra__arena_metrics, RA__N(ra__arena_metrics)},
+    [RA_STATS_BOOK] = {ra__book_metrics, RA__N(ra__book_metrics)},
+};
+
+RA_API int ra_stats_fields(int kind, const void *stats, ra_stats_field_fn *fn, void *ctx)
+{
+    if (stats == NULL || fn == NULL || kind < 0 || (size_t)kind >= RA__N(ra__kind_tables) ||
+        ra__kind_tables[kind].t == NULL)
+        return RA_EINVAL;
+    ra__visit(stats, ra__kind_tables[kind].t, ra__kind_tables[kind].n, fn, ctx);
+    return RA_OK;
+}
+
+static void ra__json_field(void *f, const char *name, unsigned long long v, bool is_bool)
+{
+    if (is_bool)
+        fprintf(f, ",\"%s\":%s", name, v ? "true" : "false");
+    else
+        fprintf(f, ",\"%s\":%llu", name, v);
+}
+
 static void ra__json_fields(FILE *f, const void *base, const struct ra__metric *t, size_t nt)
 {
-    for (size_t k = 0; k < nt; k++) {
-        if (t[k].is_bool)
-            fprintf(f, ",\"%s\":%s", t[k].field, ra__value(base, &t[k]) ? "true" : "false");
-        else
-            fprintf(f, ",\"%s\":%llu", t[k].field, ra__value(base, &t[k]));
-    }
+    ra__visit(base, t, nt, ra__json_field, f);
 }
 
 RA_API int ra_stats_write_json(FILE *f, const ra_stats_source *src, size_t n)

@@ -389,6 +389,55 @@ static void test_json(void **state)
     free_world(&w);
 }
 
+struct field_log {
+    char text[2048];
+    size_t len, bools;
+};
+
+static void log_field(void *ctx, const char *name, unsigned long long v, bool is_bool)
+{
+    struct field_log *l = ctx;
+    l->len += (size_t)snprintf(l->text + l->len, sizeof l->text - l->len, ",\"%s\":%llu", name, v);
+    l->bools += is_bool;
+}
+
+/* ra_stats_fields visits the fields the JSON writer writes, in its order, with the same values */
+static void test_fields(void **state)
+{
+    (void)state;
+    struct world w;
+    make_world(&w);
+    ra_pool_stats ps;
+    ra_pool_get_stats(w.pool, &ps);
+    struct field_log l = {0};
+    assert_int_equal(ra_stats_fields(RA_STATS_POOL, &ps, log_field, &l), RA_OK);
+    assert_int_equal(l.bools, 3); /* threadsafe, hugepages, hugepages_fallback */
+    assert_non_null(strstr(l.text, ",\"allocs\":4,\"frees\":1,\"in_use\":3,"));
+    ra_stats_source src = {RA_STATS_POOL, NULL, w.pool};
+    int rc;
+    char *text = capture(ra_stats_write_json, &src, 1, &rc);
+    assert_int_equal(rc, RA_OK);
+    char *numeric = strstr(l.text, ",\"high_water\""); /* JSON writes bools as true/false */
+    assert_non_null(numeric);
+    *strstr(numeric, ",\"threadsafe\"") = '\0';
+    assert_non_null(strstr(text, l.text));
+    free(text);
+
+    ra_arena_stats as;
+    ra_arena_get_stats(w.arena, &as);
+    memset(&l, 0, sizeof l);
+    assert_int_equal(ra_stats_fields(RA_STATS_ARENA, &as, log_field, &l), RA_OK);
+    assert_true(strncmp(l.text, ",\"bytes_used\":100,", 18) == 0);
+    assert_int_equal(l.bools, 0);
+
+    memset(&l, 0, sizeof l);
+    assert_int_equal(ra_stats_fields(RA_STATS_READER, &as, log_field, &l), RA_EINVAL);
+    assert_int_equal(ra_stats_fields(RA_STATS_POOL, NULL, log_field, &l), RA_EINVAL);
+    assert_int_equal(ra_stats_fields(RA_STATS_POOL, &ps, NULL, &l), RA_EINVAL);
+    assert_int_equal(l.len, 0);
+    free_world(&w);
+}
+
 static pthread_barrier_t bar;
 
 static void *trader(void *arg)
@@ -568,6 +617,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prometheus_parsed_back),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_fields),
         cmocka_unit_test(test_thread_arenas),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_textfile),

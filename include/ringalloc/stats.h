@@ -2,6 +2,7 @@
 #ifndef RINGALLOC_STATS_H
 #define RINGALLOC_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -71,6 +72,16 @@ RA_API int ra_stats_write_json(FILE *f, const ra_stats_source *src, size_t n);
  * (path should end in ".prom" and live in the collector's directory).
  * @return as ra_stats_write_prometheus(); RA_EIO also when the file cannot be created or renamed
  *         (errno tells why; the temporary file is removed). */
+/*! ra_stats_fields() : calls fn once for every scalar field of one stats struct, with the names
+ * and in the order of the JSON writer, so a caller can put the stats in a document of its own.
+ * kind says what stats points to: RA_STATS_RING an ra_ring_stats, RA_STATS_POOL an
+ * ra_pool_stats, RA_STATS_SLAB an ra_slab_stats (its own fields, not the classes),
+ * RA_STATS_ARENA an ra_arena_stats, RA_STATS_BOOK an ra_book_stats (the scalar fields: not
+ * errors, pool or arena). Booleans come as 0 or 1 with is_bool set.
+ * @return RA_OK, or RA_EINVAL (stats or fn NULL, another kind): fn is then not called. */
+typedef void ra_stats_field_fn(void *ctx, const char *name, unsigned long long value, bool is_bool);
+RA_API int ra_stats_fields(int kind, const void *stats, ra_stats_field_fn *fn, void *ctx);
+
 RA_API int ra_stats_write_textfile(const char *path, const ra_stats_source *src, size_t n);
 
 #ifdef __cplusplus

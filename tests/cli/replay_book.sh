@@ -135,7 +135,7 @@ rc=$?
 [ "$rc" -eq 3 ] || fail "--book-orders 10: exit $rc, want 3"
 grep -q -- "--book-orders" "$tmp/err" || fail "--book-orders 10: message: $(cat "$tmp/err")"
 book "$tmp/grow.json" "$tmp/h.pcap" --limit 20000 --book-orders 10 --book-on-empty grow
-same "--book-on-empty grow" "$tmp/h.ref" "$tmp/grow.json" "b['pool']['grows'] > 0"
+same "--book-on-empty grow" "$tmp/h.ref" "$tmp/grow.json" "b['grows'] > 0"
 book "$tmp/malloc.json" "$tmp/h.pcap" --limit 20000 --book-alloc malloc
 same "--book-alloc malloc" "$tmp/h.ref" "$tmp/malloc.json"
 
