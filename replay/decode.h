@@ -68,7 +68,7 @@ typedef struct rp_dec_type {
     uint16_t ngroup, group_count, group_off, group_stride;
 } rp_dec_type;
 
-/* The tables (decode_itch.c, decode_dbn.c), each ending with a row whose name is NULL. */
+/* The tables (decode_tables.c), each ending with a row whose name is NULL. */
 extern const rp_dec_type rp_dec_itch_types[];
 extern const rp_dec_type rp_dec_iex_types[];
 extern const rp_dec_type rp_dec_dbn_types[];
