@@ -282,8 +282,9 @@ static int rp__close(rp__prod *p, rp_source *s, const char *path, int rc)
             rp__fail(x, e);
             goto done;
         }
-        rp_note_warning(res->warnings, sizeof(res->warnings), path,
-                        "the last record is truncated (ignored)");
+        if (p->pass == 0) /* said once, not once per --loop pass */
+            rp_note_warning(res->warnings, sizeof(res->warnings), path,
+                            "the last record is truncated (ignored)");
     }
     uint64_t size = rp_source_size(s);
     p->bytes_before += size ? size : rp_source_offset(s);

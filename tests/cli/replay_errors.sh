@@ -125,6 +125,11 @@ expect 0 "warning: .*trunc.pcap.*truncated" -- --json -q "$tmp/trunc.pcap"
 msgs=$(jget "$tmp/out" feed.messages)
 [ "$msgs" -gt 0 ] && [ "$msgs" -lt 3000 ] || fail "trunc.pcap: $msgs messages"
 expect 2 "trunc.pcap" "truncated" "--strict" -- --json --strict "$tmp/trunc.pcap"
+# looped: the warning once, not once per pass; every pass counts the intact messages
+expect 0 "warning: .*trunc.pcap.*truncated" -- --json -q --loop 3 "$tmp/trunc.pcap"
+n=$(grep -c "truncated" "$tmp/err")
+[ "$n" -eq 1 ] || fail "trunc.pcap --loop 3: the truncation warned $n times"
+[ "$(jget "$tmp/out" feed.messages)" -eq $((msgs * 3)) ] || fail "trunc.pcap --loop 3: messages"
 zstd -q -c "$tmp/trunc.pcap" >"$tmp/trunc.pcap.zst"
 expect 0 "warning: .*truncated" -- --json -q "$tmp/trunc.pcap.zst"
 [ "$(jget "$tmp/out" input.truncated)" = "true" ] || fail "trunc.pcap.zst: not truncated"
