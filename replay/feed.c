@@ -17,9 +17,10 @@
 
 void rp_feed_stats_sum_types(rp_feed_stats *st)
 {
-    memcpy(st->by_type, st->by_proto[0], sizeof st->by_type);
-    for (unsigned p = 1; p < RP_PROTO_COUNT; p++)
-        for (unsigned t = 0; t < 256; t++) st->by_type[t] += st->by_proto[p][t];
+    memset(st->by_type, 0, sizeof st->by_type);
+    for (unsigned p = 0; p < RP_PROTO_COUNT; p++)
+        if (st->protos & 1u << p)
+            for (unsigned t = 0; t < 256; t++) st->by_type[t] += st->by_proto[p][t];
 }
 
 static bool rp__typed(const rp_feed_stats *st)
@@ -61,9 +62,12 @@ void rp_feed_stats_add(rp_feed_stats *dst, const rp_feed_stats *src)
     dst->gaps += src->gaps;
     dst->missing += src->missing;
     dst->backward += src->backward;
-    /* flat loops over whole rows: vectorised (a --loop over a small capture adds them per pass) */
+    /* flat loops over the rows in use: vectorised (a --loop over a small capture adds them per
+     * pass) */
     for (unsigned p = 0; p < RP_PROTO_COUNT; p++)
-        for (unsigned t = 0; t < 256; t++) dst->by_proto[p][t] += src->by_proto[p][t];
+        if (src->protos & 1u << p)
+            for (unsigned t = 0; t < 256; t++) dst->by_proto[p][t] += src->by_proto[p][t];
+    dst->protos |= src->protos;
     for (unsigned t = 0; t < 256; t++) dst->by_type[t] += src->by_type[t];
     if (src_typed) /* characters only when every typed input says so */
         dst->type_is_char = dst_typed ? dst->type_is_char && src->type_is_char : src->type_is_char;

@@ -33,8 +33,10 @@ typedef struct rp_feed_stats {
     uint64_t min_ts_ns, max_ts_ns;    /* the smallest and the largest (0 and 0 when none) */
     uint64_t backward_steps; /* timestamps below the one before (time, not sequence numbers) */
     uint64_t by_proto[RP_PROTO_COUNT][256]; /* typed messages by protocol and type byte */
-    unsigned framings;                      /* bit (1u << rp_framing) per framing met */
-    bool stamped;                           /* a timestamp was seen (the four above are set) */
+    unsigned protos;   /* bit (1u << rp_proto) per row of by_proto that may be nonzero: whoever
+                          counts into a row sets its bit, and the sums read only those rows */
+    unsigned framings; /* bit (1u << rp_framing) per framing met */
+    bool stamped;      /* a timestamp was seen (the four above are set) */
 } rp_feed_stats;
 
 /* rp_feed_stamp() : one more timestamp in input order (a packet's, a file record's): updates

@@ -338,7 +338,9 @@ static void rp__sequenced(rp_framer *f)
     }
     f->stream = seq ? seq->id : RP_NO_STREAM;
     f->cur = (rp_frame_cursor){0, 0};
-    f->by_type = st->by_proto[f->kind == RP_FRAMING_IEXTP ? RP_PROTO_IEXTP : RP_PROTO_ITCH];
+    enum rp_proto proto = f->kind == RP_FRAMING_IEXTP ? RP_PROTO_IEXTP : RP_PROTO_ITCH;
+    f->by_type = st->by_proto[proto];
+    st->protos |= 1u << proto;
     f->active = true;
 }
 

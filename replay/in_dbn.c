@@ -196,6 +196,7 @@ static int rp__next(rp_source *s, rp_message *m, size_t max, size_t *n, rp_mark 
         rp_feed_stamp(st, ts);
         st->packets++;
         st->by_proto[RP_PROTO_OTHER][rec[1]]++;
+        st->protos |= 1u << RP_PROTO_OTHER;
         m[k++] = (rp_message){.data = rec,
                               .len = len,
                               .type = rec[1],

@@ -88,6 +88,7 @@ static int rp__next(rp_source *s, rp_message *m, size_t max, size_t *n, rp_mark 
                           .seq = ++s->st.messages,
                           .ts_ns = ts};
         s->st.by_proto[RP_PROTO_ITCH][msg[0]]++;
+        s->st.protos |= 1u << RP_PROTO_ITCH;
         *n = 1;
         return 1;
     }

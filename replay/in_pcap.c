@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +37,9 @@ typedef struct rp__pcap {
     int linktype;
     struct bpf_program prog;
     bool filtered;
-    uint64_t read; /* packets read from the file, filtered out or not */
-    uint64_t vlan; /* of them, Ethernet frames with VLAN tags */
+    uint64_t read;  /* packets read from the file, filtered out or not */
+    uint64_t vlan;  /* of them, Ethernet frames with VLAN tags */
+    uint64_t first; /* input offset of the first packet record (after the file header) */
     rp_framer fr;
 } rp__pcap;
 
@@ -126,6 +128,7 @@ static int rp__open(rp_source *s, size_t peeked)
         return -1;
     }
     b->fp = fp;
+    b->first = rp__pos(s);
     b->linktype = pcap_datalink(b->pcap);
     if (!rp_link_supported(b->linktype)) {
         const char *ln = pcap_datalink_val_to_name(b->linktype);
@@ -249,6 +252,23 @@ static void rp__close(rp_source *s)
     rp_framer_free(&b->fr);
 }
 
+/* Back to the first packet with libpcap kept open: the reader (uncompressed memory only) goes to
+ * the first record and the FILE drops what it buffered, so libpcap's next read is that record.
+ * Classic pcap only: a pcapng file may hold interface blocks after its first packet, which
+ * libpcap would add again on a second reading. */
+static int rp__rewind(rp_source *s)
+{
+    rp__pcap *b = s->be;
+    if (s->in != &rp_input_pcap || !b || !b->pcap || rp_zread_rewind(s->z, b->first) != 0) return 1;
+    __fpurge(b->fp);
+    clearerr(b->fp);
+    rp_source_restart(s);
+    rp_framer_free(&b->fr);
+    rp_framer_init(&b->fr, s->opts.framing, &s->st);
+    b->read = b->vlan = 0;
+    return 0;
+}
+
 static int rp__stream_desc(const rp_source *s, uint32_t id, char *buf, size_t cap)
 {
     const rp__pcap *b = s->be;
@@ -270,7 +290,7 @@ static void rp__describe(const rp_source *s, rp_input_desc *d)
 /* pcap and pcapng differ only in their magic numbers: libpcap reads both */
 #define RP__LIBPCAP_OPS                                                                            \
     .open = rp__open, .next = rp__next, .close = rp__close, .stream_desc = rp__stream_desc,        \
-    .flows = rp__flows, .describe = rp__describe
+    .flows = rp__flows, .describe = rp__describe, .rewind = rp__rewind
 
 const rp_input rp_input_pcap = {
     .name = "pcap", .label = "pcap", .probe = rp__probe_pcap, RP__LIBPCAP_OPS};

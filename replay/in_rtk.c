@@ -153,8 +153,11 @@ static void rp__data(rp_source *s, rp__rtk *b, const ra_tick_record *rec, rp_mes
     s->st.messages++;
     if (rec->type == RP_TYPE_NONE)
         s->st.framings |= 1u << RP_FRAMING_UDP;
-    else
-        s->st.by_proto[rp__proto(b, rec->stream)][rec->type & 0xFF]++;
+    else {
+        enum rp_proto p = rp__proto(b, rec->stream);
+        s->st.by_proto[p][rec->type & 0xFF]++;
+        s->st.protos |= 1u << p;
+    }
 }
 
 static int rp__next(rp_source *s, rp_message *m, size_t max, size_t *n, rp_mark *mk)

@@ -48,6 +48,11 @@ typedef struct rp_input {
     int (*stream_desc)(const rp_source *s, uint32_t id, char *buf, size_t cap);
     size_t (*flows)(const rp_source *s, rp_flow_info *out, size_t max);
     void (*describe)(const rp_source *s, rp_input_desc *d);
+    /* rewind() : back to the first message for the next --loop pass, the backend kept open:
+     * returns 1 with nothing changed when it cannot (the caller then reopens), else calls
+     * rp_source_restart() and resets its own state. @return 0, 1, or -1 after
+     * rp_source_fail(). */
+    int (*rewind)(rp_source *s);
 } rp_input;
 
 /* A backend file names its functions rp__probe, rp__open, rp__next, rp__close, rp__stream_desc
@@ -119,6 +124,10 @@ int rp_source_damaged(rp_source *s, const char *unit, const char *fmt, ...)
 /* rp_source_end() : end of input at decompressed offset `bytes`: notes truncation left by the
  * decompressor, sets st.bytes. @return 0. */
 int rp_source_end(rp_source *s, uint64_t bytes);
+
+/* rp_source_restart() : for a backend's rewind(): the source's counts, warnings and end state
+ * back to those of a source just opened. */
+void rp_source_restart(rp_source *s);
 
 /* rp_source_filter_unused() : warns once that opts.filter does not apply to this format (it has
  * no packets), if a filter was given. */

@@ -352,6 +352,21 @@ uint64_t rp_source_size(const rp_source *s)
     return s->size;
 }
 
+void rp_source_restart(rp_source *s)
+{
+    memset(&s->st, 0, sizeof s->st);
+    s->done = false;
+    s->nwarn = 0;
+    s->damaged = 0;
+    s->damage_sum[0] = '\0';
+}
+
+int rp_source_rewind(rp_source *s)
+{
+    if (s->failed || !s->in || !s->in->rewind) return 1;
+    return s->in->rewind(s);
+}
+
 void rp_source_close(rp_source *s)
 {
     if (!s) return;

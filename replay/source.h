@@ -104,6 +104,13 @@ uint64_t rp_source_offset(const rp_source *s);          /* file bytes consumed (
 uint64_t rp_source_size(const rp_source *s);            /* file size, 0 when unknown (pipe) */
 void rp_source_close(rp_source *s);
 
+/* rp_source_rewind() : the source goes back to its first message, with fresh counts, as if
+ * opened again: a --loop pass over an input in memory without a new open (only some backends,
+ * over uncompressed memory, can).
+ * @return 0 (rewound), 1 (cannot: close it and open again; the source is unchanged), or -1
+ *         (failed: rp_source_error()). */
+int rp_source_rewind(rp_source *s);
+
 /* ---- additions (input layer) ---------------------------------------------------------------- */
 
 /* rp_source_open_mem() : like rp_source_open() over a buffer (tests, fuzzers); `name` names it in

@@ -564,6 +564,16 @@ size_t rp_zread_head(const rp_zread *z, const uint8_t **p)
     return z->head_len;
 }
 
+int rp_zread_rewind(rp_zread *z, uint64_t off)
+{
+    if (z->kind != RP__MEM || z->zstd || z->ahead || z->failed || off > z->mem_len) return -1;
+    z->mem_pos = (size_t)off;
+    z->raw = z->base = off;
+    z->pos = z->end = 0;
+    z->raw_eof = z->eof = z->truncated = false;
+    return 0;
+}
+
 uint64_t rp_zread_offset(const rp_zread *z)
 {
     return z->base + z->pos;

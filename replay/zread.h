@@ -70,7 +70,11 @@ FILE *rp_zread_fopen(rp_zread *z);
  * @return how many; *p points at them until rp_zread_close(). */
 size_t rp_zread_head(const rp_zread *z, const uint8_t **p);
 
-uint64_t rp_zread_offset(const rp_zread *z);     /* decompressed bytes consumed */
+uint64_t rp_zread_offset(const rp_zread *z); /* decompressed bytes consumed */
+/* rp_zread_rewind() : an uncompressed reader over memory goes back to input offset off (<= the
+ * length), as if just opened and then off bytes consumed. @return 0, or -1 for any other reader
+ * (a file, a pipe, zstd: reopen those). */
+int rp_zread_rewind(rp_zread *z, uint64_t off);
 uint64_t rp_zread_raw_offset(const rp_zread *z); /* input (compressed) bytes read so far */
 uint64_t rp_zread_filled(const rp_zread *z);     /* decompressed bytes produced so far */
 bool rp_zread_compressed(const rp_zread *z);     /* zstd */

@@ -248,6 +248,7 @@ static void test_feed_sum(void **state)
     rp_feed_stamp(&b, 100);
     b.messages = 2;
     b.by_proto[RP_PROTO_IEXTP]['Q'] = 2;
+    b.protos = 1u << RP_PROTO_IEXTP;
     b.type_is_char = true;
     b.truncated = true;
     rp_feed_stats_sum_types(&b);
@@ -258,6 +259,7 @@ static void test_feed_sum(void **state)
     memset(&c, 0, sizeof c);
     rp_feed_stamp(&c, 50);
     c.by_proto[RP_PROTO_OTHER][1] = 1; /* typed, not characters */
+    c.protos = 1u << RP_PROTO_OTHER;
     rp_feed_stats_sum_types(&c);
     rp_feed_stats_add(&a, &c);
     assert_false(a.type_is_char);
@@ -279,12 +281,67 @@ static void test_feed_sum(void **state)
     free(buf);
 }
 
+/* Reads an open source to its end: messages delivered, hashed with their sequence numbers. */
+static uint64_t drain_hash(rp_source *s, uint64_t *n)
+{
+    rp_message m;
+    uint64_t h = 0xcbf29ce484222325u;
+    *n = 0;
+    while (rp_source_next(s, &m) == 1) {
+        (*n)++;
+        h = (h ^ m.seq ^ (uint64_t)m.stream << 40) * 0x100000001b3u;
+        for (uint32_t i = 0; i < m.len; i++) h = (h ^ m.data[i]) * 0x100000001b3u;
+    }
+    return h;
+}
+
+/* --loop's rewind: a classic pcap in memory reads again from its first packet with fresh counts
+ * (no gap, no backward step from the sequence numbers starting over); other inputs say they
+ * cannot (1), unchanged, and are reopened by the caller. */
+static void test_rewind(void **state)
+{
+    (void)state;
+    uint64_t ts[5] = {T0, T0 + 10, T0 + 20, T0 + 30, T0 + 40};
+    rpb c = {0};
+    mold_capture(&c, 1, ts, 5);
+    rp_source *s;
+    char err[512];
+    assert_int_equal(rp_source_open_mem(&s, c.p, c.len, "mem.pcap", NULL, err, sizeof err), 0);
+    uint64_t n1, n2;
+    uint64_t h1 = drain_hash(s, &n1);
+    rp_feed_stats first = *rp_source_stats(s);
+    for (int pass = 0; pass < 3; pass++) {
+        assert_int_equal(rp_source_rewind(s), 0);
+        assert_int_equal(rp_source_stats(s)->messages, 0);
+        uint64_t h2 = drain_hash(s, &n2);
+        assert_true(n1 == 5 && n2 == 5 && h1 == h2);
+        const rp_feed_stats *st = rp_source_stats(s);
+        assert_true(st->packets == first.packets && st->bytes == first.bytes && st->gaps == 0 &&
+                    st->backward == 0 && st->by_type['A'] == 5 && st->first_ts_ns == T0);
+        assert_memory_equal(st, &first, sizeof first);
+    }
+    rp_source_close(s);
+
+    /* an ITCH file: no rewind (the caller reopens); the source reads on as before */
+    rpb itch = {0};
+    for (int i = 0; i < 4; i++) rpb_itch_record(&itch, 'D', 1 + (uint64_t)i);
+    assert_int_equal(rp_source_open_mem(&s, itch.p, itch.len, "mem.itch", NULL, err, sizeof err),
+                     0);
+    assert_int_equal(rp_source_rewind(s), 1);
+    (void)drain_hash(s, &n1);
+    assert_int_equal(n1, 4);
+    rp_source_close(s);
+    rpb_free(&itch);
+    rpb_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),       cmocka_unit_test(test_framer_without_capture),
         cmocka_unit_test(test_itch_damage), cmocka_unit_test(test_filter_matching_nothing),
         cmocka_unit_test(test_time_range),  cmocka_unit_test(test_feed_sum),
+        cmocka_unit_test(test_rewind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
