@@ -301,6 +301,15 @@ RT_TEST_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -fno-builtin -pthrea
 all: $(RT_SO) $(RATRACE)
 tests: $(RT_TEST_BINS)
 bench: $(RT_TEST_BINS) # bench/run-ratrace.sh runs tests/ratrace/stdmap.cpp
+# ... and reads ratrace against two floors: forwarding alone, and forwarding with a 16-byte header
+RT_FLOORS := $(BUILD)/bench/libfloor_fwd.so $(BUILD)/bench/libfloor_hdr.so
+bench: $(RT_FLOORS)
+$(BUILD)/bench/libfloor_fwd.so: bench/ratrace_floor.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(RT_PRE_CFLAGS) -shared -o $@ $< -ldl
+$(BUILD)/bench/libfloor_hdr.so: bench/ratrace_floor.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(RT_PRE_CFLAGS) -DFLOOR_HDR -shared -o $@ $< -ldl
 
 $(BUILD)/obj/ratrace/preload/%.o: ratrace/preload/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -8,20 +8,25 @@
 # median of the same workload (massif follows exec, as ratrace and heaptrack do: the python3
 # workload starts through env). Then one row per workload with the tracers side by side, and
 # the goals (wall-time ratios), each "met" or "MISSED": count mode at most 1.1x, sample mode at
-# most 1.3x, full mode's overhead at most a third of heaptrack's.
+# most 1.3x, full mode's overhead at most a third of heaptrack's. Two floors run beside them
+# (bench/ratrace_floor.c): "fwd", an interposer that only forwards malloc & co., and "hdr16", the
+# same with a 16-byte header on every block as ratrace's registry needs: what interposing and
+# the larger heap cost before any counting.
 # usage: BUILD=build/release sh bench/run-ratrace.sh      (make bench runs it from the repo root)
-# env:   RATRACE_BENCH_N (default 1000000), RATRACE_BENCH_REPS (default 3; massif runs once),
+# env:   RATRACE_BENCH_N (default 1000000), RATRACE_BENCH_REPS (default 5; massif runs once),
 #        RATRACE_BENCH_SKIP="massif heaptrack" to leave tools out.
 # The output is also saved to $BUILD/bench/ratrace-results.txt.
 set -u
 BUILD=${BUILD:-build/release}
 N=${RATRACE_BENCH_N:-1000000}
-REPS=${RATRACE_BENCH_REPS:-3}
+REPS=${RATRACE_BENCH_REPS:-5}
 SKIP=${RATRACE_BENCH_SKIP:-}
 RATRACE=$BUILD/ratrace
 STDMAP=$BUILD/ratrace-tests/stdmap
 OUT=$BUILD/bench/ratrace-results.txt
-for f in "$RATRACE" "$STDMAP"; do
+FLOOR_FWD=$(pwd)/$BUILD/bench/libfloor_fwd.so
+FLOOR_HDR=$(pwd)/$BUILD/bench/libfloor_hdr.so
+for f in "$RATRACE" "$STDMAP" "$FLOOR_FWD" "$FLOOR_HDR"; do
     [ -x "$f" ] || { echo "run-ratrace: $f is missing (make bench builds it)" >&2; exit 1; }
 done
 mkdir -p "$BUILD/bench"
@@ -49,6 +54,8 @@ workload() {
     r=0
     while [ $r -lt "$REPS" ]; do
         once "$name" untraced "$@"
+        once "$name" fwd env LD_PRELOAD="$FLOOR_FWD" "$@"
+        once "$name" hdr16 env LD_PRELOAD="$FLOOR_HDR" "$@"
         for mode in count sample full; do
             once "$name" "$mode" "$RATRACE" --quiet --mode "$mode" -- "$@"
         done
@@ -74,7 +81,7 @@ workload stdmap "$STDMAP" "$N"
 {
     echo "== ratrace overhead (bench/run-ratrace.sh, N=$N, medians of $REPS interleaved rounds," \
         "massif 1; docs/ratrace.md) =="
-    awk -v order="untraced count sample full heaptrack massif" '
+    awk -v order="untraced fwd hdr16 count sample full heaptrack massif" '
         function median(key,    n, i, j, v, t) {
             n = split(vals[key], v, " ")
             for (i = 2; i <= n; i++)
@@ -108,6 +115,13 @@ workload stdmap "$STDMAP" "$N"
                     else printf " %15s", "-"
                 }
                 printf "\n"
+            }
+            printf "\nfloors (wall time): forwarding alone, and forwarding with ratrace'"'"'s 16-byte header:\n"
+            for (i = 1; i <= nw; i++) {
+                w = ws[i]
+                if (!((w " hdr16") in xw)) continue
+                printf "FLOOR %-8s forwarding %.2fx, 16-byte header %.2fx; count mode %.2fx the header floor\n",
+                    w, xw[w " fwd"], xw[w " hdr16"], xw[w " count"] / xw[w " hdr16"]
             }
             printf "\ngoals (wall-time ratios to untraced; CPU time in brackets):\n"
             for (i = 1; i <= nw; i++) {
