@@ -228,11 +228,14 @@ static int rf__open_line(rf__h *h, unsigned i, char *err, size_t cap)
 static int rf__open_ring(rf__h *h, char *err, size_t cap)
 {
     const rf_opts *o = h->o;
+    /* no page fault on the receive path; huge pages where the kernel gives them (an in-process
+     * ring: transparent ones; a shared ring: a hugetlbfs --shm-dir), else normal pages */
     ra_ring_config cfg = {.capacity = o->capacity ? o->capacity : RF__RING_DEFAULT,
-                          .flags = RA_RING_PREFAULT}; /* no page fault on the receive path */
+                          .flags = RA_RING_PREFAULT | (o->shm ? 0 : RA_RING_HUGEPAGES)};
     int st;
     if (o->shm) {
-        ra_shm_options so = {.replace = o->shm_replace,
+        ra_shm_options so = {.dir = o->shm_dir,
+                             .replace = o->shm_replace,
                              .unlink_on_destroy = o->shm_unlink,
                              .clock = RA_SHM_CLOCK_REALTIME};
         st = ra_ring_create_shm(&h->ring, o->shm, &cfg, &so);

@@ -29,7 +29,8 @@ typedef struct rf_opts {
     enum rf_write write;
     bool arbitrate;
     uint64_t arb_window_ns;
-    const char *shm; /* NULL: an in-process ring */
+    const char *shm;     /* NULL: an in-process ring */
+    const char *shm_dir; /* the shared ring's directory (NULL: /dev/shm) */
     bool shm_replace, shm_unlink;
     uint64_t capacity; /* ring bytes */
     unsigned readers;  /* in-process reader threads */

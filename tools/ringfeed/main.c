@@ -28,6 +28,12 @@ static int rf__shm(void *ctx, const char *a)
     ((rf_opts *)ctx)->shm = a;
     return 0;
 }
+static int rf__shm_dir(void *ctx, const char *a)
+{
+    if (!*a) return -1;
+    ((rf_opts *)ctx)->shm_dir = a;
+    return 0;
+}
 static int rf__shm_replace(void *ctx, const char *a)
 {
     (void)a;
@@ -128,6 +134,10 @@ static const tl_opt rf__opts[] = {
      "write into the shared ring /dev/shm/NAME, which other processes read\n"
      "(ringcat, ringstat, ra_ring_attach); without it the ring is in-process\n"
      "and --readers threads read it"},
+    {"shm-dir", 0, "DIR", rf__shm_dir, "a directory",
+     "put the shared ring's file in DIR instead of /dev/shm: a hugetlbfs\n"
+     "mount puts the ring on huge pages (readers then attach by its path,\n"
+     "DIR/NAME)"},
     {"shm-replace", 0, NULL, rf__shm_replace, NULL, "replace an existing ring of that name"},
     {"unlink", 0, NULL, rf__unlink, NULL,
      "remove the ring's name at exit (by default the closed ring stays, so\n"
@@ -212,8 +222,9 @@ int main(int argc, char **argv)
     int rc = tl_cli_parse(&rf__cli, argc, argv, &o, &first);
     if (rc != TL_CLI_GO) return rc == TL_CLI_DONE ? RF__EXIT_OK : RF__EXIT_USAGE;
     if (rf__endpoints(&o, argc, argv, first) != 0) return RF__EXIT_USAGE;
-    if ((o.shm_replace || o.shm_unlink) && !o.shm)
-        return tl_cli_usage(&rf__cli, "--shm-replace and --unlink need --shm NAME", NULL);
+    if ((o.shm_replace || o.shm_unlink || o.shm_dir) && !o.shm)
+        return tl_cli_usage(&rf__cli, "--shm-dir, --shm-replace and --unlink need --shm NAME",
+                            NULL);
     if (o.readers == UINT32_MAX) o.readers = o.shm ? 0 : 1;
     rp_stop_install();
     char err[512];
