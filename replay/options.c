@@ -168,35 +168,6 @@ static int rp__stats_csv(rp_opts *o, const char *a)
     o->stats_csv = a;
     return 0;
 }
-static int rp__shm(rp_opts *o, const char *a)
-{
-    size_t n = strlen(a);
-    if (n == 0 || n > 200 || strchr(a, '/') || strcmp(a, ".") == 0 || strcmp(a, "..") == 0)
-        return -1;
-    o->run.shm_name = a;
-    return 0;
-}
-static int rp__shm_mode(rp_opts *o, const char *a)
-{
-    char *end;
-    unsigned long v = strtoul(a, &end, 8);
-    if (!*a || *end || a[0] == '-' || a[0] == '+' || v == 0 || v > 0777) return -1;
-    o->run.shm_mode = (unsigned)v;
-    o->shm_set = true;
-    return 0;
-}
-static int rp__shm_replace(rp_opts *o, const char *a)
-{
-    (void)a;
-    o->run.shm_replace = o->shm_set = true;
-    return 0;
-}
-static int rp__unlink(rp_opts *o, const char *a)
-{
-    (void)a;
-    o->run.shm_unlink = o->shm_set = true;
-    return 0;
-}
 static int rp__messages(rp_opts *o, const char *a)
 {
     return rp__u64_in(a, 1, UINT64_MAX, &o->gen.messages);
@@ -339,17 +310,20 @@ static const rp__opt rp__opts[] = {
      "(default 0); makes overwrite and loss visible"},
     {"resume", 0, "WHERE", RP_CMD_REPLAY, rp__resume, "oldest, newest", G_RING,
      "oldest | newest: where a lapped reader continues (default oldest)"},
-    {"shm", 0, "NAME", RP_CMD_REPLAY, rp__shm, "a file name of 1..200 bytes without '/'", G_SHM,
+    {"shm", 0, "NAME", RP_CMD_REPLAY, rp_opt_shm, "a file name of 1..200 bytes without '/'", G_SHM,
      "publish into the shared ring /dev/shm/NAME (capacity --ring-size):\n"
      "one message per record, no prefix, ts_ns = publish time on\n"
      "CLOCK_REALTIME; closed at the end and on SIGINT/SIGTERM, and kept\n"
      "after exit unless --unlink"},
-    {"shm-mode", 0, "OCTAL", RP_CMD_REPLAY, rp__shm_mode, "octal permission bits, e.g. 0640", G_SHM,
-     "permission bits of the ring file (default 0600)"},
-    {"shm-replace", 0, NULL, RP_CMD_REPLAY, rp__shm_replace, NULL, G_SHM,
+    {"shm-dir", 0, "DIR", RP_CMD_REPLAY, rp_opt_shm_dir, "a directory", G_SHM,
+     "the ring file goes in DIR instead of /dev/shm: a hugetlbfs mount puts\n"
+     "it on huge pages (readers attach by its path, DIR/NAME)"},
+    {"shm-mode", 0, "OCTAL", RP_CMD_REPLAY, rp_opt_shm_mode, "octal permission bits, e.g. 0640",
+     G_SHM, "permission bits of the ring file (default 0600)"},
+    {"shm-replace", 0, NULL, RP_CMD_REPLAY, rp_opt_shm_replace, NULL, G_SHM,
      "replace a ring of that name that exists (a stale one; without it\n"
      "an existing NAME is an error, exit 1)"},
-    {"unlink", 0, NULL, RP_CMD_REPLAY, rp__unlink, NULL, G_SHM,
+    {"unlink", 0, NULL, RP_CMD_REPLAY, rp_opt_unlink, NULL, G_SHM,
      "remove the name at exit (readers attached keep reading)"},
     {"book", 0, NULL, RP_CMD_REPLAY, rp_opt_book, NULL, G_BOOK,
      "reader 0 builds full-depth order books (ITCH 5.0, DBN MBO) from the\n"
@@ -635,7 +609,7 @@ static int rp__check(rp_opts *o)
     if (o->cmd == RP_CMD_REPLAY && o->speed_set && o->pps_set)
         bad = "--speed and --pps cannot be combined";
     if (o->cmd == RP_CMD_REPLAY && o->shm_set && !o->run.shm_name)
-        bad = "--shm-mode, --shm-replace and --unlink need --shm NAME";
+        bad = "--shm-dir, --shm-mode, --shm-replace and --unlink need --shm NAME";
     if (o->cmd == RP_CMD_REPLAY && o->book_opt_set && !o->book)
         bad = "--book-depth, --book-orders, --book-on-empty, --book-alloc, --bbo, --bbo-format "
               "and --symbol need --book";

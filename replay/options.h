@@ -133,6 +133,14 @@ int rp_getopt_next(rp_getopt *g, const char *prog, int argc, char **argv);
  * (without the hint when NULL). @return RP_OPTS_USAGE. */
 int rp_usage_bad_value(const char *prog, const char *name, const char *hint, const char *value);
 
+/* ---- the shared-ring options of replay (options_shm.c): value parsers of the table's rows */
+
+int rp_opt_shm(rp_opts *o, const char *a);         /* --shm NAME */
+int rp_opt_shm_dir(rp_opts *o, const char *a);     /* --shm-dir DIR */
+int rp_opt_shm_mode(rp_opts *o, const char *a);    /* --shm-mode OCTAL */
+int rp_opt_shm_replace(rp_opts *o, const char *a); /* --shm-replace */
+int rp_opt_unlink(rp_opts *o, const char *a);      /* --unlink */
+
 /* ---- the network options of replay (options_net.c): value parsers of the table's rows, and
  * the checks of their combinations */
 

@@ -153,8 +153,8 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
     fprintf(f, "           overwritten %" PRIu64 " (%" PRIu64 " bytes), too big %" PRIu64 "\n",
             res->ring.overwritten, res->ring.overwritten_bytes, res->ring.too_big);
     if (cfg->shm_name)
-        fprintf(f, "Shared:    /dev/shm/%s, %s, %s\n", cfg->shm_name,
-                res->shm_closed ? "closed" : "NOT closed",
+        fprintf(f, "Shared:    %s/%s, %s, %s\n", cfg->shm_dir ? cfg->shm_dir : "/dev/shm",
+                cfg->shm_name, res->shm_closed ? "closed" : "NOT closed",
                 res->shm_kept ? "kept (ringcat and ringstat can still read it)" : "unlinked");
     for (unsigned i = 0; i < res->nreaders; i++) {
         const rp_reader_counts *r = &res->readers[i];
@@ -183,8 +183,8 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
 /* The "shm" object of a --shm run (docs/replay.md). */
 static void rp__shm_json(rp_json *j, const rp_run_config *cfg, const rp_run_result *res)
 {
-    char path[256];
-    snprintf(path, sizeof(path), "/dev/shm/%s", cfg->shm_name);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", cfg->shm_dir ? cfg->shm_dir : "/dev/shm", cfg->shm_name);
     rp_json_object_begin(j, "shm");
     rp_json_str(j, "name", cfg->shm_name);
     rp_json_str(j, "path", path);

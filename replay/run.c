@@ -64,15 +64,17 @@ static uint64_t rp__total_bytes(const rp_run_config *cfg)
 static int rp__ring_shm(rp_engine *x, ra_ring_config *rc, char *err, size_t errlen)
 {
     const rp_run_config *cfg = x->cfg;
-    ra_shm_options opt = {
-        .mode = cfg->shm_mode, .replace = cfg->shm_replace, .clock = RA_SHM_CLOCK_REALTIME};
+    ra_shm_options opt = {.mode = cfg->shm_mode,
+                          .dir = cfg->shm_dir,
+                          .replace = cfg->shm_replace,
+                          .clock = RA_SHM_CLOCK_REALTIME};
     rc->flags = 0;
     int st = ra_ring_create_shm(&x->ring, cfg->shm_name, rc, &opt);
     if (st == RA_EEXIST) {
         snprintf(err, errlen,
-                 "a shared ring named '%s' already exists (/dev/shm/%s): use --shm-replace to "
+                 "a shared ring named '%s' already exists (%s/%s): use --shm-replace to "
                  "replace it, or another name",
-                 cfg->shm_name, cfg->shm_name);
+                 cfg->shm_name, cfg->shm_dir ? cfg->shm_dir : "/dev/shm", cfg->shm_name);
         return RP_RUN_EEXIST;
     }
     if (st != RA_OK) {
@@ -93,7 +95,9 @@ static void rp__ring_shm_end(rp_engine *x)
     ra_ring_close(x->ring);
     ra_shm_info info;
     x->res->shm_closed = ra_ring_shm_info(x->ring, &info) == RA_OK && info.closed;
-    x->res->shm_kept = !(cfg->shm_unlink && ra_ring_unlink(cfg->shm_name) == RA_OK);
+    char path[512]; /* a name alone is /dev/shm's; a path (with its '/') any directory's */
+    snprintf(path, sizeof path, "%s/%s", cfg->shm_dir ? cfg->shm_dir : "/dev/shm", cfg->shm_name);
+    x->res->shm_kept = !(cfg->shm_unlink && ra_ring_unlink(path) == RA_OK);
 }
 
 /* Creates the ring. Paced runs prefault it, so that no page fault delays a message on its way;

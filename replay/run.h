@@ -45,6 +45,7 @@ typedef struct rp_run_config {
     bool dedup; /* drop messages whose stream already had their sequence number (producer.c) */
     /* --shm: publish into the named shared ring (ring_shm.h) instead of a private one */
     const char *shm_name; /* NULL: a private ring */
+    const char *shm_dir;  /* the ring file's directory (NULL: /dev/shm) */
     unsigned shm_mode;    /* file mode bits (0: the library's 0600) */
     bool shm_replace;     /* replace a ring of that name that exists */
     bool shm_unlink;      /* remove the name at the end (else the ring stays for late readers) */

@@ -3,7 +3,8 @@
 # shared ring from other processes: the counts equal those of a plain replay, ringcat reads what
 # was published (read + lost == published) and ends at close, ringcat prints the very messages
 # `replay info --dump` lists, the ring is kept without --unlink and gone with it, and an existing
-# name needs --shm-replace. Skips (77) when the shared data is absent.
+# name needs --shm-replace; --shm-dir puts the ring file elsewhere. Skips (77) when the shared
+# data is absent.
 . "$(dirname "$0")/lib/common.sh"
 need_replay
 need_shared_data
@@ -100,4 +101,24 @@ for f in omi_nasdaq_totalview_itch50_moldudp64_Multiple.Packets.pcap \
     [ -e "/dev/shm/$name" ] && fail "$f: the ring is still there after --unlink"
     [ "$(jget "$tmp/shm2.json" shm.kept)" = false ] || fail "$f: shm.kept is not false after --unlink"
 done
+
+# --shm-dir: the ring file in another directory, ringcat attaching by its path; --unlink removes
+# it there; --shm-dir alone is a usage error
+mkdir "$tmp/rings"
+in=$SHARED_DATA/omi_nasdaq_totalview_itch50_moldudp64_Multiple.Packets.pcap
+name=$(shm_name dir)
+"$RINGCAT" --json --from oldest --wait 30 "$tmp/rings/$name" >"$tmp/catd.json" 2>"$tmp/catd.err" &
+cat_pid=$!
+"$REPLAY" --shm "$name" --shm-dir "$tmp/rings" --json -q "$in" >"$tmp/shmd.json" ||
+    fail "replay --shm-dir failed"
+wait $cat_pid || fail "ringcat on $tmp/rings/$name exited $?: $(cat "$tmp/catd.err")"
+[ "$(jget "$tmp/shmd.json" shm.path)" = "$tmp/rings/$name" ] || fail "--shm-dir: shm.path"
+[ "$(jget "$tmp/catd.json" read)" = "$(jget "$tmp/shmd.json" ring.published)" ] ||
+    fail "--shm-dir: ringcat read $(jget "$tmp/catd.json" read) of $(jget "$tmp/shmd.json" ring.published)"
+[ -f "$tmp/rings/$name" ] && [ ! -e "/dev/shm/$name" ] || fail "--shm-dir: the ring file is not in DIR"
+"$REPLAY" --shm "$name" --shm-dir "$tmp/rings" --shm-replace --unlink -q "$in" ||
+    fail "replay --shm-dir --shm-replace --unlink failed"
+[ -e "$tmp/rings/$name" ] && fail "--shm-dir --unlink left the ring file"
+"$REPLAY" --shm-dir "$tmp/rings" -q "$in" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "need --shm NAME" "$tmp/err" || fail "--shm-dir without --shm"
 exit $((failures > 0))
