@@ -152,9 +152,11 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
             a, res->max_msg, res->ring.published, res->ring.published_bytes);
     fprintf(f, "           overwritten %" PRIu64 " (%" PRIu64 " bytes), too big %" PRIu64 "\n",
             res->ring.overwritten, res->ring.overwritten_bytes, res->ring.too_big);
+    char path[512];
     if (cfg->shm_name)
-        fprintf(f, "Shared:    %s/%s, %s, %s\n", cfg->shm_dir ? cfg->shm_dir : "/dev/shm",
-                cfg->shm_name, res->shm_closed ? "closed" : "NOT closed",
+        fprintf(f, "Shared:    %s, %s, %s\n",
+                rp_shm_path(path, sizeof path, cfg->shm_dir, cfg->shm_name),
+                res->shm_closed ? "closed" : "NOT closed",
                 res->shm_kept ? "kept (ringcat and ringstat can still read it)" : "unlinked");
     for (unsigned i = 0; i < res->nreaders; i++) {
         const rp_reader_counts *r = &res->readers[i];
@@ -184,10 +186,9 @@ void rp_report_human(FILE *f, const rp_run_config *cfg, const rp_run_result *res
 static void rp__shm_json(rp_json *j, const rp_run_config *cfg, const rp_run_result *res)
 {
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s", cfg->shm_dir ? cfg->shm_dir : "/dev/shm", cfg->shm_name);
     rp_json_object_begin(j, "shm");
     rp_json_str(j, "name", cfg->shm_name);
-    rp_json_str(j, "path", path);
+    rp_json_str(j, "path", rp_shm_path(path, sizeof path, cfg->shm_dir, cfg->shm_name));
     rp_json_u64(j, "capacity", res->ring.capacity);
     rp_json_bool(j, "closed", res->shm_closed);
     rp_json_bool(j, "kept", res->shm_kept);

@@ -71,11 +71,17 @@ static int rp__ring_shm(rp_engine *x, ra_ring_config *rc, char *err, size_t errl
     rc->flags = 0;
     int st = ra_ring_create_shm(&x->ring, cfg->shm_name, rc, &opt);
     if (st == RA_EEXIST) {
+        char path[512];
         snprintf(err, errlen,
-                 "a shared ring named '%s' already exists (%s/%s): use --shm-replace to "
-                 "replace it, or another name",
-                 cfg->shm_name, cfg->shm_dir ? cfg->shm_dir : "/dev/shm", cfg->shm_name);
+                 "a shared ring named '%s' already exists (%s): use --shm-replace to replace it, "
+                 "or another name",
+                 cfg->shm_name, rp_shm_path(path, sizeof path, cfg->shm_dir, cfg->shm_name));
         return RP_RUN_EEXIST;
+    }
+    if (st == RA_ENOENT) { /* the only name looked up at create is the directory's */
+        snprintf(err, errlen, "cannot create the shared ring '%s': no such directory %s",
+                 cfg->shm_name, cfg->shm_dir ? cfg->shm_dir : "/dev/shm");
+        return -1;
     }
     if (st != RA_OK) {
         snprintf(err, errlen, "cannot create the shared ring '%s' of %zu bytes: %s", cfg->shm_name,
@@ -95,9 +101,10 @@ static void rp__ring_shm_end(rp_engine *x)
     ra_ring_close(x->ring);
     ra_shm_info info;
     x->res->shm_closed = ra_ring_shm_info(x->ring, &info) == RA_OK && info.closed;
-    char path[512]; /* a name alone is /dev/shm's; a path (with its '/') any directory's */
-    snprintf(path, sizeof path, "%s/%s", cfg->shm_dir ? cfg->shm_dir : "/dev/shm", cfg->shm_name);
-    x->res->shm_kept = !(cfg->shm_unlink && ra_ring_unlink(path) == RA_OK);
+    char path[512]; /* ra_ring_unlink takes a path (with its '/') in any directory */
+    x->res->shm_kept =
+        !(cfg->shm_unlink &&
+          ra_ring_unlink(rp_shm_path(path, sizeof path, cfg->shm_dir, cfg->shm_name)) == RA_OK);
 }
 
 /* Creates the ring. Paced runs prefault it, so that no page fault delays a message on its way;

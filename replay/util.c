@@ -193,3 +193,9 @@ void rp_stop_request(void)
 {
     atomic_store_explicit(&rp_stop_flag, 1, memory_order_relaxed); /* a request; orders nothing */
 }
+
+const char *rp_shm_path(char *buf, size_t cap, const char *dir, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", dir ? dir : "/dev/shm", name);
+    return buf;
+}

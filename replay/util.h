@@ -61,6 +61,10 @@ void rp_stop_install(void);
 /* rp_stop_request() : asks whatever runs (a replay, a convert) to stop. Async-signal-safe. */
 void rp_stop_request(void);
 
+/* rp_shm_path() : the file of the shared ring `name` in `dir` (NULL: /dev/shm), "DIR/NAME",
+ * into buf: what readers attach to and what --unlink removes. @return buf. */
+const char *rp_shm_path(char *buf, size_t cap, const char *dir, const char *name);
+
 /* the flag behind rp_stop_request(): use the functions */
 extern atomic_int rp_stop_flag;
 

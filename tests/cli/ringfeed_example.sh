@@ -68,6 +68,9 @@ PY
 # ---- --shm-dir: the ring file in another directory; readers attach by its path -----------------
 "$RINGFEED" --shm-dir "$tmp" udp://127.0.0.1:1 >/dev/null 2>"$tmp/usage.err"
 [ $? -eq 1 ] && grep -q "need --shm NAME" "$tmp/usage.err" || fail "--shm-dir without --shm"
+"$RINGFEED" --shm "$name" --shm-dir "$tmp/none" udp://127.0.0.1:1 >/dev/null 2>"$tmp/usage.err"
+[ $? -eq 2 ] && grep -q "no such directory $tmp/none" "$tmp/usage.err" ||
+    fail "--shm-dir of a missing directory: $(cat "$tmp/usage.err")"
 # dirrun DIR KIND: ringfeed into DIR/NAME (a 4 MiB ring), ringcat on that path, 50 packets of 4;
 # checks both reports, and that the ring is on huge pages exactly when KIND is huge
 dirrun() {

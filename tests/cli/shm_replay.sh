@@ -121,4 +121,7 @@ wait $cat_pid || fail "ringcat on $tmp/rings/$name exited $?: $(cat "$tmp/catd.e
 [ -e "$tmp/rings/$name" ] && fail "--shm-dir --unlink left the ring file"
 "$REPLAY" --shm-dir "$tmp/rings" -q "$in" 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "need --shm NAME" "$tmp/err" || fail "--shm-dir without --shm"
+"$REPLAY" --shm "$name" --shm-dir "$tmp/none" -q "$in" >"$tmp/out" 2>"$tmp/err"
+[ $? -ne 0 ] && grep -q "no such directory $tmp/none" "$tmp/err" && [ ! -s "$tmp/out" ] ||
+    fail "--shm-dir of a missing directory: $(cat "$tmp/err")"
 exit $((failures > 0))

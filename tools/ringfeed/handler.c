@@ -243,7 +243,10 @@ static int rf__open_ring(rf__h *h, char *err, size_t cap)
         st = ra_ring_create(&h->ring, &cfg);
     }
     if (st != RA_OK)
-        return snprintf(err, cap, "ring %s: %s", o->shm ? o->shm : "", ra_strerror(st)), -1;
+        return snprintf(err, cap, "ring %s: %s%s", o->shm ? o->shm : "",
+                        st == RA_ENOENT ? "no such directory " : ra_strerror(st),
+                        st == RA_ENOENT ? (o->shm_dir ? o->shm_dir : "/dev/shm") : ""),
+               -1;
     if (o->write == RF_WRITE_PACKETS && o->max_packet > ra_ring_max_msg(h->ring))
         return snprintf(err, cap, "--max-packet %u is above the ring's largest record (%u)",
                         o->max_packet, ra_ring_max_msg(h->ring)),

@@ -36,8 +36,7 @@ static void rf__input_feed_ring(rp_json *j, const rf_opts *o, const rf_result *r
         rp_json_object_begin(j, "shm");
         rp_json_str(j, "name", o->shm);
         char path[512];
-        snprintf(path, sizeof path, "%s/%s", o->shm_dir ? o->shm_dir : "/dev/shm", o->shm);
-        rp_json_str(j, "path", path); /* what readers attach to */
+        rp_json_str(j, "path", rp_shm_path(path, sizeof path, o->shm_dir, o->shm));
         rp_json_bool(j, "closed", true);
         rp_json_bool(j, "kept", !o->shm_unlink);
         rp_json_object_end(j);
@@ -131,10 +130,11 @@ void rf_report_human(FILE *f, const rf_opts *o, const rf_result *r)
             fd->messages, r->framing, fd->gaps, fd->missing, fd->backward, fd->heartbeats,
             fd->decode_errors);
     rp_report_by_type_line(f, "           ", fd->by_type, fd->type_is_char);
-    fprintf(f, "Ring:      %s%s%s, %" PRIu64 " records (%s) published, %" PRIu64 " overwritten\n",
-            o->shm ? (o->shm_dir ? o->shm_dir : "/dev/shm") : "in-process", o->shm ? "/" : "",
-            o->shm ? o->shm : "", r->ring.published,
-            o->write == RF_WRITE_PACKETS ? "packets" : "messages", r->ring.overwritten);
+    char path[512];
+    fprintf(f, "Ring:      %s, %" PRIu64 " records (%s) published, %" PRIu64 " overwritten\n",
+            o->shm ? rp_shm_path(path, sizeof path, o->shm_dir, o->shm) : "in-process",
+            r->ring.published, o->write == RF_WRITE_PACKETS ? "packets" : "messages",
+            r->ring.overwritten);
     for (unsigned i = 0; i < r->nreaders; i++)
         fprintf(f, "Reader %-3u read %" PRIu64 ", lost %" PRIu64 ", laps %" PRIu64 "%s%s\n", i,
                 r->readers[i].read, r->readers[i].lost, r->readers[i].laps,
